@@ -1,0 +1,77 @@
+// Lint, including the architecture: which src/ folder may import which, and which
+// folder alone may touch each infrastructure library. Imports point one way.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** folder -> src folders it may import (besides itself). */
+const layers = {
+  errors: [],
+  config: ['errors'],
+  certs: ['errors'],
+  admission: ['errors'],
+  engine: ['errors'],
+  telemetry: ['errors', 'config'],
+  bundles: ['errors', 'engine'],
+  authoring: ['errors', 'bundles', 'engine'],
+  review: ['errors', 'admission', 'bundles', 'engine', 'telemetry'],
+  sources: ['errors', 'bundles', 'telemetry'],
+  http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
+  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config'],
+};
+
+/** library -> the only folders allowed to import it. */
+const owners = {
+  '@open-policy-agent/opa-wasm': ['engine'],
+  fastify: ['http'],
+  '@kubernetes/client-node': ['sources'],
+  'prom-client': ['telemetry'],
+  pino: ['telemetry'],
+};
+
+function restrictions(folder) {
+  const forbiddenFolders = Object.keys(layers).filter((f) => f !== folder && !layers[folder].includes(f));
+  return [
+    'error',
+    {
+      patterns: [
+        ...forbiddenFolders.map((f) => ({
+          group: [`../${f}`, `../${f}/*`],
+          message: `src/${folder} must not import src/${f} (see the layer table in eslint.config.js).`,
+        })),
+        { group: ['../main', '../main.js'], message: 'Only bin/ starts main.' },
+      ],
+      paths: Object.entries(owners)
+        .filter(([, allowed]) => !allowed.includes(folder))
+        .map(([name, allowed]) => ({ name, message: `Only src/${allowed.join(', src/')} may import ${name}.` })),
+    },
+  ];
+}
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='JSON'][callee.property.name='stringify'] > Identifier[name=/^err(or)?$/]",
+          message: 'Log errors as { err }; JSON.stringify loses them.',
+        },
+      ],
+    },
+  },
+  ...Object.keys(layers).map((folder) => ({
+    files: [`src/${folder}/**/*.ts`],
+    rules: { 'no-restricted-imports': restrictions(folder) },
+  })),
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**', 'src/main.ts', 'src/**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Settings are read in src/config only.' }],
+    },
+  },
+);

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs on first use (npm dependencies, OPA,
+# etcd and kube-apiserver built from the Go module proxy), then lint, typecheck, unit
+# and e2e tests against a real local control plane.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash hack/ensure-deps.sh
+bash hack/ensure-tools.sh all >/dev/null
+npm run -s build
+npm run -s lint
+npm run -s typecheck
+report=$(mktemp -t bouncer-vitest-XXXXXX.json)
+trap 'rm -f "$report"' EXIT
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# One plain closing line that any CI can read.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' "$report" || true
+exit "$status"
