@@ -11,7 +11,7 @@ const layers = {
   admission: ['errors'],
   engine: ['errors'],
   telemetry: ['errors', 'config'],
-  bundles: ['errors', 'engine'],
+  bundles: ['errors', 'engine', 'admission'],
   authoring: ['errors', 'bundles', 'engine'],
   review: ['errors', 'admission', 'bundles', 'engine', 'telemetry'],
   sources: ['errors', 'bundles', 'telemetry'],
@@ -48,7 +48,7 @@ function restrictions(folder) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,179 @@
+# METADATA
+# title: Kubernetes helpers for bouncer policies
+# description: >-
+#   Shared helpers over the AdmissionReview input - the request kind, the pod spec
+#   of Pods and of the pod templates of workload kinds, its containers, and image
+#   reference parsing. Everything here compiles to WebAssembly.
+package lib.kubernetes
+
+# --- the request -------------------------------------------------------------
+
+request := input.request
+
+# The requested object's kind and API group ("" for the core group).
+kind := request.kind.kind
+
+group := object.get(request.kind, "group", "")
+
+# The object's name: metadata.name, else the request name, else metadata.generateName.
+name := n if {
+	n := object.get(object.get(request.object, "metadata", {}), "name", "")
+	n != ""
+} else := n if {
+	n := object.get(request, "name", "")
+	n != ""
+} else := object.get(object.get(request.object, "metadata", {}), "generateName", "")
+
+# --- kinds -------------------------------------------------------------------
+
+# Kinds whose object carries a pod template at spec.template.
+pod_controller_kinds := {
+	{"group": "apps", "kind": "Deployment"},
+	{"group": "apps", "kind": "StatefulSet"},
+	{"group": "apps", "kind": "DaemonSet"},
+	{"group": "apps", "kind": "ReplicaSet"},
+	{"group": "", "kind": "ReplicationController"},
+	{"group": "batch", "kind": "Job"},
+}
+
+is_pod if {
+	group == ""
+	kind == "Pod"
+}
+
+is_namespace if {
+	group == ""
+	kind == "Namespace"
+}
+
+is_cronjob if {
+	group == "batch"
+	kind == "CronJob"
+}
+
+# A kind with a pod template at spec.template.
+is_pod_controller_kind if {
+	{"group": group, "kind": kind} in pod_controller_kinds
+}
+
+# A workload kind: one that creates Pods from a template (not a bare Pod).
+is_workload_kind if is_pod_controller_kind
+
+is_workload_kind if is_cronjob
+
+# A kind that has a pod spec: a Pod or a workload kind.
+has_pod_spec if is_pod
+
+has_pod_spec if is_workload_kind
+
+# --- the pod spec --------------------------------------------------------------
+
+# The pod spec of the requested object; undefined for other kinds.
+pod_spec := input.request.object.spec if is_pod
+
+pod_spec := input.request.object.spec.template.spec if is_pod_controller_kind
+
+pod_spec := input.request.object.spec.jobTemplate.spec.template.spec if is_cronjob
+
+# The JSONPatch path of pod_spec, relative to the object root.
+pod_spec_path := "/spec" if is_pod
+
+pod_spec_path := "/spec/template/spec" if is_pod_controller_kind
+
+pod_spec_path := "/spec/jobTemplate/spec/template/spec" if is_cronjob
+
+# pod_spec_path as a dotted field path, for messages: "spec.template.spec".
+pod_spec_field := concat(".", array.slice(split(pod_spec_path, "/"), 1, 10))
+
+# --- containers ----------------------------------------------------------------
+
+container_fields := [
+	{"field": "containers", "type": "container"},
+	{"field": "initContainers", "type": "init container"},
+	{"field": "ephemeralContainers", "type": "ephemeral container"},
+]
+
+# Every container of pod_spec, each as
+#   {"container": c, "type": "container" | "init container" | "ephemeral container",
+#    "field": "containers" | "initContainers" | "ephemeralContainers", "index": i}.
+containers contains {"container": c, "type": f.type, "field": f.field, "index": i} if {
+	some f in container_fields
+	some i, c in pod_spec[f.field]
+}
+
+# Containers that run with resources: containers and init containers (ephemeral
+# containers can not set resources).
+resourced_containers contains ct if {
+	some ct in containers
+	ct.field != "ephemeralContainers"
+}
+
+# How messages name a container: `container "app"`, `init container "setup"`.
+describe(ct) := sprintf("%s \"%v\"", [ct.type, object.get(ct.container, "name", "")])
+
+# The JSONPatch path of a container: "/spec/template/spec/containers/0".
+container_path(ct) := sprintf("%s/%s/%d", [pod_spec_path, ct.field, ct.index])
+
+# --- values --------------------------------------------------------------------
+
+# obj has key set to something other than null.
+has_value(obj, key) if obj[key] != null
+
+# --- image references ----------------------------------------------------------
+
+# Parses an image reference the way container runtimes normalize it:
+#   "nginx"                          -> docker.io, library/nginx, no tag
+#   "ghcr.io/org/app:1.2@sha256:..." -> ghcr.io, org/app, tag 1.2, digest sha256:...
+#   "localhost:5000/app"             -> localhost:5000, app, no tag
+# The first path segment is the registry host only if it contains "." or ":" or is
+# "localhost"; otherwise the host is docker.io. index.docker.io normalizes to
+# docker.io. The host is lowercased. The tag is what follows the last ":" in the
+# last path segment; the digest is what follows the first "@". A missing tag or
+# digest is "".
+parse_image(ref) := {
+	"registry": registry,
+	"repository": repository,
+	"tag": tag,
+	"digest": digest,
+} if {
+	is_string(ref)
+	[name_tag, digest] := _split_digest(ref)
+	segments := split(name_tag, "/")
+	[host, path] := _split_host(segments)
+	registry := normalize_registry(host)
+	last := path[count(path) - 1]
+	[repo_last, tag] := _split_tag(last)
+	names := array.concat(array.slice(path, 0, count(path) - 1), [repo_last])
+	repository := _normalize_repository(registry, concat("/", names))
+}
+
+_split_digest(ref) := [substring(ref, 0, i), substring(ref, i + 1, -1)] if {
+	i := indexof(ref, "@")
+	i >= 0
+} else := [ref, ""]
+
+_split_host(segments) := [segments[0], array.slice(segments, 1, count(segments))] if {
+	count(segments) > 1
+	_is_host(segments[0])
+} else := ["docker.io", segments]
+
+_is_host(s) if contains(s, ".")
+
+_is_host(s) if contains(s, ":")
+
+_is_host("localhost")
+
+# A registry host as parse_image reports it: lowercased, index.docker.io as docker.io.
+normalize_registry(host) := "docker.io" if {
+	lower(host) == "index.docker.io"
+} else := lower(host)
+
+_split_tag(segment) := [concat(":", array.slice(parts, 0, count(parts) - 1)), parts[count(parts) - 1]] if {
+	parts := split(segment, ":")
+	count(parts) > 1
+} else := [segment, ""]
+
+_normalize_repository(registry, repository) := concat("/", ["library", repository]) if {
+	registry == "docker.io"
+	not contains(repository, "/")
+} else := repository

@@ -1,0 +1,54 @@
+// A compiled policy.wasm, checked once at load: it compiles, instantiates, speaks the
+// OPA WASM ABI, and every builtin it imports from the host is one the runtime implements.
+import { loadPolicySync } from './sdk.js';
+import { BouncerError, describeThrown } from '../errors/errors.js';
+import { supportedBuiltins } from './capabilities.js';
+
+export interface WasmModule {
+  readonly module: WebAssembly.Module;
+  /** Entrypoint name (e.g. "bouncer/entry/x/validate") → numeric id. */
+  readonly entrypoints: Readonly<Record<string, number>>;
+  /** Builtins the module calls back into the host for. */
+  readonly hostBuiltins: readonly string[];
+}
+
+interface WasmExports {
+  builtins(): number;
+  entrypoints(): number;
+  opa_json_dump(addr: number): number;
+}
+
+export async function compileWasm(bytes: Uint8Array): Promise<WasmModule> {
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes);
+  } catch (cause) {
+    throw new BouncerError('BUNDLE_WASM_INVALID', `policy.wasm does not compile: ${describeThrown(cause)}`, { cause });
+  }
+  let loaded;
+  try {
+    loaded = loadPolicySync(module);
+  } catch (cause) {
+    throw new BouncerError('BUNDLE_WASM_INVALID', `policy.wasm does not instantiate as an OPA policy: ${describeThrown(cause)}`, { cause });
+  }
+  const instance = ('instance' in loaded.wasmInstance ? loaded.wasmInstance.instance : loaded.wasmInstance) as WebAssembly.Instance;
+  const exports = instance.exports as unknown as WasmExports;
+  const dump = (addr: number): unknown => {
+    const raw = exports.opa_json_dump(addr);
+    const bytes = new Uint8Array(loaded.mem.buffer);
+    let end = raw;
+    while (bytes[end] !== 0) end++;
+    return JSON.parse(new TextDecoder().decode(bytes.subarray(raw, end)));
+  };
+  const hostBuiltins = Object.keys(dump(exports.builtins()) as Record<string, number>).sort();
+  const supported = supportedBuiltins();
+  const missing = hostBuiltins.filter((name) => !supported.has(name));
+  if (missing.length > 0) {
+    throw new BouncerError(
+      'BUNDLE_BUILTIN_UNSUPPORTED',
+      `the policies use builtins the WASM runtime does not implement: ${missing.join(', ')}`,
+      { details: { builtins: missing } },
+    );
+  }
+  return { module, entrypoints: loaded.entrypoints as Record<string, number>, hostBuiltins };
+}

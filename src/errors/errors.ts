@@ -1,0 +1,72 @@
+// The error registry: every failure bouncer reports has a stable code, a one-line
+// meaning, and the HTTP status it maps to at the edge. Codes never change once released;
+// docs/errors.md documents each (a test keeps the two in step).
+
+export const ERRORS = {
+  // Request decoding (the HTTP edge answers these with a 4xx).
+  REVIEW_EMPTY: { status: 400, meaning: 'the request body is empty' },
+  REVIEW_TOO_LARGE: { status: 413, meaning: 'the request body exceeds the configured limit' },
+  REVIEW_CONTENT_TYPE: { status: 415, meaning: 'the request is not application/json' },
+  REVIEW_NOT_JSON: { status: 400, meaning: 'the request body is not valid UTF-8 JSON' },
+  REVIEW_UNSUPPORTED_VERSION: { status: 400, meaning: 'only admission.k8s.io/v1 AdmissionReview is accepted' },
+  REVIEW_INVALID: { status: 400, meaning: 'the AdmissionReview is missing or has malformed required fields' },
+  // Evaluation (turned into an admission answer by the policy's failure mode).
+  POLICY_EVAL_FAILED: { status: 500, meaning: 'a policy raised an error while evaluating' },
+  POLICY_RESULT_INVALID: { status: 500, meaning: 'a policy returned a result of the wrong shape' },
+  POLICY_PATCH_CONFLICT: { status: 500, meaning: 'two policies patch the same path differently' },
+  POLICY_PATCH_INVALID: { status: 500, meaning: "a policy's patch does not apply to the object" },
+  NO_POLICY_SET: { status: 503, meaning: 'no policy set is active yet' },
+  // Bundles (a refused bundle never replaces the active one).
+  BUNDLE_CORRUPT: { status: 400, meaning: 'the bundle is not a readable gzipped tarball' },
+  BUNDLE_MANIFEST_INVALID: { status: 400, meaning: 'the bundle manifest is missing or malformed' },
+  BUNDLE_WASM_INVALID: { status: 400, meaning: "the bundle's policy.wasm does not compile or instantiate" },
+  BUNDLE_DATA_INVALID: { status: 400, meaning: "the bundle's data.json does not load" },
+  BUNDLE_BUILTIN_UNSUPPORTED: { status: 400, meaning: 'the policy needs a builtin the WASM runtime does not implement' },
+  BUNDLE_SELF_CHECK_FAILED: { status: 400, meaning: "the bundle's policies fail to evaluate a probe review" },
+  // Configuration and tooling.
+  CONFIG_INVALID: { status: 500, meaning: 'a setting is missing or invalid' },
+  TLS_INVALID: { status: 500, meaning: 'the TLS certificate or key cannot be used' },
+  OPA_FAILED: { status: 500, meaning: 'the OPA CLI failed' },
+  POLICY_SOURCE_INVALID: { status: 400, meaning: 'a policy directory does not follow the policy contract' },
+  INPUT_INVALID: { status: 400, meaning: 'an input file cannot be read as AdmissionReview documents' },
+} as const satisfies Record<string, { status: number; meaning: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a stable code; `cause` keeps the underlying failure for the log. */
+export class BouncerError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BouncerError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+export function isBouncerError(err: unknown, code?: ErrorCode): err is BouncerError {
+  return err instanceof BouncerError && (code === undefined || err.code === code);
+}
+
+/**
+ * A readable one-line description of anything thrown. The opa-wasm SDK throws strings
+ * and plain objects, not Errors, so `String(err)` would print "[object Object]".
+ */
+export function describeThrown(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'string') return err;
+  if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string') return err.message;
+  try {
+    // A plain object thrown by the SDK: its fields are the whole message.
+    // eslint-disable-next-line no-restricted-syntax
+    return JSON.stringify(err) ?? String(err);
+  } catch {
+    return String(err);
+  }
+}

@@ -1,0 +1,96 @@
+// From policy outcomes to the decision: enforcement actions and failure modes applied,
+// messages and warnings worded, audit annotations filled. Pure; no I/O.
+import type { Endpoint } from '../admission/respond.js';
+import type { JsonPatchOperation } from '../admission/types.js';
+import type { Decision, PolicyOutcome, RequestSummary } from './decision.js';
+
+export interface DecideInput {
+  readonly id: string;
+  readonly endpoint: Endpoint;
+  readonly request: RequestSummary;
+  readonly revision: string | undefined;
+  readonly outcomes: readonly PolicyOutcome[];
+  readonly patch?: readonly JsonPatchOperation[];
+  readonly durationMs: number;
+}
+
+const MESSAGE_PREFIX = 'bouncer denied the request';
+
+function ids(outcomes: readonly PolicyOutcome[]): string {
+  return [...new Set(outcomes.map((o) => o.policy))].join(',');
+}
+
+function errorLine(o: PolicyOutcome): string {
+  return `policy failed to evaluate (${o.error?.class ?? 'error'}): ${o.error?.message ?? 'unknown error'}`;
+}
+
+/** The annotation set every decision carries (keys are prefixed by the webhook name in the audit log). */
+function auditAnnotations(input: DecideInput, allowed: boolean): Record<string, string> {
+  const by = (pred: (o: PolicyOutcome) => boolean): PolicyOutcome[] => input.outcomes.filter(pred);
+  const denied = by((o) => o.action === 'deny' || (o.action === 'error' && o.failure === 'fail-closed'));
+  const warned = by((o) => o.action === 'warn');
+  const dryrun = by((o) => o.action === 'dryrun');
+  const mutated = by((o) => o.action === 'mutate');
+  const errors = by((o) => o.action === 'error');
+  const out: Record<string, string> = {
+    decision: allowed ? 'allowed' : 'denied',
+    'decision-id': input.id,
+    'policy-set': input.revision ?? 'none',
+  };
+  if (denied.length > 0) out['denied-by'] = ids(denied);
+  if (warned.length > 0) out['warned-by'] = ids(warned);
+  if (dryrun.length > 0) {
+    out['dryrun-violations'] = ids(dryrun);
+    out['dryrun-messages'] = dryrun.flatMap((o) => [...o.violations, ...o.warnings].map((v) => `[${o.policy}] ${v.msg}`)).join('; ');
+  }
+  if (mutated.length > 0) out['mutated-by'] = ids(mutated);
+  if (errors.length > 0) out['policy-errors'] = errors.map((o) => `${o.policy}:${o.error?.class ?? 'error'}:${o.failure}`).join(',');
+  return out;
+}
+
+export function decide(input: DecideInput): Decision {
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  let policyDenied = false;
+  let errorDenied = false;
+  for (const o of input.outcomes) {
+    switch (o.action) {
+      case 'deny':
+        policyDenied = true;
+        for (const v of o.violations) lines.push(`[${o.policy}] ${v.msg}`);
+        for (const v of o.warnings) warnings.push(`[${o.policy}] ${v.msg}`);
+        break;
+      case 'warn':
+        for (const v of [...o.violations, ...o.warnings]) warnings.push(`[${o.policy}] ${v.msg}`);
+        break;
+      case 'error':
+        if (o.failure === 'fail-closed') {
+          errorDenied = true;
+          lines.push(`[${o.policy}] ${errorLine(o)}`);
+        } else {
+          warnings.push(`[${o.policy}] policy failed to evaluate; admitted because it is fail-open`);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  if (input.revision === undefined) {
+    errorDenied = true;
+    lines.push('no policy set is active yet');
+  }
+  const allowed = !policyDenied && !errorDenied;
+  return {
+    id: input.id,
+    endpoint: input.endpoint,
+    request: input.request,
+    allowed,
+    ...(allowed ? {} : { code: policyDenied ? 403 : 500, message: `${MESSAGE_PREFIX}: ${lines.join('; ')}` }),
+    warnings,
+    ...(allowed && input.patch && input.patch.length > 0 ? { patch: input.patch } : {}),
+    revision: input.revision,
+    outcomes: input.outcomes,
+    auditAnnotations: auditAnnotations(input, allowed),
+    durationMs: input.durationMs,
+  };
+}

@@ -1,0 +1,70 @@
+// The request handler, free of HTTP: a checked review and its raw bytes in, a Decision
+// out. It reads the active policy set once and uses that snapshot to the end.
+import { randomUUID } from 'node:crypto';
+import type { Endpoint } from '../admission/respond.js';
+import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
+import type { PolicySet } from '../bundles/policy-set.js';
+import type { Decision, RequestSummary } from './decision.js';
+import { decide } from './decide.js';
+import { evaluatePolicies } from './evaluate-policies.js';
+import { combinePatches } from './patches.js';
+
+export interface Reviewer {
+  review(endpoint: Endpoint, review: AdmissionReview, raw: Uint8Array): Decision;
+}
+
+export interface ReviewerDeps {
+  /** The active policy set (read once per review). */
+  readonly policies: () => PolicySet | undefined;
+  readonly now?: () => number;
+  readonly newId?: () => string;
+}
+
+function objectName(req: AdmissionRequest): string {
+  if (req.name) return req.name;
+  const meta = (req.object as { metadata?: { name?: unknown; generateName?: unknown } } | undefined)?.metadata;
+  if (typeof meta?.name === 'string') return meta.name;
+  return typeof meta?.generateName === 'string' ? `${meta.generateName}*` : '';
+}
+
+export function summarize(req: AdmissionRequest): RequestSummary {
+  const { group, version, kind } = req.kind;
+  return {
+    uid: req.uid,
+    kind: group ? `${group}/${version}/${kind}` : `${version}/${kind}`,
+    namespace: req.namespace ?? '',
+    name: objectName(req),
+    operation: req.operation,
+    subResource: req.subResource ?? '',
+    user: req.userInfo.username ?? '',
+    dryRun: req.dryRun === true,
+  };
+}
+
+export function createReviewer(deps: ReviewerDeps): Reviewer {
+  const now = deps.now ?? (() => performance.now());
+  const newId = deps.newId ?? randomUUID;
+  return {
+    review(endpoint, review, raw) {
+      const started = now();
+      const set = deps.policies();
+      const request = review.request;
+      let outcomes = set ? evaluatePolicies(set, endpoint, request, raw) : [];
+      let patch;
+      if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT') {
+        const combined = combinePatches(request.object, outcomes);
+        outcomes = [...combined.outcomes];
+        patch = combined.patch;
+      }
+      return decide({
+        id: newId(),
+        endpoint,
+        request: summarize(request),
+        revision: set?.revision,
+        outcomes,
+        ...(patch ? { patch } : {}),
+        durationMs: now() - started,
+      });
+    },
+  };
+}
