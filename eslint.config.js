@@ -12,7 +12,7 @@ const layers = {
   engine: ['errors'],
   telemetry: ['errors', 'config'],
   bundles: ['errors', 'engine', 'admission'],
-  authoring: ['errors', 'bundles', 'engine'],
+  authoring: ['errors', 'admission', 'bundles', 'engine', 'review'],
   review: ['errors', 'admission', 'bundles', 'engine', 'telemetry'],
   sources: ['errors', 'bundles', 'telemetry'],
   http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
@@ -69,7 +69,7 @@ export default tseslint.config(
   })),
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/config/**', 'src/main.ts', 'src/**/*.test.ts'],
+    ignores: ['src/config/**', 'src/main.ts', 'src/cli/main.ts', 'src/**/*.test.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Settings are read in src/config only.' }],
     },

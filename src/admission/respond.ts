@@ -8,6 +8,7 @@
 // - audit annotation keys are qualified names without '/': the API server prefixes each
 //   with "<webhook name>/" and silently drops a key that is not valid.
 //   https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#response
+import type { BouncerError } from '../errors/errors.js';
 import {
   ADMISSION_API_VERSION,
   type AdmissionResponse,
@@ -87,4 +88,15 @@ export function toReview(uid: string, endpoint: Endpoint, operation: Operation |
     ...(Object.keys(audit).length > 0 ? { auditAnnotations: audit } : {}),
   };
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response };
+}
+
+/** The deliberate denial for a review that names its uid but cannot be evaluated. */
+export function rejectedReview(uid: string, endpoint: Endpoint, err: BouncerError): AdmissionReviewResponse {
+  return toReview(uid, endpoint, undefined, {
+    allowed: false,
+    code: err.status,
+    reason: err.code,
+    message: `bouncer cannot evaluate this request: ${err.message}`,
+    auditAnnotations: { decision: 'rejected', 'rejected-code': err.code },
+  });
 }

@@ -16,6 +16,7 @@ export const ERRORS = {
   POLICY_PATCH_CONFLICT: { status: 500, meaning: 'two policies patch the same path differently' },
   POLICY_PATCH_INVALID: { status: 500, meaning: "a policy's patch does not apply to the object" },
   NO_POLICY_SET: { status: 503, meaning: 'no policy set is active yet' },
+  INTERNAL: { status: 500, meaning: 'an unexpected internal error; the request is denied' },
   // Bundles (a refused bundle never replaces the active one).
   BUNDLE_CORRUPT: { status: 400, meaning: 'the bundle is not a readable gzipped tarball' },
   BUNDLE_MANIFEST_INVALID: { status: 400, meaning: 'the bundle manifest is missing or malformed' },

@@ -1,0 +1,24 @@
+// bouncer build [DIR] [-o FILE] [--revision R] [--opa PATH]
+import { parseArgs } from 'node:util';
+import { buildBundle } from '../authoring/build.js';
+import { resolveOpa } from '../config/opa-path.js';
+import { EXIT, PACKAGE_ROOT, type CliContext } from './context.js';
+
+export const BUILD_USAGE = 'usage: bouncer build [DIR=policies] [-o FILE=bundle.tar.gz] [--revision REV] [--opa PATH]';
+
+export async function buildCommand(ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...ctx.args],
+    options: { output: { type: 'string', short: 'o' }, revision: { type: 'string' }, opa: { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (positionals.length > 1) throw new Error(`build takes one directory\n${BUILD_USAGE}`);
+  const result = await buildBundle({
+    policiesDir: positionals[0] ?? 'policies',
+    output: values.output ?? 'bundle.tar.gz',
+    opa: resolveOpa(values.opa, ctx.env, PACKAGE_ROOT),
+    ...(values.revision ? { revision: values.revision } : {}),
+  });
+  ctx.stdout(`${JSON.stringify({ output: result.output, revision: result.revision, policies: result.policies.map((p) => p.id) })}\n`);
+  return EXIT.ok;
+}

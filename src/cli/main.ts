@@ -1,0 +1,44 @@
+// The bouncer CLI for policy authors and operators. One file per command; this one
+// dispatches and turns errors into a message and an exit code (2), never a stack trace
+// for an expected failure.
+import { readFileSync } from 'node:fs';
+import { isBouncerError } from '../errors/errors.js';
+import { buildCommand } from './build-command.js';
+import { EXIT, type CliContext } from './context.js';
+import { reviewCommand } from './review-command.js';
+import { testCommand } from './test-command.js';
+
+const USAGE = `usage: bouncer <command> [options]
+  build [DIR]            compile a policies directory into an OPA bundle (policy.wasm + manifest)
+  test [DIR]             run the policies' opa tests and fixture cases
+  review FILE...         evaluate AdmissionReview documents as the server would
+  serve                  run the webhook (bouncer serve --help)
+`;
+
+const COMMANDS: Readonly<Record<string, (ctx: CliContext) => Promise<number>>> = {
+  build: buildCommand,
+  test: testCommand,
+  review: reviewCommand,
+};
+
+export async function main(argv: readonly string[], io: Partial<CliContext> = {}): Promise<number> {
+  const [name, ...args] = argv;
+  const ctx: CliContext = {
+    args,
+    env: io.env ?? process.env,
+    stdout: io.stdout ?? ((t) => process.stdout.write(t)),
+    stderr: io.stderr ?? ((t) => process.stderr.write(t)),
+    stdin: io.stdin ?? (() => readFileSync(0, 'utf8')),
+  };
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    ctx.stderr(name && name !== 'help' && name !== '--help' ? `unknown command ${name}\n${USAGE}` : USAGE);
+    return name && name !== 'help' && name !== '--help' ? EXIT.error : EXIT.ok;
+  }
+  try {
+    return await command(ctx);
+  } catch (err) {
+    ctx.stderr(`bouncer ${name}: ${isBouncerError(err) ? `${err.code}: ` : ''}${(err as Error).message}\n`);
+    return EXIT.error;
+  }
+}

@@ -1,0 +1,110 @@
+// The only reader of settings for `bouncer serve`: flags win over environment variables,
+// which win over defaults. The result is checked and frozen; nothing else reads
+// process.env or argv.
+import { parseArgs } from 'node:util';
+import { basename } from 'node:path';
+import { BouncerError } from '../errors/errors.js';
+
+export interface BundleFile {
+  readonly name: string;
+  readonly file: string;
+}
+
+export interface ServeConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly healthPort: number;
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+  readonly bundles: readonly BundleFile[];
+  /** Build this policies directory at startup (development); needs the OPA CLI. */
+  readonly policiesDir?: string;
+  readonly opa?: string;
+  readonly logLevel: string;
+  readonly bodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly maxMemoryPages: number;
+}
+
+export const SERVE_USAGE = `usage: bouncer serve (--bundle [NAME=]FILE ... | --policies DIR) --tls-cert FILE --tls-key FILE [options]
+  --bundle [NAME=]FILE   serve a bundle built by 'bouncer build' (repeatable; NAME defaults to the file name)
+  --policies DIR         build DIR with the OPA CLI at startup and serve it as bundle "local"
+  --tls-cert, --tls-key  serving certificate and key (PEM)      env BOUNCER_TLS_CERT, BOUNCER_TLS_KEY
+  --client-ca FILE       require client certificates signed by this CA (mTLS) env BOUNCER_CLIENT_CA
+  --host ADDR            listen address (default 0.0.0.0)       env BOUNCER_HOST
+  --port N               webhook HTTPS port (default 8443)      env BOUNCER_PORT
+  --health-port N        /healthz, /readyz, /metrics over HTTP (default 8080)  env BOUNCER_HEALTH_PORT
+  --log-level LEVEL      trace|debug|info|warn|error (default info)            env BOUNCER_LOG_LEVEL
+  --opa PATH             OPA CLI for --policies                 env OPA_BIN
+  --max-memory-mb N      WASM memory cap per bundle instance (default 256)      env BOUNCER_MAX_MEMORY_MB`;
+
+function invalid(message: string): BouncerError {
+  return new BouncerError('CONFIG_INVALID', `${message}\n${SERVE_USAGE}`);
+}
+
+function port(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw invalid(`${name} must be a port number (0-65535), got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function bundleFile(spec: string): BundleFile {
+  const eq = spec.indexOf('=');
+  const name = eq > 0 ? spec.slice(0, eq) : basename(spec).replace(/\.tar\.gz$|\.tgz$/, '');
+  const file = eq > 0 ? spec.slice(eq + 1) : spec;
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) throw invalid(`bundle name ${JSON.stringify(name)} must be a DNS label; use --bundle NAME=FILE`);
+  return { name, file };
+}
+
+export function loadServeConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        bundle: { type: 'string', multiple: true },
+        policies: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'client-ca': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'health-port': { type: 'string' },
+        'log-level': { type: 'string' },
+        opa: { type: 'string' },
+        'max-memory-mb': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (cause) {
+    throw invalid((cause as Error).message);
+  }
+  const certFile = values['tls-cert'] ?? env.BOUNCER_TLS_CERT;
+  const keyFile = values['tls-key'] ?? env.BOUNCER_TLS_KEY;
+  if (!certFile || !keyFile) throw invalid('a serving certificate is required (--tls-cert and --tls-key)');
+  const bundles = (values.bundle ?? []).map(bundleFile);
+  const policiesDir = values.policies;
+  if (bundles.length === 0 && !policiesDir) throw invalid('nothing to serve: give --bundle FILE or --policies DIR');
+  const names = new Set(bundles.map((b) => b.name));
+  if (names.size !== bundles.length) throw invalid('two --bundle flags have the same name');
+  const logLevel = values['log-level'] ?? env.BOUNCER_LOG_LEVEL ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) throw invalid(`unknown log level ${logLevel}`);
+  const memoryMb = Number(values['max-memory-mb'] ?? env.BOUNCER_MAX_MEMORY_MB ?? 256);
+  if (!Number.isInteger(memoryMb) || memoryMb < 4 || memoryMb > 4096) throw invalid('--max-memory-mb must be an integer between 4 and 4096');
+  const clientCaFile = values['client-ca'] ?? env.BOUNCER_CLIENT_CA;
+  const opa = values.opa ?? env.OPA_BIN;
+  return Object.freeze({
+    host: values.host ?? env.BOUNCER_HOST ?? '0.0.0.0',
+    port: port('--port', values.port ?? env.BOUNCER_PORT, 8443),
+    healthPort: port('--health-port', values['health-port'] ?? env.BOUNCER_HEALTH_PORT, 8080),
+    tls: Object.freeze({ certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) }),
+    bundles: Object.freeze(bundles),
+    ...(policiesDir ? { policiesDir } : {}),
+    ...(opa ? { opa } : {}),
+    logLevel,
+    bodyLimitBytes: 8 * 1024 * 1024,
+    requestTimeoutMs: 10_000,
+    maxMemoryPages: memoryMb * 16,
+  });
+}

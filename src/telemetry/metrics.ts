@@ -1,0 +1,95 @@
+// Every metric bouncer exports, declared once in its own registry, with typed record
+// methods so label names and values are decided here and nowhere else. Labels are
+// bounded: endpoints, decisions, policy ids, error codes — never uids or object names.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Sub-millisecond resolution: the API server's own webhook histogram starts at 5 ms. */
+export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+const SIZE_BUCKETS = [1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
+
+export interface DecisionSample {
+  readonly endpoint: string;
+  readonly allowed: boolean;
+  readonly seconds: number;
+  readonly outcomes: readonly { readonly policy: string; readonly action: string; readonly enforcement: string; readonly errorClass?: string }[];
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  decision(sample: DecisionSample): void;
+  malformed(endpoint: string, code: string): void;
+  requestSize(endpoint: string, bytes: number): void;
+  inFlight(endpoint: string, delta: 1 | -1): void;
+  policySet(revisions: readonly { bundle: string; revision: string }[]): void;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'bouncer_' });
+  const registers = [registry];
+  const latency = new Histogram({
+    name: 'bouncer_decision_duration_seconds',
+    help: 'Time from a decoded review to its decision, by endpoint and decision.',
+    labelNames: ['endpoint', 'decision'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const decisions = new Counter({
+    name: 'bouncer_decisions_total',
+    help: 'Reviews answered, by endpoint and decision (allowed, denied).',
+    labelNames: ['endpoint', 'decision'],
+    registers,
+  });
+  const policyDecisions = new Counter({
+    name: 'bouncer_policy_decisions_total',
+    help: 'Policy outcomes by policy, enforcement action and outcome (pass, deny, warn, dryrun, mutate, error).',
+    labelNames: ['policy', 'enforcement', 'outcome'],
+    registers,
+  });
+  const evalErrors = new Counter({
+    name: 'bouncer_policy_errors_total',
+    help: 'Policy evaluation errors by policy and class.',
+    labelNames: ['policy', 'class'],
+    registers,
+  });
+  const malformed = new Counter({
+    name: 'bouncer_requests_rejected_total',
+    help: 'Requests rejected before evaluation as malformed, by endpoint and error code.',
+    labelNames: ['endpoint', 'code'],
+    registers,
+  });
+  const sizes = new Histogram({
+    name: 'bouncer_request_size_bytes',
+    help: 'Size of AdmissionReview request bodies.',
+    labelNames: ['endpoint'],
+    buckets: SIZE_BUCKETS,
+    registers,
+  });
+  const inflight = new Gauge({ name: 'bouncer_requests_in_flight', help: 'Reviews being handled.', labelNames: ['endpoint'], registers });
+  const bundleInfo = new Gauge({
+    name: 'bouncer_bundle_info',
+    help: 'The active revision of each bundle (value 1).',
+    labelNames: ['bundle', 'revision'],
+    registers,
+  });
+
+  return {
+    registry,
+    decision(sample) {
+      const decision = sample.allowed ? 'allowed' : 'denied';
+      latency.observe({ endpoint: sample.endpoint, decision }, sample.seconds);
+      decisions.inc({ endpoint: sample.endpoint, decision });
+      for (const o of sample.outcomes) {
+        policyDecisions.inc({ policy: o.policy, enforcement: o.enforcement, outcome: o.action });
+        if (o.errorClass) evalErrors.inc({ policy: o.policy, class: o.errorClass });
+      }
+    },
+    malformed: (endpoint, code) => malformed.inc({ endpoint, code }),
+    requestSize: (endpoint, bytes) => sizes.observe({ endpoint }, bytes),
+    inFlight: (endpoint, delta) => inflight.inc({ endpoint }, delta),
+    policySet(revisions) {
+      bundleInfo.reset();
+      for (const r of revisions) bundleInfo.set({ bundle: r.bundle, revision: r.revision }, 1);
+    },
+  };
+}
