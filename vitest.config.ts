@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          globalSetup: ['test/support/policies-setup.ts'],
           testTimeout: 20_000,
         },
       },
@@ -15,7 +16,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           // One real control plane per run, shared by every e2e file.
-          globalSetup: ['test/e2e/global-setup.ts'],
+          globalSetup: ['test/support/policies-setup.ts', 'test/e2e/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 240_000,
           fileParallelism: false,

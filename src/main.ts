@@ -15,7 +15,7 @@ import { toDecisionEvent } from './review/decision-event.js';
 import type { Decision } from './review/decision.js';
 import { createReviewer } from './review/reviewer.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
-import { createMetrics, type Metrics } from './telemetry/metrics.js';
+import { createMetrics } from './telemetry/metrics.js';
 
 async function loadInitialBundles(config: ServeConfig, registry: PolicyRegistry, logger: Logger): Promise<void> {
   const limits = { maxMemoryPages: config.maxMemoryPages };
@@ -38,17 +38,9 @@ async function loadInitialBundles(config: ServeConfig, registry: PolicyRegistry,
   }
 }
 
-function decisionRecorder(metrics: Metrics, logger: Logger): (decision: Decision) => void {
+function decisionLog(logger: Logger): (decision: Decision) => void {
   const log = logger.child({ log: 'decision' });
-  return (decision) => {
-    metrics.decision({
-      endpoint: decision.endpoint,
-      allowed: decision.allowed,
-      seconds: decision.durationMs / 1000,
-      outcomes: decision.outcomes.map((o) => ({ policy: o.policy, action: o.action, enforcement: o.enforcement, errorClass: o.error?.class })),
-    });
-    log.info({ decision: toDecisionEvent(decision) }, 'decision');
-  };
+  return (decision) => log.info({ decision: toDecisionEvent(decision) }, 'decision');
 }
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
@@ -72,7 +64,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       reviewer,
       metrics,
       logger,
-      onDecision: decisionRecorder(metrics, logger),
+      onDecision: decisionLog(logger),
       tls,
       bodyLimit: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,

@@ -20,7 +20,7 @@ export interface WebhookServerOptions {
   readonly reviewer: Reviewer;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** Receives every decision (decision log); must not throw or block. */
+  /** Receives every decision (the decision log); must not throw or block. Metrics are recorded here already. */
   readonly onDecision: (decision: Decision) => void;
   readonly bodyLimit?: number;
   /** Serving certificate; omitted only for in-process tests through inject(). */
@@ -78,6 +78,12 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
       parsed = parseJson(body);
       const review = checkReview(parsed);
       const decision = reviewer.review(endpoint, review, body);
+      metrics.decision({
+        endpoint,
+        allowed: decision.allowed,
+        seconds: decision.durationMs / 1000,
+        outcomes: decision.outcomes.map((o) => ({ policy: o.policy, action: o.action, enforcement: o.enforcement, errorClass: o.error?.class })),
+      });
       onDecision(decision);
       return reply.send(toReview(review.request.uid, endpoint, review.request.operation, decision));
     } catch (err) {

@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { configMapRequest } from '../../test/support/bundle-files.js';
+import { capturingLogger, registryOf } from '../../test/support/reviewing.js';
+import type { Decision } from '../review/decision.js';
+import { createReviewer } from '../review/reviewer.js';
+import { createMetrics } from '../telemetry/metrics.js';
+import { createHealthServer } from './health-server.js';
+import { createWebhookServer } from './webhook-server.js';
+
+const review = (request: Record<string, unknown>, apiVersion = 'admission.k8s.io/v1') => ({ apiVersion, kind: 'AdmissionReview', request });
+
+describe('webhook server', () => {
+  let app: FastifyInstance;
+  let health: FastifyInstance;
+  const decisions: Decision[] = [];
+  const metrics = createMetrics({ defaultMetrics: false });
+
+  beforeAll(async () => {
+    const registry = await registryOf({ basic: inject('bundles').basic as string });
+    const { logger } = capturingLogger();
+    app = createWebhookServer({
+      reviewer: createReviewer({ policies: registry.current }),
+      metrics,
+      logger,
+      onDecision: (d) => decisions.push(d),
+      bodyLimit: 64 * 1024,
+    });
+    health = createHealthServer({ metrics, readiness: () => ({ ready: true }) });
+  });
+  afterAll(async () => {
+    await app.close();
+    await health.close();
+  });
+
+  const post = (url: string, payload: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    app.inject({ method: 'POST', url, headers, payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload) });
+
+  it('denies a violating review with the policy message, echoing the uid, and records the decision', async () => {
+    const res = await post('/validate', review(configMapRequest({ deny: 'true' }, { uid: 'uid-deny' })));
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: 'uid-deny', allowed: false, status: { code: 403, message: expect.stringContaining('[deny-label] ConfigMap "cm" carries the deny label') } },
+    });
+    expect(body.response.auditAnnotations).toMatchObject({ decision: 'denied', 'denied-by': 'deny-label', 'policy-set': 'basic@test-basic-1' });
+    expect(decisions.at(-1)).toMatchObject({ allowed: false, request: { uid: 'uid-deny', namespace: 'team-a', name: 'cm', user: 'alice' } });
+  });
+
+  it('allows with warnings and never puts a patch on a validating response', async () => {
+    const res = await post('/validate', review(configMapRequest({ warn: 'true' })));
+    expect(res.json().response).toEqual(
+      expect.objectContaining({ allowed: true, warnings: ['[warn-label] ConfigMap carries the warn label'] }),
+    );
+    expect(res.json().response).not.toHaveProperty('patch');
+  });
+
+  it('patches on the mutate endpoint with a base64 JSONPatch', async () => {
+    const res = await post('/mutate', review(configMapRequest({})));
+    const response = res.json().response;
+    expect(response.patchType).toBe('JSONPatch');
+    expect(JSON.parse(Buffer.from(response.patch, 'base64').toString())).toEqual([
+      { op: 'add', path: '/data/a', value: '1' },
+      { op: 'add', path: '/data/b', value: '2' },
+    ]);
+  });
+
+  it.each([
+    ['an empty body', '', 400, 'REVIEW_EMPTY'],
+    ['a body that is not JSON', '{"apiVersion": ', 400, 'REVIEW_NOT_JSON'],
+    ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 400, 'REVIEW_NOT_JSON'],
+    ['JSON without a request', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, 400, 'REVIEW_INVALID'],
+    ['a review without a uid', review({ ...configMapRequest(), uid: undefined }), 400, 'REVIEW_INVALID'],
+    ['a body above the limit', review(configMapRequest({}, { object: { data: { x: 'y'.repeat(70 * 1024) } } })), 413, 'REVIEW_TOO_LARGE'],
+  ])('answers %s with a precise 4xx Status', async (_name, payload, status, code) => {
+    const res = await post('/validate', payload);
+    expect(res.statusCode).toBe(status);
+    expect(res.json()).toMatchObject({ kind: 'Status', status: 'Failure', code: status, reason: code });
+  });
+
+  it('answers the wrong content type with 415', async () => {
+    const res = await post('/validate', 'x=1', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toMatchObject({ reason: 'REVIEW_CONTENT_TYPE' });
+  });
+
+  it.each([
+    ['v1beta1', review(configMapRequest({}, { uid: 'uid-old' }), 'admission.k8s.io/v1beta1'), 'REVIEW_UNSUPPORTED_VERSION'],
+    ['an unknown operation', review(configMapRequest({}, { uid: 'uid-old', operation: 'PATCH' })), 'REVIEW_INVALID'],
+  ])('still answers %s with its uid echoed, denied with a 400 status', async (_name, payload, code) => {
+    const res = await post('/validate', payload);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().response).toMatchObject({ uid: 'uid-old', allowed: false, status: { code: 400, reason: code } });
+  });
+
+  it('exposes decisions and rejections on /metrics', async () => {
+    const text = (await health.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toMatch(/bouncer_decisions_total\{endpoint="validate",decision="denied"\} [1-9]/);
+    expect(text).toMatch(/bouncer_policy_decisions_total\{policy="deny-label",enforcement="deny",outcome="deny"\} [1-9]/);
+    expect(text).toMatch(/bouncer_requests_rejected_total\{endpoint="validate",code="REVIEW_EMPTY"\} 1/);
+    expect(text).toContain('bouncer_decision_duration_seconds_bucket{le="0.0001",endpoint="validate",decision="denied"}');
+  });
+});
