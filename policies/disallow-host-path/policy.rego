@@ -17,8 +17,9 @@ import data.lib.kubernetes as k8s
 deny contains msg if {
 	some volume in k8s.pod_spec.volumes
 	k8s.has_value(volume, "hostPath")
-	msg := sprintf("volume \"%v\" mounts host path \"%v\" (hostPath)", [
-		object.get(volume, "name", ""),
-		object.get(volume.hostPath, "path", ""),
-	])
+	msg := sprintf("volume \"%v\" mounts host path \"%v\" (hostPath)", [object.get(volume, "name", ""), _path(volume.hostPath)])
 }
+
+_path(host_path) := host_path.path if is_string(host_path.path)
+
+else := ""

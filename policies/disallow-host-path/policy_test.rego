@@ -45,6 +45,11 @@ test_volumes if {
 			"volumes": [{"name": "odd", "hostPath": {}}],
 			"want": {`volume "odd" mounts host path "" (hostPath)`},
 		},
+		{
+			"name": "a malformed hostPath is still denied",
+			"volumes": [{"name": "odd", "hostPath": "/etc"}],
+			"want": {`volume "odd" mounts host path "" (hostPath)`},
+		},
 		{"name": "hostPath null is no hostPath", "volumes": [{"name": "scratch", "hostPath": null, "emptyDir": {}}], "want": set()},
 	]
 	every kind in t.kind_families {

@@ -15,14 +15,17 @@ kind := request.kind.kind
 
 group := object.get(request.kind, "group", "")
 
-# The object's name: metadata.name, else the request name, else metadata.generateName.
-name := n if {
-	n := object.get(object.get(request.object, "metadata", {}), "name", "")
-	n != ""
-} else := n if {
-	n := object.get(request, "name", "")
-	n != ""
-} else := object.get(object.get(request.object, "metadata", {}), "generateName", "")
+# The object's name: metadata.name, else the request's name, else
+# metadata.generateName (an object created with generateName has no name yet), else "".
+name := request.object.metadata.name if {
+	is_string(request.object.metadata.name)
+	request.object.metadata.name != ""
+} else := request.name if {
+	is_string(request.name)
+	request.name != ""
+} else := request.object.metadata.generateName if {
+	is_string(request.object.metadata.generateName)
+} else := ""
 
 # --- kinds -------------------------------------------------------------------
 
@@ -69,11 +72,11 @@ has_pod_spec if is_workload_kind
 # --- the pod spec --------------------------------------------------------------
 
 # The pod spec of the requested object; undefined for other kinds.
-pod_spec := input.request.object.spec if is_pod
+pod_spec := request.object.spec if is_pod
 
-pod_spec := input.request.object.spec.template.spec if is_pod_controller_kind
+pod_spec := request.object.spec.template.spec if is_pod_controller_kind
 
-pod_spec := input.request.object.spec.jobTemplate.spec.template.spec if is_cronjob
+pod_spec := request.object.spec.jobTemplate.spec.template.spec if is_cronjob
 
 # The JSONPatch path of pod_spec, relative to the object root.
 pod_spec_path := "/spec" if is_pod

@@ -38,11 +38,11 @@ test_no_pod_spec_for_other_kinds if {
 		{"name": "PodTemplate", "input": t.review("PodTemplate", {"metadata": {"name": "web"}, "template": {"spec": spec}})},
 		{
 			"name": "Deployment in another group",
-			"input": json.patch(t.pod_review("Deployment", spec), [{"op": "replace", "path": "/request/kind/group", "value": "example.com"}]),
+			"input": t.with_group(t.pod_review("Deployment", spec), "example.com"),
 		},
 		{
 			"name": "Pod in another group",
-			"input": json.patch(t.pod_review("Pod", spec), [{"op": "replace", "path": "/request/kind/group", "value": "metrics.k8s.io"}]),
+			"input": t.with_group(t.pod_review("Pod", spec), "metrics.k8s.io"),
 		},
 	]
 	every c in cases {
@@ -53,9 +53,9 @@ test_no_pod_spec_for_other_kinds if {
 }
 
 test_no_pod_spec_on_delete if {
-	review := json.patch(
+	review := object.union(
 		t.review_op("Pod", t.object_of("Pod", spec), "DELETE", ""),
-		[{"op": "replace", "path": "/request/object", "value": null}],
+		{"request": {"object": null, "oldObject": t.object_of("Pod", spec)}},
 	)
 	not k8s.pod_spec with input as review
 	count(k8s.containers) == 0 with input as review
@@ -108,10 +108,7 @@ test_kind_predicates_need_the_group if {
 		{"kind": "ReplicationController", "group": "apps"},
 	]
 	every c in cases {
-		review := json.patch(
-			t.review(c.kind, {"metadata": {"name": "x"}}),
-			[{"op": "replace", "path": "/request/kind/group", "value": c.group}],
-		)
+		review := t.with_group(t.review(c.kind, {"metadata": {"name": "x"}}), c.group)
 		got := predicates with input as review
 		t.eq(c, got, set())
 	}

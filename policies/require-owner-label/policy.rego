@@ -14,12 +14,12 @@ package policies.require_owner_label
 
 import data.lib.kubernetes as k8s
 
-applies if k8s.is_namespace
+_applies if k8s.is_namespace
 
-applies if k8s.is_workload_kind
+_applies if k8s.is_workload_kind
 
 deny contains msg if {
-	applies
+	_applies
 	not _has_owner
 	msg := sprintf("%s has no \"owner\" label (metadata.labels.owner)", [_subject])
 }

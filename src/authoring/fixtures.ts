@@ -127,6 +127,7 @@ export function checkExpectation(expect: FixtureExpectation, response: Admission
   const message = response.status?.message ?? '';
   for (const m of expect.messages ?? []) if (!message.includes(m)) problems.push(`denial message lacks ${JSON.stringify(m)}: ${JSON.stringify(message)}`);
   const warnings = response.warnings ?? [];
+  if (expect.warnings?.length === 0 && warnings.length > 0) problems.push(`expected no warnings, got ${JSON.stringify(warnings)}`);
   for (const w of expect.warnings ?? []) if (!warnings.some((x) => x.includes(w))) problems.push(`no warning contains ${JSON.stringify(w)}: ${JSON.stringify(warnings)}`);
   if (expect.patch !== undefined) {
     const actual = (response.patch ? JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) : []) as unknown[];

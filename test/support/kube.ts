@@ -114,12 +114,16 @@ export async function deleteWebhooks(kube: Kube, name: string): Promise<void> {
  */
 export async function waitForWebhook(probe: () => Promise<unknown>, seen: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   while (Date.now() < deadline) {
-    await probe().catch(() => undefined);
+    last = await probe().then(
+      () => 'accepted',
+      (err: unknown) => err,
+    );
     if (seen()) return;
     await sleep(200);
   }
-  throw new Error(`the API server did not call the webhook within ${timeoutMs} ms`);
+  throw new Error(`the API server did not call the webhook within ${timeoutMs} ms; the last probe answered: ${String(last)}`);
 }
 
 export interface AuditEvent {

@@ -1,0 +1,63 @@
+// Runs bouncer the way it runs in a cluster: its own process (`bouncer serve`), real TLS
+// with a certificate signed by a CA the API server is given as caBundle.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../hack/lib/control-plane.js';
+import { createCertificateAuthority } from '../../src/certs/pki.js';
+
+export interface BouncerProcess {
+  readonly url: string;
+  readonly healthUrl: string;
+  readonly caPem: string;
+  readonly logs: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startBouncer(bundles: Record<string, string>, extraArgs: string[] = []): Promise<BouncerProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'bouncer-proc-'));
+  const ca = await createCertificateAuthority('bouncer-e2e-ca');
+  const serving = await ca.issue({ commonName: 'bouncer', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usage: 'server' });
+  writeFileSync(join(dir, 'tls.crt'), serving.certPem);
+  writeFileSync(join(dir, 'tls.key'), serving.keyPem, { mode: 0o600 });
+  const [port, healthPort] = [await freePort(), await freePort()];
+  const args = [
+    'bin/bouncer.js',
+    'serve',
+    ...Object.entries(bundles).flatMap(([name, file]) => ['--bundle', `${name}=${file}`]),
+    '--tls-cert', join(dir, 'tls.crt'),
+    '--tls-key', join(dir, 'tls.key'),
+    '--host', '127.0.0.1',
+    '--port', String(port),
+    '--health-port', String(healthPort),
+    ...extraArgs,
+  ];
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const healthUrl = `http://127.0.0.1:${healthPort}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`bouncer exited during startup:\n${output}`);
+    const ready = await fetch(`${healthUrl}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`bouncer not ready after 30 s:\n${output}`);
+    await sleep(100);
+  }
+  return {
+    url: `https://127.0.0.1:${port}`,
+    healthUrl,
+    caPem: ca.certPem,
+    logs: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      const code = await exited;
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
