@@ -278,13 +278,13 @@ function stopPids(pids: readonly number[]): void {
   }
 }
 
-/** Stops the processes recorded in `dir` (and only those); waits up to 10 s, then kills. */
+/** Stops the processes recorded in `dir` (and only those); waits up to 5 s, then kills (the data is throwaway). */
 export async function stopControlPlane(dir = defaultDir(), keepFiles = false): Promise<void> {
   const state = readState(dir);
   if (!state) return;
   const pids = [state.pids.apiserver, state.pids.etcd].filter((p) => p > 0);
   stopPids(pids);
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 5_000;
   while (pids.some(alive) && Date.now() < deadline) await sleep(100);
   for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
   if (!keepFiles) rmSync(dir, { recursive: true, force: true });

@@ -167,7 +167,8 @@ describe('checkReview accepts', () => {
   });
 
   it('treats a missing userInfo as empty and absent optional strings as undefined', () => {
-    const checked = checkReview(review({ userInfo: undefined, namespace: null, name: undefined, subResource: undefined }));
+    const checked = checkReview(review({ userInfo: undefined, namespace: null, name: undefined, subResource: undefined, dryRun: null }));
+    expect(checked.request.dryRun).toBe(false);
     expect(checked.request.userInfo).toEqual({});
     expect(checked.request.namespace).toBeUndefined();
     expect(checked.request.name).toBeUndefined();

@@ -96,7 +96,7 @@ export function checkReview(parsed: unknown): AdmissionReview {
     throw new BouncerError(
       'REVIEW_UNSUPPORTED_VERSION',
       `expected apiVersion ${ADMISSION_API_VERSION} kind AdmissionReview, got ${String(parsed.apiVersion)} ${String(parsed.kind)}`,
-      { details: { uid: uidOf(parsed) } },
+      uidOf(parsed) === undefined ? {} : { details: { uid: uidOf(parsed) } },
     );
   }
   const req = parsed.request;

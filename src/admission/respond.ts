@@ -37,7 +37,7 @@ export interface Answer {
   readonly auditAnnotations?: Readonly<Record<string, string>>;
 }
 
-/** Strips control characters (they garble terminals and logs) and truncates with an ellipsis. */
+/** Replaces control characters with spaces (they garble terminals and logs) and truncates with an ellipsis. */
 export function clip(text: string, max: number): string {
   // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');

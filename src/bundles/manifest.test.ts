@@ -77,6 +77,7 @@ describe('parseManifest', () => {
     { name: 'metadata without bouncer', input: text(manifest({ metadata: { other: {} } })), message: 'has no metadata.bouncer' },
     { name: 'an unknown metadata schema', input: text(manifest({ metadata: { bouncer: { schema: 2, policies: [] } } })), message: 'has no metadata.bouncer (schema 1)' },
     { name: 'policies that are not a list', input: text(manifest({ metadata: { bouncer: { schema: 1, policies: {} } } })), message: 'has no metadata.bouncer' },
+    { name: 'roots that are not a list of strings', input: text(manifest({ roots: 'policies' })), message: 'roots must be a list of strings' },
     { name: 'a duplicated policy id', input: text(manifest({}, [policyA, policyA])), message: 'policy a appears twice' },
     {
       name: 'an entrypoint not listed in wasm',

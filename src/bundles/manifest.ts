@@ -24,7 +24,8 @@ export function parseManifest(text: string): BundleManifest {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('.manifest must be a JSON object');
   const m = raw as Record<string, unknown>;
   if (typeof m.revision !== 'string' || m.revision === '') throw invalid('.manifest has no revision');
-  const roots = Array.isArray(m.roots) && m.roots.every((r) => typeof r === 'string') ? (m.roots as string[]) : [''];
+  if (m.roots !== undefined && !(Array.isArray(m.roots) && m.roots.every((r) => typeof r === 'string'))) throw invalid('.manifest roots must be a list of strings');
+  const roots = (m.roots as string[] | undefined) ?? [''];
   if (!Array.isArray(m.wasm) || m.wasm.length === 0) throw invalid('.manifest lists no wasm module (build with `bouncer build`)');
   const wasm = m.wasm.map((w: unknown) => {
     const e = w as Record<string, unknown>;

@@ -1,77 +1,127 @@
 // OPA's `sprintf` follows Go's fmt. The SDK implements it with sprintf-js, which lacks
 // %q and prints composite values differently, so a policy ported from OPA that uses
-// `sprintf("%q", [name])` would raise a runtime error on every request. This is a
-// Go-compatible implementation of the verbs Rego policies use.
+// `sprintf("%q", [name])` would raise a runtime error on every request. This follows
+// what OPA does: numbers reach Go's fmt as int64 or float64, every other value as the
+// text of the Rego term (so booleans, null, arrays and objects are strings to fmt).
 // https://www.openpolicyagent.org/docs/policy-reference/builtins/strings#builtin-strings-sprintf
 
-/** A value formatted as OPA prints terms: strings quoted inside composites, ", " separators. */
-function regoText(value: unknown, nested: boolean): string {
+type Operand = { readonly type: 'string'; readonly text: string } | { readonly type: 'int64' | 'float64'; readonly value: number };
+
+/** A value printed as OPA prints terms: strings quoted inside composites, keys sorted, ", " separators. */
+function termText(value: unknown, nested: boolean): string {
   if (typeof value === 'string') return nested ? JSON.stringify(value) : value;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => regoText(v, true)).join(', ')}]`;
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => termText(v, true)).join(', ')}]`;
   if (typeof value === 'object') {
-    return `{${Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => `${JSON.stringify(k)}: ${regoText(v, true)}`)
-      .join(', ')}}`;
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}: ${termText(v, true)}`).join(', ')}}`;
   }
+  if (typeof value === 'number') return goFloat(value);
   return String(value);
 }
 
-function integer(value: unknown): string {
-  if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value).toString();
-  return `%!d(${regoText(value, false)})`;
+function operand(value: unknown): Operand {
+  if (typeof value === 'number') return { type: Number.isInteger(value) ? 'int64' : 'float64', value };
+  return { type: 'string', text: termText(value, false) };
 }
 
-function float(value: unknown, precision: number | undefined): string {
-  if (typeof value !== 'number') return `%!f(${regoText(value, false)})`;
-  return value.toFixed(precision ?? 6);
+/** Go's %e: mantissa with `precision` digits, exponent with a sign and at least two digits. */
+function goExp(value: number, precision: number): string {
+  const [mantissa, exponent = '0'] = value.toExponential(precision).split('e');
+  const sign = exponent.startsWith('-') ? '-' : '+';
+  return `${mantissa}e${sign}${exponent.replace(/^[-+]/, '').padStart(2, '0')}`;
 }
 
-const VERB = /%([-+# 0]*)(\d+)?(?:\.(\d+))?([vsqdfeEgxXtTb%])/g;
+/** Go's %v / %g for a float64: shortest representation, exponent form for large or tiny values. */
+function goFloat(value: number): string {
+  if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf';
+  const exponent = value === 0 ? 0 : Math.floor(Math.log10(Math.abs(value)));
+  if (exponent < -4 || exponent >= 21) return goExp(value, Math.max(0, String(value).replace(/^-|\.|e.*$/g, '').replace(/^0+/, '').length - 1));
+  return String(value);
+}
 
-export function goSprintf(format: unknown, args: unknown): string {
-  if (typeof format !== 'string') throw new Error('sprintf: format must be a string');
+function bad(verb: string, op: Operand): string {
+  return `%!${verb}(${op.type}=${op.type === 'string' ? op.text : op.type === 'int64' ? op.value.toFixed(0) : goFloat(op.value)})`;
+}
+
+function format(verb: string, op: Operand, precision: number | undefined): string {
+  if (op.type === 'string') {
+    switch (verb) {
+      case 's':
+      case 'v':
+        return op.text;
+      case 'q':
+        return JSON.stringify(op.text);
+      case 'x':
+      case 'X': {
+        const hex = Buffer.from(op.text).toString('hex');
+        return verb === 'X' ? hex.toUpperCase() : hex;
+      }
+      case 'T':
+        return 'string';
+      default:
+        return bad(verb, op);
+    }
+  }
+  if (verb === 'T') return op.type;
+  if (op.type === 'int64') {
+    switch (verb) {
+      case 'd':
+      case 'v':
+        return op.value.toFixed(0);
+      case 'x':
+      case 'X': {
+        const hex = `${op.value < 0 ? '-' : ''}${Math.abs(op.value).toString(16)}`;
+        return verb === 'X' ? hex.toUpperCase() : hex;
+      }
+      default:
+        return bad(verb, op);
+    }
+  }
+  switch (verb) {
+    case 'f':
+    case 'F':
+      return op.value.toFixed(precision ?? 6);
+    case 'e':
+    case 'E': {
+      const text = goExp(op.value, precision ?? 6);
+      return verb === 'E' ? text.toUpperCase() : text;
+    }
+    case 'g':
+    case 'G':
+    case 'v':
+      return goFloat(op.value);
+    default:
+      return bad(verb, op);
+  }
+}
+
+function pad(text: string, flags: string, width: number | undefined, numeric: boolean): string {
+  if (width === undefined || text.length >= width) return text;
+  const fill = width - text.length;
+  if (flags.includes('-')) return text + ' '.repeat(fill);
+  if (!flags.includes('0')) return ' '.repeat(fill) + text;
+  const sign = numeric && /^[-+]/.test(text) ? text.charAt(0) : '';
+  return sign + '0'.repeat(fill) + text.slice(sign.length);
+}
+
+const VERB = /%([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g;
+
+export function goSprintf(formatText: unknown, args: unknown): string {
+  if (typeof formatText !== 'string') throw new Error('sprintf: format must be a string');
   const values = Array.isArray(args) ? args : [];
   let next = 0;
-  const out = format.replace(VERB, (_m, flags: string, width: string | undefined, precision: string | undefined, verb: string) => {
+  const out = formatText.replace(VERB, (_m, flags: string, width: string | undefined, precision: string | undefined, verb: string) => {
     if (verb === '%') return '%';
     if (next >= values.length) return `%!${verb}(MISSING)`;
-    const value = values[next++];
-    let text: string;
-    switch (verb) {
-      case 'v':
-      case 's':
-        text = regoText(value, false);
-        break;
-      case 'q':
-        text = typeof value === 'string' ? JSON.stringify(value) : `%!q(${regoText(value, false)})`;
-        break;
-      case 'd':
-        text = integer(value);
-        break;
-      case 'f':
-      case 'e':
-      case 'E':
-      case 'g':
-        text = float(value, precision === undefined ? undefined : Number(precision));
-        break;
-      case 'x':
-      case 'X':
-        text = typeof value === 'number' ? Math.trunc(value).toString(16) : Buffer.from(String(value)).toString('hex');
-        if (verb === 'X') text = text.toUpperCase();
-        break;
-      case 't':
-        text = typeof value === 'boolean' ? String(value) : `%!t(${regoText(value, false)})`;
-        break;
-      case 'T':
-        text = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-        break;
-      default:
-        text = regoText(value, false);
-    }
-    const pad = width === undefined ? 0 : Number(width) - text.length;
-    if (pad <= 0) return text;
-    return flags.includes('-') ? text + ' '.repeat(pad) : (flags.includes('0') && /^[dfx]$/.test(verb) ? '0' : ' ').repeat(pad) + text;
+    const op = operand(values[next++]);
+    const text = format(verb, op, precision === undefined ? undefined : Number(precision));
+    return pad(text, flags, width === undefined ? undefined : Number(width), op.type !== 'string');
   });
-  return next < values.length ? `${out}%!(EXTRA ${values.slice(next).map((v) => regoText(v, false)).join(', ')})` : out;
+  if (next >= values.length) return out;
+  const extra = values.slice(next).map((v) => {
+    const op = operand(v);
+    return `${op.type}=${format('v', op, undefined)}`;
+  });
+  return `${out}%!(EXTRA ${extra.join(', ')})`;
 }

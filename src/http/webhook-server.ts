@@ -3,7 +3,7 @@
 // object, each up to the API server's 3 MiB request limit, plus the envelope — so the
 // limit is 8 MiB rather than fastify's 1 MiB default.
 // https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#request
-import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { fastify, LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { checkReview, parseJson, uidOf } from '../admission/decode.js';
 import { rejectedReview, toReview, type Endpoint } from '../admission/respond.js';
 import { BouncerError, isBouncerError } from '../errors/errors.js';
@@ -33,7 +33,7 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
   const { reviewer, metrics, logger, onDecision } = options;
   const app = fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     requestTimeout: options.requestTimeoutMs ?? 10_000,
     connectionTimeout: options.requestTimeoutMs ?? 10_000,

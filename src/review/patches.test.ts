@@ -41,6 +41,15 @@ describe('combinePatches', () => {
       expected: { patch: [add('/metadata/labels/team', 'x'), add('/metadata/labels/tier', 'web')], actions: ['mutate', 'mutate'], errors: [undefined, undefined] },
     },
     {
+      name: 'moving a path another policy wrote conflicts',
+      object: pod(),
+      outcomes: [
+        mutate('a', [add('/metadata/labels/team', 'x')]),
+        mutate('b', [{ op: 'move', from: '/metadata/labels/team', path: '/metadata/labels/owner' }]),
+      ],
+      expected: { patch: [add('/metadata/labels/team', 'x')], actions: ['mutate', 'error'], errors: [undefined, 'POLICY_PATCH_CONFLICT'] },
+    },
+    {
       name: 'same path with a different value conflicts',
       object: pod(),
       outcomes: [mutate('a', [add('/metadata/labels/team', 'x')]), mutate('b', [add('/metadata/labels/team', 'y')])],

@@ -32,7 +32,10 @@ export function combinePatches(object: unknown, outcomes: readonly PolicyOutcome
   const result = outcomes.map((outcome): PolicyOutcome => {
     if (outcome.action !== 'mutate' || !outcome.patch) return outcome;
     const fresh = outcome.patch.filter((op) => !accepted.some((a) => same(a.op, op)));
-    const clash = fresh.flatMap((op) => accepted.filter((a) => overlaps(a.op.path, op.path)).map((a) => ({ op, with: a })))[0];
+    const touched = (op: JsonPatchOperation): string[] => (op.from === undefined ? [op.path] : [op.path, op.from]);
+    const clash = fresh.flatMap((op) =>
+      accepted.filter((a) => touched(op).some((p) => touched(a.op).some((q) => overlaps(p, q)))).map((a) => ({ op, with: a })),
+    )[0];
     if (clash) {
       return {
         ...outcome,

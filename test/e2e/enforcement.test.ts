@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { webhookConfigurations } from '../../src/authoring/webhook-config.js';
 import { loadBundle } from '../../src/bundles/bundle.js';
-import { startBouncer, type BouncerProcess } from '../support/bouncer-process.js';
+import { startBouncer, type BouncerProcess } from '../../hack/lib/bouncer-process.js';
 import { kubectl } from '../support/kubectl.js';
 import { createNamespace, deleteWebhooks, kubeFor, uniqueName, waitForAudit, waitForWebhook } from '../support/kube.js';
 

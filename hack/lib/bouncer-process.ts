@@ -4,8 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../hack/lib/control-plane.js';
+import { freePort } from './control-plane.js';
 import { createCertificateAuthority } from '../../src/certs/pki.js';
 
 export interface BouncerProcess {
@@ -16,7 +17,12 @@ export interface BouncerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startBouncer(bundles: Record<string, string>, extraArgs: string[] = []): Promise<BouncerProcess> {
+/** Starts `bouncer serve` from this checkout's dist/ (run `npm run build` first). */
+export async function startBouncer(
+  bundles: Record<string, string>,
+  extraArgs: string[] = [],
+  options: { onOutput?: (text: string) => void } = {},
+): Promise<BouncerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bouncer-proc-'));
   const ca = await createCertificateAuthority('bouncer-e2e-ca');
   const serving = await ca.issue({ commonName: 'bouncer', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usage: 'server' });
@@ -35,9 +41,14 @@ export async function startBouncer(bundles: Record<string, string>, extraArgs: s
     ...extraArgs,
   ];
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const collect = (c: Buffer) => {
+    output += c.toString();
+    options.onOutput?.(c.toString());
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const healthUrl = `http://127.0.0.1:${healthPort}`;
   const deadline = Date.now() + 30_000;
