@@ -16,6 +16,8 @@ export interface BuildOptions {
   readonly opa: string;
   /** Defaults to a UTC timestamp plus a digest of the sources: ordered and reproducible per content. */
   readonly revision?: string;
+  /** Sign the bundle the way `opa build --signing-key` does (.signatures.json). */
+  readonly signing?: { readonly keyFile: string; readonly algorithm: string };
 }
 
 export interface BuildResult {
@@ -158,7 +160,11 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     try {
       await runOpa(
         options.opa,
-        ['build', '-b', '-t', 'wasm', '--capabilities', capabilities, '-r', revision, ...entrypoints, '-o', output, '.'],
+        [
+          'build', '-b', '-t', 'wasm', '--capabilities', capabilities, '-r', revision, ...entrypoints, '-o', output,
+          ...(options.signing ? ['--signing-key', resolve(options.signing.keyFile), '--signing-alg', options.signing.algorithm] : []),
+          '.',
+        ],
         stage.dir,
       );
     } finally {

@@ -23,6 +23,9 @@ export const ERRORS = {
   BUNDLE_WASM_INVALID: { status: 400, meaning: "the bundle's policy.wasm does not compile or instantiate" },
   BUNDLE_DATA_INVALID: { status: 400, meaning: "the bundle's data.json does not load" },
   BUNDLE_BUILTIN_UNSUPPORTED: { status: 400, meaning: 'the policy needs a builtin the WASM runtime does not implement' },
+  BUNDLE_SIGNATURE_INVALID: { status: 400, meaning: 'the bundle is unsigned, signed by another key, or a file does not match its signed hash' },
+  BUNDLE_REVISION_OLDER: { status: 409, meaning: 'the revision is older than the active one and did not come through a rollback' },
+  BUNDLE_TOO_LARGE: { status: 413, meaning: 'the bundle does not fit in a ConfigMap (1 MiB)' },
   BUNDLE_SELF_CHECK_FAILED: { status: 400, meaning: "the bundle's policies fail to evaluate a probe review" },
   // Configuration and tooling.
   CONFIG_INVALID: { status: 500, meaning: 'a setting is missing or invalid' },
