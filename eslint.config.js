@@ -14,16 +14,17 @@ const layers = {
   bundles: ['errors', 'engine', 'admission'],
   authoring: ['errors', 'admission', 'bundles', 'engine', 'review'],
   review: ['errors', 'admission', 'bundles', 'engine', 'telemetry'],
-  sources: ['errors', 'bundles', 'telemetry'],
+  cluster: ['errors'],
+  sources: ['errors', 'bundles', 'telemetry', 'cluster'],
   http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
-  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config'],
+  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster'],
 };
 
 /** library -> the only folders allowed to import it. */
 const owners = {
   '@open-policy-agent/opa-wasm': ['engine'],
   fastify: ['http'],
-  '@kubernetes/client-node': ['sources'],
+  '@kubernetes/client-node': ['sources', 'cluster'],
   'prom-client': ['telemetry'],
   pino: ['telemetry'],
 };

@@ -1,26 +1,44 @@
 // `bouncer serve`: wiring only. Reads the configuration, builds the logger, metrics,
-// policy registry, reviewer and servers, and stops them in order on SIGTERM/SIGINT.
+// policy registry, bundle sources, reviewer and servers, and stops them in order on
+// SIGTERM/SIGINT (readiness off first, then in-flight reviews finish).
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundle } from './authoring/build.js';
-import { loadBundle } from './bundles/bundle.js';
+import { loadBundle, type LoadedBundle } from './bundles/bundle.js';
 import { createPolicyRegistry, type PolicyRegistry } from './bundles/registry.js';
+import { createBundleVerifier } from './bundles/signature.js';
+import { createBundleStore } from './cluster/bundle-store.js';
+import { loadKubeConfig } from './cluster/kubeconfig.js';
 import { loadServeConfig, type ServeConfig } from './config/serve-config.js';
 import { isBouncerError } from './errors/errors.js';
-import { createHealthServer } from './http/health-server.js';
+import { createHealthServer, type Readiness } from './http/health-server.js';
 import { loadTls } from './http/tls.js';
 import { createWebhookServer } from './http/webhook-server.js';
 import { toDecisionEvent } from './review/decision-event.js';
 import type { Decision } from './review/decision.js';
 import { createReviewer } from './review/reviewer.js';
+import { createBundleWatcher, type BundleWatcher } from './sources/bundle-watcher.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetrics } from './telemetry/metrics.js';
 
-async function loadInitialBundles(config: ServeConfig, registry: PolicyRegistry, logger: Logger): Promise<void> {
+type Load = (name: string, bytes: Uint8Array) => Promise<LoadedBundle>;
+
+function bundleLoader(config: ServeConfig): Load {
+  const verify = config.verification
+    ? createBundleVerifier({
+        publicKeyPem: readFileSync(config.verification.keyFile, 'utf8'),
+        algorithm: config.verification.algorithm,
+        ...(config.verification.keyId ? { keyId: config.verification.keyId } : {}),
+      })
+    : undefined;
   const limits = { maxMemoryPages: config.maxMemoryPages };
+  return (name, bytes) => loadBundle(name, bytes, { limits, ...(verify ? { verify } : {}) });
+}
+
+async function loadFileBundles(config: ServeConfig, load: Load, registry: PolicyRegistry, logger: Logger): Promise<void> {
   for (const { name, file } of config.bundles) {
-    const bundle = await loadBundle(name, readFileSync(file), { limits });
+    const bundle = await load(name, readFileSync(file));
     registry.activate(bundle);
     logger.info({ bundle: name, revision: bundle.revision, policies: bundle.policies.length }, 'bundle activated');
   }
@@ -29,7 +47,7 @@ async function loadInitialBundles(config: ServeConfig, registry: PolicyRegistry,
     const output = join(tmpdir(), `bouncer-local-${process.pid}.tar.gz`);
     try {
       await buildBundle({ policiesDir: config.policiesDir, output, opa: config.opa });
-      const bundle = await loadBundle('local', readFileSync(output), { limits });
+      const bundle = await load('local', readFileSync(output));
       registry.activate(bundle);
       logger.info({ bundle: 'local', revision: bundle.revision, policies: bundle.policies.length }, 'bundle built and activated');
     } finally {
@@ -56,12 +74,31 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   const registry = createPolicyRegistry();
   registry.onChange((set) => metrics.policySet(set.bundles.map((b) => ({ bundle: b.name, revision: b.revision }))));
   let stopping = false;
+  let watcher: BundleWatcher | undefined;
   try {
     const tls = loadTls(config.tls);
-    await loadInitialBundles(config, registry, logger);
-    const reviewer = createReviewer({ policies: registry.current });
+    const load = bundleLoader(config);
+    await loadFileBundles(config, load, registry, logger);
+    if (config.watchNamespace) {
+      const kc = loadKubeConfig(config.kubeconfig);
+      watcher = createBundleWatcher({
+        kc,
+        store: createBundleStore(kc, config.watchNamespace),
+        registry,
+        load,
+        replica: config.replica,
+        logger,
+        metrics,
+        requiredBundles: config.requiredBundles,
+      });
+    }
+    const readiness = (): Readiness => {
+      if (stopping) return { ready: false, reason: 'shutting down' };
+      if (watcher) return watcher.readiness();
+      return registry.current() ? { ready: true } : { ready: false, reason: 'no policy set is active yet' };
+    };
     const webhook = createWebhookServer({
-      reviewer,
+      reviewer: createReviewer({ policies: registry.current }),
       metrics,
       logger,
       onDecision: decisionLog(logger),
@@ -69,14 +106,12 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       bodyLimit: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,
     });
-    const health = createHealthServer({
-      metrics,
-      readiness: () =>
-        stopping ? { ready: false, reason: 'shutting down' } : registry.current() ? { ready: true } : { ready: false, reason: 'no policy set is active yet' },
-    });
-    await webhook.listen({ host: config.host, port: config.port });
+    const health = createHealthServer({ metrics, readiness });
+    // Health first, so probes answer (not ready) while the initial bundles load.
     await health.listen({ host: config.host, port: config.healthPort });
-    logger.info({ webhook: webhook.addresses(), health: health.addresses(), policySet: registry.current()?.revision }, 'bouncer is serving');
+    await webhook.listen({ host: config.host, port: config.port });
+    await watcher?.start();
+    logger.info({ webhook: webhook.addresses(), health: health.addresses(), policySet: registry.current()?.revision, replica: config.replica }, 'bouncer is serving');
 
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
@@ -88,12 +123,14 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
+    await watcher?.stop();
     await webhook.close();
     await health.close();
     logger.info('stopped');
     return 0;
   } catch (err) {
     logger.fatal({ err, code: isBouncerError(err) ? err.code : undefined }, 'bouncer cannot start');
+    await watcher?.stop().catch(() => undefined);
     return 1;
   }
 }

@@ -14,6 +14,9 @@ export interface BouncerProcess {
   readonly healthUrl: string;
   readonly caPem: string;
   readonly logs: () => string;
+  /** The text of /metrics. */
+  metrics(): Promise<string>;
+  readyz(): Promise<{ status: number; body: string }>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -21,7 +24,7 @@ export interface BouncerProcess {
 export async function startBouncer(
   bundles: Record<string, string>,
   extraArgs: string[] = [],
-  options: { onOutput?: (text: string) => void } = {},
+  options: { onOutput?: (text: string) => void; waitFor?: 'ready' | 'healthy' } = {},
 ): Promise<BouncerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bouncer-proc-'));
   const ca = await createCertificateAuthority('bouncer-e2e-ca');
@@ -54,7 +57,7 @@ export async function startBouncer(
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`bouncer exited during startup:\n${output}`);
-    const ready = await fetch(`${healthUrl}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${healthUrl}/${options.waitFor === 'healthy' ? 'healthz' : 'readyz'}`).then((r) => r.ok, () => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`bouncer not ready after 30 s:\n${output}`);
     await sleep(100);
@@ -64,6 +67,8 @@ export async function startBouncer(
     healthUrl,
     caPem: ca.certPem,
     logs: () => output,
+    metrics: () => fetch(`${healthUrl}/metrics`).then((r) => r.text()),
+    readyz: () => fetch(`${healthUrl}/readyz`).then(async (r) => ({ status: r.status, body: await r.text() })),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
       const code = await exited;

@@ -30,6 +30,8 @@ export interface ControlPlaneState {
   readonly auditLog: string;
   readonly kubectl: string;
   readonly pids: { readonly etcd: number; readonly apiserver: number };
+  /** How kube-apiserver was started, so drills can restart it identically. */
+  readonly apiserverCommand: readonly string[];
   readonly ports: { readonly etcdClient: number; readonly etcdPeer: number; readonly apiserver: number };
 }
 
@@ -222,7 +224,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     kubectl: requireTool(tools, 'KUBECTL'),
     ports: { etcdClient, etcdPeer, apiserver: apiserverPort },
   };
-  writeFileSync(file('state.json'), JSON.stringify({ ...partial, pids: { etcd: etcdPid, apiserver: 0 } }, null, 2));
+  writeFileSync(file('state.json'), JSON.stringify({ ...partial, pids: { etcd: etcdPid, apiserver: 0 }, apiserverCommand: [] }, null, 2));
   try {
     await waitHealthy('etcd', etcdPid, file('etcd.log'), timeoutMs, () => httpOk(`${etcdUrl}/health`));
   } catch (err) {
@@ -230,9 +232,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     throw err;
   }
 
-  const apiserverPid = launch(
+  const apiserverCommand = [
     requireTool(tools, 'KUBE_APISERVER'),
-    [
       `--etcd-servers=${etcdUrl}`,
       `--secure-port=${apiserverPort}`,
       '--bind-address=127.0.0.1',
@@ -253,23 +254,47 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       '--audit-log-mode=blocking',
       '--profiling=false',
       '--v=1',
-    ],
-    file('apiserver.log'),
-  );
-  const state: ControlPlaneState = { ...partial, pids: { etcd: etcdPid, apiserver: apiserverPid } };
+  ];
+  const apiserverPid = launch(apiserverCommand[0] as string, apiserverCommand.slice(1), file('apiserver.log'));
+  const state: ControlPlaneState = { ...partial, pids: { etcd: etcdPid, apiserver: apiserverPid }, apiserverCommand };
   writeFileSync(file('state.json'), JSON.stringify(state, null, 2));
   writeFileSync(state.kubeconfig, kubeconfigYaml(server, state.caFile, state.adminCertFile, state.adminKeyFile), { mode: 0o600 });
 
   const started = Date.now();
   try {
-    const tls = { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem };
-    await waitHealthy('kube-apiserver', apiserverPid, file('apiserver.log'), timeoutMs, () => httpsOk(`${server}/readyz`, tls));
+    await waitApiserver(state, apiserverPid, timeoutMs);
   } catch (err) {
     stopPids([apiserverPid, etcdPid]);
     throw err;
   }
   log(`kube-apiserver ready at ${server} after ${Date.now() - started} ms (state in ${dir})`);
   return state;
+}
+
+async function waitApiserver(state: ControlPlaneState, pid: number, timeoutMs: number): Promise<void> {
+  const tls = { ca: state.caCertPem, cert: readFileSync(state.adminCertFile, 'utf8'), key: readFileSync(state.adminKeyFile, 'utf8') };
+  await waitHealthy('kube-apiserver', pid, join(state.dir, 'apiserver.log'), timeoutMs, () => httpsOk(`${state.server}/readyz`, tls));
+}
+
+/**
+ * Stops kube-apiserver (SIGTERM, then SIGKILL after 5 s), keeps it down for `downMs`, and
+ * starts it again with the same flags and port; etcd keeps running. For watch-recovery drills.
+ */
+export async function restartApiserver(dir = defaultDir(), downMs = 1000, timeoutMs = 120_000): Promise<ControlPlaneState> {
+  const state = readState(dir);
+  if (!state) throw new Error(`no control plane recorded in ${dir}`);
+  const old = state.pids.apiserver;
+  stopPids([old]);
+  const deadline = Date.now() + 5_000;
+  while (alive(old) && Date.now() < deadline) await sleep(100);
+  if (alive(old)) process.kill(old, 'SIGKILL');
+  while (alive(old)) await sleep(50);
+  await sleep(downMs);
+  const pid = launch(state.apiserverCommand[0] as string, state.apiserverCommand.slice(1), join(dir, 'apiserver.log'));
+  const next: ControlPlaneState = { ...state, pids: { ...state.pids, apiserver: pid } };
+  writeFileSync(join(dir, 'state.json'), JSON.stringify(next, null, 2));
+  await waitApiserver(next, pid, timeoutMs);
+  return next;
 }
 
 function stopPids(pids: readonly number[]): void {

@@ -27,7 +27,8 @@ export function createPolicyRegistry(initial: readonly LoadedBundle[] = []): Pol
   };
 
   return {
-    current: () => active,
+    // A set without bundles (every bundle removed) is no policy set: reviews fail closed.
+    current: () => (active && active.bundles.length > 0 ? active : undefined),
     activate(bundle) {
       const others = (active?.bundles ?? []).filter((b) => b.name !== bundle.name);
       return publish([...others, bundle]);

@@ -7,11 +7,19 @@ import { buildCommand } from './build-command.js';
 import { EXIT, type CliContext } from './context.js';
 import { reviewCommand } from './review-command.js';
 import { testCommand } from './test-command.js';
+import { pushCommand } from './push-command.js';
+import { rollbackCommand } from './rollback-command.js';
+import { historyCommand } from './history-command.js';
+import { statusCommand } from './status-command.js';
 
 const USAGE = `usage: bouncer <command> [options]
   build [DIR]            compile a policies directory into an OPA bundle (policy.wasm + manifest)
   test [DIR]             run the policies' opa tests and fixture cases
   review FILE...         evaluate AdmissionReview documents as the server would
+  push FILE --name NAME  store a bundle as a new revision in the cluster and make it active
+  rollback NAME          make an earlier revision active again (--to SEQUENCE)
+  history NAME           list a bundle's stored revisions
+  status                 show each bundle's active revision and what every replica runs
   serve                  run the webhook (bouncer serve --help)
 `;
 
@@ -19,6 +27,10 @@ const COMMANDS: Readonly<Record<string, (ctx: CliContext) => Promise<number>>> =
   build: buildCommand,
   test: testCommand,
   review: reviewCommand,
+  push: pushCommand,
+  rollback: rollbackCommand,
+  history: historyCommand,
+  status: statusCommand,
 };
 
 export async function main(argv: readonly string[], io: Partial<CliContext> = {}): Promise<number> {

@@ -2,6 +2,7 @@
 // which win over defaults. The result is checked and frozen; nothing else reads
 // process.env or argv.
 import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { BouncerError } from '../errors/errors.js';
 
@@ -23,9 +24,24 @@ export interface ServeConfig {
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   readonly maxMemoryPages: number;
+  /** Watch bundle ConfigMaps in this namespace (the in-cluster mode). */
+  readonly watchNamespace?: string;
+  readonly kubeconfig?: string;
+  /** This replica's name in bundle status annotations. */
+  readonly replica: string;
+  readonly requiredBundles: readonly string[];
+  /** When set, every bundle must carry a valid signature by this key. */
+  readonly verification?: { readonly keyFile: string; readonly algorithm: string; readonly keyId?: string };
 }
 
-export const SERVE_USAGE = `usage: bouncer serve (--bundle [NAME=]FILE ... | --policies DIR) --tls-cert FILE --tls-key FILE [options]
+export const SERVE_USAGE = `usage: bouncer serve (--watch-namespace NS | --bundle [NAME=]FILE ... | --policies DIR) --tls-cert FILE --tls-key FILE [options]
+  --watch-namespace NS   load bundles from ConfigMaps in NS and hot-swap them   env BOUNCER_NAMESPACE
+  --kubeconfig FILE      cluster credentials (default $KUBECONFIG, ~/.kube/config, in-cluster)
+  --replica NAME         this replica's name in bundle status annotations   env POD_NAME (default host name)
+  --require-bundle NAME  not ready until NAME is active (repeatable)          env BOUNCER_REQUIRED_BUNDLES (comma-separated)
+  --verification-key F   require bundles signed by this PEM public key       env BOUNCER_VERIFICATION_KEY
+  --verification-alg A   signature algorithm (default RS256)                env BOUNCER_VERIFICATION_ALG
+  --verification-key-id  require this key id (kid) in the signature
   --bundle [NAME=]FILE   serve a bundle built by 'bouncer build' (repeatable; NAME defaults to the file name)
   --policies DIR         build DIR with the OPA CLI at startup and serve it as bundle "local"
   --tls-cert, --tls-key  serving certificate and key (PEM)      env BOUNCER_TLS_CERT, BOUNCER_TLS_KEY
@@ -73,6 +89,13 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
         'log-level': { type: 'string' },
         opa: { type: 'string' },
         'max-memory-mb': { type: 'string' },
+        'watch-namespace': { type: 'string' },
+        kubeconfig: { type: 'string' },
+        replica: { type: 'string' },
+        'require-bundle': { type: 'string', multiple: true },
+        'verification-key': { type: 'string' },
+        'verification-alg': { type: 'string' },
+        'verification-key-id': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -85,7 +108,8 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
   if (!certFile || !keyFile) throw invalid('a serving certificate is required (--tls-cert and --tls-key)');
   const bundles = (values.bundle ?? []).map(bundleFile);
   const policiesDir = values.policies;
-  if (bundles.length === 0 && !policiesDir) throw invalid('nothing to serve: give --bundle FILE or --policies DIR');
+  const watchNamespace = values['watch-namespace'] ?? env.BOUNCER_NAMESPACE;
+  if (bundles.length === 0 && !policiesDir && !watchNamespace) throw invalid('nothing to serve: give --watch-namespace NS, --bundle FILE or --policies DIR');
   const names = new Set(bundles.map((b) => b.name));
   if (names.size !== bundles.length) throw invalid('two --bundle flags have the same name');
   const logLevel = values['log-level'] ?? env.BOUNCER_LOG_LEVEL ?? 'info';
@@ -94,6 +118,11 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
   if (!Number.isInteger(memoryMb) || memoryMb < 4 || memoryMb > 4096) throw invalid('--max-memory-mb must be an integer between 4 and 4096');
   const clientCaFile = values['client-ca'] ?? env.BOUNCER_CLIENT_CA;
   const opa = values.opa ?? env.OPA_BIN;
+  const requiredBundles = values['require-bundle'] ?? (env.BOUNCER_REQUIRED_BUNDLES ? env.BOUNCER_REQUIRED_BUNDLES.split(',').map((s) => s.trim()).filter(Boolean) : []);
+  const verificationKeyFile = values['verification-key'] ?? env.BOUNCER_VERIFICATION_KEY;
+  const algorithm = values['verification-alg'] ?? env.BOUNCER_VERIFICATION_ALG ?? 'RS256';
+  if (!/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(algorithm)) throw invalid(`unsupported verification algorithm ${algorithm}`);
+  const keyId = values['verification-key-id'];
   return Object.freeze({
     host: values.host ?? env.BOUNCER_HOST ?? '0.0.0.0',
     port: port('--port', values.port ?? env.BOUNCER_PORT, 8443),
@@ -106,5 +135,10 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     bodyLimitBytes: 8 * 1024 * 1024,
     requestTimeoutMs: 10_000,
     maxMemoryPages: memoryMb * 16,
+    ...(watchNamespace ? { watchNamespace } : {}),
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    replica: values.replica ?? env.POD_NAME ?? hostname(),
+    requiredBundles: Object.freeze(requiredBundles),
+    ...(verificationKeyFile ? { verification: Object.freeze({ keyFile: verificationKeyFile, algorithm, ...(keyId ? { keyId } : {}) }) } : {}),
   });
 }

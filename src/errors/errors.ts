@@ -28,6 +28,7 @@ export const ERRORS = {
   BUNDLE_TOO_LARGE: { status: 413, meaning: 'the bundle does not fit in a ConfigMap (1 MiB)' },
   BUNDLE_SELF_CHECK_FAILED: { status: 400, meaning: "the bundle's policies fail to evaluate a probe review" },
   // Configuration and tooling.
+  CLUSTER_FAILED: { status: 502, meaning: 'a call to the Kubernetes API failed (unreachable, unauthenticated or forbidden)' },
   CONFIG_INVALID: { status: 500, meaning: 'a setting is missing or invalid' },
   TLS_INVALID: { status: 500, meaning: 'the TLS certificate or key cannot be used' },
   OPA_FAILED: { status: 500, meaning: 'the OPA CLI failed' },

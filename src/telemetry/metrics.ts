@@ -21,6 +21,11 @@ export interface Metrics {
   requestSize(endpoint: string, bytes: number): void;
   inFlight(endpoint: string, delta: 1 | -1): void;
   policySet(revisions: readonly { bundle: string; revision: string }[]): void;
+  bundleActivated(bundle: string, propagationSeconds: number | undefined): void;
+  bundleRefused(bundle: string, code: string): void;
+  bundleRemoved(bundle: string): void;
+  watchRestarted(reason: string): void;
+  watchRelisted(): void;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -73,8 +78,41 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers,
   });
 
+  const activations = new Counter({ name: 'bouncer_bundle_activations_total', help: 'Bundle revisions activated, by bundle.', labelNames: ['bundle'], registers });
+  const refusals = new Counter({
+    name: 'bouncer_bundle_refusals_total',
+    help: 'Bundle revisions refused (the last good revision kept serving), by bundle and error code.',
+    labelNames: ['bundle', 'code'],
+    registers,
+  });
+  const removals = new Counter({ name: 'bouncer_bundle_removals_total', help: 'Bundles removed by deleting their pointer.', labelNames: ['bundle'], registers });
+  const propagation = new Histogram({
+    name: 'bouncer_bundle_propagation_seconds',
+    help: 'Time from a revision being published (pointer moved) to it enforcing here.',
+    labelNames: ['bundle'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers,
+  });
+  const lastActivation = new Gauge({
+    name: 'bouncer_bundle_last_activation_timestamp_seconds',
+    help: 'When the active revision of each bundle was activated.',
+    labelNames: ['bundle'],
+    registers,
+  });
+  const watchRestarts = new Counter({ name: 'bouncer_watch_restarts_total', help: 'Restarts of the bundle watch after an error.', labelNames: ['reason'], registers });
+  const watchRelists = new Counter({ name: 'bouncer_watch_relists_total', help: 'Full lists of bundle ConfigMaps (startup, 410 Gone, restart).', registers });
+
   return {
     registry,
+    bundleActivated(bundle, seconds) {
+      activations.inc({ bundle });
+      lastActivation.set({ bundle }, Date.now() / 1000);
+      if (seconds !== undefined && seconds >= 0) propagation.observe({ bundle }, seconds);
+    },
+    bundleRefused: (bundle, code) => refusals.inc({ bundle, code }),
+    bundleRemoved: (bundle) => removals.inc({ bundle }),
+    watchRestarted: (reason) => watchRestarts.inc({ reason }),
+    watchRelisted: () => watchRelists.inc(),
     decision(sample) {
       const decision = sample.allowed ? 'allowed' : 'denied';
       latency.observe({ endpoint: sample.endpoint, decision }, sample.seconds);

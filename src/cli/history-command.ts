@@ -1,0 +1,20 @@
+// bouncer history NAME [-n NS]: the stored revisions of a bundle, the active one marked.
+import { BouncerError } from '../errors/errors.js';
+import { clusterArgs, storeFor } from './cluster-context.js';
+import { EXIT, type CliContext } from './context.js';
+
+const USAGE = 'usage: bouncer history NAME [-n NAMESPACE]';
+
+export async function historyCommand(ctx: CliContext): Promise<number> {
+  const { values, positionals } = clusterArgs(ctx, {}, USAGE);
+  const [name] = positionals;
+  if (!name || positionals.length > 1) throw new BouncerError('CONFIG_INVALID', `history needs a bundle name\n${USAGE}`);
+  const { revisions, active } = await storeFor(ctx, values).history(name);
+  ctx.stdout('ACTIVE  SEQ  REVISION                               SHA256        SIZE      CREATED\n');
+  for (const r of revisions) {
+    ctx.stdout(
+      `${r.sequence === active ? '*' : ' '}       ${String(r.sequence).padEnd(4)} ${r.revision.padEnd(38)} ${r.digest.slice(0, 12)}  ${String(r.sizeBytes).padEnd(9)} ${r.created?.toISOString() ?? ''}\n`,
+    );
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,40 @@
+// bouncer push FILE --name NAME [-n NS] [--keep N] [--verification-key F [--verification-alg A]]
+// Checks the bundle locally exactly as bouncer will (and its signature when a key is
+// given), stores it as a new immutable revision and makes it active.
+import { readFileSync } from 'node:fs';
+import { loadBundle } from '../bundles/bundle.js';
+import { createBundleVerifier } from '../bundles/signature.js';
+import { BouncerError } from '../errors/errors.js';
+import { clusterArgs, storeFor } from './cluster-context.js';
+import { EXIT, type CliContext } from './context.js';
+
+const USAGE = 'usage: bouncer push FILE --name NAME [-n NAMESPACE] [--keep N] [--verification-key PEM [--verification-alg RS256]]';
+
+export async function pushCommand(ctx: CliContext): Promise<number> {
+  const { values, positionals } = clusterArgs(
+    ctx,
+    { name: { type: 'string' }, keep: { type: 'string' }, 'verification-key': { type: 'string' }, 'verification-alg': { type: 'string' } },
+    USAGE,
+  );
+  const [file] = positionals;
+  if (!file || positionals.length > 1 || !values.name) throw new BouncerError('CONFIG_INVALID', `push needs one bundle file and --name\n${USAGE}`);
+  const keep = values.keep === undefined ? 10 : Number(values.keep);
+  if (!Number.isInteger(keep) || keep < 1) throw new BouncerError('CONFIG_INVALID', '--keep must be a positive integer');
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (cause) {
+    throw new BouncerError('INPUT_INVALID', `cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+  const keyFile = values['verification-key'] ?? ctx.env.BOUNCER_VERIFICATION_KEY;
+  const verify = keyFile
+    ? createBundleVerifier({ publicKeyPem: readFileSync(keyFile, 'utf8'), algorithm: values['verification-alg'] ?? ctx.env.BOUNCER_VERIFICATION_ALG ?? 'RS256' })
+    : undefined;
+  const bundle = await loadBundle(values.name, bytes, verify ? { verify } : {});
+  const store = storeFor(ctx, values);
+  const { pointer, pruned } = await store.push(values.name, bytes, bundle.revision, { keep });
+  ctx.stdout(
+    `${JSON.stringify({ bundle: pointer.bundle, namespace: store.namespace, sequence: pointer.sequence, revision: pointer.revision, sha256: pointer.digest, publishedAt: new Date(pointer.publishedAt).toISOString(), pruned })}\n`,
+  );
+  return EXIT.ok;
+}
