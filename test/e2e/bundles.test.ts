@@ -173,8 +173,15 @@ describe('bundles in ConfigMaps', () => {
       expect(await pointerStatus(replica)).toMatchObject({ state: 'refused', code, serving: before });
     }
     expect(await decide('blue')).toBe('denied');
-    const events = await kube.core.listNamespacedEvent({ namespace: system });
-    expect(events.items.some((e) => e.reason === 'BundleRefused' && e.message?.includes(`revision ${pointer.sequence}`) && e.message.includes(code))).toBe(true);
+    // The Event is recorded right after the status annotation.
+    await waitFor(
+      async () =>
+        (await kube.core.listNamespacedEvent({ namespace: system })).items.some(
+          (e) => e.reason === 'BundleRefused' && e.message?.includes(`revision ${pointer.sequence} `) && e.message.includes(code),
+        ),
+      10_000,
+      `a BundleRefused event for revision ${pointer.sequence}`,
+    );
     expect(metricValue(await r1.metrics(), 'bouncer_bundle_refusals_total', { bundle: BUNDLE, code })).toBeGreaterThanOrEqual(1);
     // Back to a good revision for the next case.
     await activated(files.v1);
@@ -240,8 +247,8 @@ describe('bundles in ConfigMaps', () => {
   it('converges both replicas on the same revision, visible in bouncer status', async () => {
     const { out } = await run('status', '-n', system, '--json');
     const [entry] = JSON.parse(out) as { pointer: { sequence: number }; replicas: Record<string, ReplicaStatus> }[];
-    await waitFor(async () => (await pointerStatus('replica-2'))?.sequence === entry?.pointer.sequence, 10_000);
     for (const replica of ['replica-1', 'replica-2']) {
+      await waitFor(async () => (await pointerStatus(replica))?.sequence === entry?.pointer.sequence, 10_000, `${replica} on the pointer's revision`);
       expect(await pointerStatus(replica)).toMatchObject({ state: 'active', sequence: entry?.pointer.sequence });
     }
     const human = await run('status', '-n', system);
