@@ -39,7 +39,8 @@ export interface WebhookOptions {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-const CORE_SUBRESOURCES: Readonly<Record<string, string>> = { ephemeralcontainers: 'ephemeralcontainers' };
+/** Subresources that exist only on some resources: a rule is emitted only where they exist. */
+const SUBRESOURCE_OWNERS: Readonly<Record<string, string>> = { ephemeralcontainers: 'pods' };
 
 /** Admission rules covering every policy with an entrypoint for `endpoint`. */
 export function rulesFor(policies: readonly PolicyMetadata[], endpoint: Endpoint): Rule[] {
@@ -48,7 +49,9 @@ export function rulesFor(policies: readonly PolicyMetadata[], endpoint: Endpoint
     if (!p.entrypoints[endpoint]) continue;
     for (const kind of p.scope.kinds) {
       const base = kind.kind === '*' ? '*' : resourceFor(kind.kind);
-      const resources = p.scope.subresources.map((s) => (s === '' ? base : s === '*' ? `${base}/*` : `${base}/${CORE_SUBRESOURCES[s] ?? s}`));
+      const resources = p.scope.subresources
+        .filter((s) => SUBRESOURCE_OWNERS[s] === undefined || SUBRESOURCE_OWNERS[s] === base || base === '*')
+        .map((s) => (s === '' ? base : s === '*' ? `${base}/*` : `${base}/${s}`));
       const ops = endpoint === 'mutate' ? p.scope.operations.filter((o) => o === 'CREATE' || o === 'UPDATE') : p.scope.operations;
       if (ops.length === 0) continue;
       const key = `${kind.group}|${ops.slice().sort().join(',')}`;

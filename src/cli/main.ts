@@ -11,6 +11,7 @@ import { pushCommand } from './push-command.js';
 import { rollbackCommand } from './rollback-command.js';
 import { historyCommand } from './history-command.js';
 import { statusCommand } from './status-command.js';
+import { manifestsCommand } from './manifests-command.js';
 
 const USAGE = `usage: bouncer <command> [options]
   build [DIR]            compile a policies directory into an OPA bundle (policy.wasm + manifest)
@@ -20,6 +21,7 @@ const USAGE = `usage: bouncer <command> [options]
   rollback NAME          make an earlier revision active again (--to SEQUENCE)
   history NAME           list a bundle's stored revisions
   status                 show each bundle's active revision and what every replica runs
+  manifests              render the webhook configurations from the policies' scopes
   serve                  run the webhook (bouncer serve --help)
 `;
 
@@ -31,6 +33,7 @@ const COMMANDS: Readonly<Record<string, (ctx: CliContext) => Promise<number>>> =
   rollback: rollbackCommand,
   history: historyCommand,
   status: statusCommand,
+  manifests: manifestsCommand,
 };
 
 export async function main(argv: readonly string[], io: Partial<CliContext> = {}): Promise<number> {
