@@ -14,7 +14,7 @@ const layers = {
   bundles: ['errors', 'engine', 'admission'],
   authoring: ['errors', 'admission', 'bundles', 'engine', 'review'],
   review: ['errors', 'admission', 'bundles', 'engine', 'telemetry'],
-  cluster: ['errors'],
+  cluster: ['errors', 'certs'],
   sources: ['errors', 'bundles', 'telemetry', 'cluster'],
   http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
   cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster'],

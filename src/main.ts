@@ -9,11 +9,12 @@ import { loadBundle, type LoadedBundle } from './bundles/bundle.js';
 import { createPolicyRegistry, type PolicyRegistry } from './bundles/registry.js';
 import { createBundleVerifier } from './bundles/signature.js';
 import { createBundleStore } from './cluster/bundle-store.js';
+import { createCertificateManager, type CertificateManager } from './cluster/certificate-manager.js';
 import { loadKubeConfig } from './cluster/kubeconfig.js';
 import { loadServeConfig, type ServeConfig } from './config/serve-config.js';
 import { isBouncerError } from './errors/errors.js';
 import { createHealthServer, type Readiness } from './http/health-server.js';
-import { loadTls } from './http/tls.js';
+import { loadTls, reloadTls, watchTlsFiles, type TlsMaterial } from './http/tls.js';
 import { createWebhookServer } from './http/webhook-server.js';
 import { toDecisionEvent } from './review/decision-event.js';
 import type { Decision } from './review/decision.js';
@@ -75,12 +76,52 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   registry.onChange((set) => metrics.policySet(set.bundles.map((b) => ({ bundle: b.name, revision: b.revision }))));
   let stopping = false;
   let watcher: BundleWatcher | undefined;
+  let certificates: CertificateManager | undefined;
+  let stopWatchingTls: (() => void) | undefined;
+  let reload: (material: { cert: string; key: string }) => void = () => undefined;
   try {
-    const tls = loadTls(config.tls);
     const load = bundleLoader(config);
     await loadFileBundles(config, load, registry, logger);
-    if (config.watchNamespace) {
-      const kc = loadKubeConfig(config.kubeconfig);
+    const kc = config.watchNamespace ? loadKubeConfig(config.kubeconfig) : undefined;
+    let tls: TlsMaterial | { cert: string; key: string };
+    if (config.tls) {
+      tls = loadTls(config.tls);
+      stopWatchingTls = watchTlsFiles(
+        config.tls,
+        (material) => {
+          reload(material);
+          logger.info({ notAfter: material.notAfter }, 'serving certificate reloaded from its files');
+        },
+        (err) => logger.error({ err }, 'the changed serving certificate files are unusable; keeping the current certificate'),
+      );
+    } else if (config.managedCerts && kc) {
+      const m = config.managedCerts;
+      certificates = createCertificateManager({
+        kc,
+        namespace: m.namespace,
+        secretName: m.secretName,
+        webhookName: m.webhookName,
+        identity: config.replica,
+        intervalMs: m.checkIntervalMs,
+        policy: {
+          commonName: `bouncer.${m.namespace}`,
+          dnsNames: m.dnsNames,
+          ipAddresses: m.ipAddresses,
+          caValiditySeconds: m.caValiditySeconds,
+          leafValiditySeconds: m.leafValiditySeconds,
+          overlapSeconds: m.overlapSeconds,
+        },
+        log: logger.child({ component: 'certificates' }),
+        onCertificate: (cert) => {
+          reload(cert);
+          logger.info('serving certificate reloaded from the Secret');
+        },
+      });
+      tls = await certificates.start();
+    } else {
+      throw new Error('no serving certificate configured');
+    }
+    if (config.watchNamespace && kc) {
       watcher = createBundleWatcher({
         kc,
         store: createBundleStore(kc, config.watchNamespace),
@@ -106,6 +147,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       bodyLimit: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,
     });
+    reload = (material) => reloadTls(webhook.server, material);
     const health = createHealthServer({ metrics, readiness });
     // Health first, so probes answer (not ready) while the initial bundles load.
     await health.listen({ host: config.host, port: config.healthPort });
@@ -124,6 +166,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       process.once('SIGINT', () => stop('SIGINT'));
     });
     await watcher?.stop();
+    certificates?.stop();
+    stopWatchingTls?.();
     await webhook.close();
     await health.close();
     logger.info('stopped');
@@ -131,6 +175,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   } catch (err) {
     logger.fatal({ err, code: isBouncerError(err) ? err.code : undefined }, 'bouncer cannot start');
     await watcher?.stop().catch(() => undefined);
+    certificates?.stop();
+    stopWatchingTls?.();
     return 1;
   }
 }

@@ -1,10 +1,10 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createCertificateAuthority } from './pki.js';
+import { createCertificateAuthority, loadCertificateAuthority } from './pki.js';
 
 describe('createCertificateAuthority', () => {
   it('issues a server certificate for an IP and DNS name, signed by the CA', async () => {
-    const ca = await createCertificateAuthority('test-ca', 30);
+    const ca = await createCertificateAuthority('test-ca', 30 * 86400);
     const leaf = await ca.issue({ commonName: 'bouncer', dnsNames: ['bouncer.svc'], ipAddresses: ['127.0.0.1'], usage: 'server' });
 
     const caCert = new X509Certificate(ca.certPem);
@@ -19,9 +19,19 @@ describe('createCertificateAuthority', () => {
     expect(cert.checkPrivateKey(createPrivateKey(leaf.keyPem))).toBe(true);
   });
 
+  it('reloads a CA from PEM and issues leaves it verifies, never outliving the CA', async () => {
+    const original = await createCertificateAuthority('reloaded-ca', 3600);
+    const reloaded = await loadCertificateAuthority(original.certPem, original.keyPem);
+    const leaf = await reloaded.issue({ commonName: 'x', dnsNames: ['x.svc'], usage: 'server', validForSeconds: 86400 });
+    const cert = new X509Certificate(leaf.certPem);
+    const ca = new X509Certificate(original.certPem);
+    expect(cert.verify(ca.publicKey)).toBe(true);
+    expect(Date.parse(cert.validTo)).toBeLessThanOrEqual(Date.parse(ca.validTo));
+  });
+
   it('puts organizations in the subject (Kubernetes groups) and honours the validity window', async () => {
     const ca = await createCertificateAuthority('test-ca');
-    const leaf = await ca.issue({ commonName: 'admin', organizations: ['system:masters'], usage: 'client', validForDays: 2 });
+    const leaf = await ca.issue({ commonName: 'admin', organizations: ['system:masters'], usage: 'client', validForSeconds: 2 * 86400 });
     const cert = new X509Certificate(leaf.certPem);
     expect(cert.subject).toContain('O=system:masters');
     const lifetimeDays = (Date.parse(cert.validTo) - Date.now()) / 86400_000;

@@ -25,8 +25,9 @@ export interface LeafSpec {
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
   readonly usage: 'server' | 'client' | 'both';
-  readonly validForDays?: number;
-  readonly notBefore?: Date;
+  readonly validForSeconds?: number;
+  /** Issuance time (default now); the certificate is valid from an hour before it. */
+  readonly issuedAt?: Date;
 }
 
 function provider(): x509.CryptoProvider {
@@ -50,28 +51,26 @@ function distinguishedName(commonName: string, organizations: readonly string[] 
   return [`CN=${escape(commonName)}`, ...organizations.map((o) => `O=${escape(o)}`)].join(', ');
 }
 
-function window(days: number, from = new Date()): { notBefore: Date; notAfter: Date } {
+function window(seconds: number, from = new Date(), cap?: Date): { notBefore: Date; notAfter: Date } {
   // Back-date one hour so small clock skew between processes does not reject a fresh cert.
   const notBefore = new Date(from.getTime() - 3600_000);
-  return { notBefore, notAfter: new Date(from.getTime() + days * 86400_000) };
+  const notAfter = new Date(from.getTime() + seconds * 1000);
+  return { notBefore, notAfter: cap && cap < notAfter ? cap : notAfter };
 }
 
 async function generateKeys(): Promise<webcrypto.CryptoKeyPair> {
   return webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
 }
 
-/** Creates a new self-signed CA valid for `validForDays` (default 365). */
-export async function createCertificateAuthority(
-  commonName: string,
-  validForDays = 365,
-): Promise<CertificateAuthority> {
+/** Creates a new self-signed CA valid for `validForSeconds` (default one year) from `issuedAt`. */
+export async function createCertificateAuthority(commonName: string, validForSeconds = 365 * 86400, issuedAt = new Date()): Promise<CertificateAuthority> {
   const crypto = provider().get();
   const keys = await generateKeys();
   const ca = await x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: serial(),
       name: distinguishedName(commonName),
-      ...window(validForDays),
+      ...window(validForSeconds, issuedAt),
       keys,
       signingAlgorithm: ALG,
       extensions: [
@@ -82,9 +81,19 @@ export async function createCertificateAuthority(
     },
     crypto,
   );
-  const certPem = ca.toString('pem');
-  const caKeyPem = await keyPem(keys.privateKey);
+  return authority(ca, keys.privateKey, await keyPem(keys.privateKey));
+}
 
+/** A CA from its PEM certificate and PKCS#8 key (as stored in a Secret), able to issue again. */
+export async function loadCertificateAuthority(certPem: string, caKeyPem: string): Promise<CertificateAuthority> {
+  provider();
+  const ca = new x509.X509Certificate(certPem);
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(caKeyPem), ALG, true, ['sign']);
+  return authority(ca, privateKey, caKeyPem);
+}
+
+function authority(ca: x509.X509Certificate, caPrivateKey: webcrypto.CryptoKey, caKeyPem: string): CertificateAuthority {
+  const crypto = provider().get();
   async function issue(spec: LeafSpec): Promise<KeyPairPem> {
     const leafKeys = await generateKeys();
     const usages = spec.usage === 'both' ? [SERVER_AUTH, CLIENT_AUTH] : [spec.usage === 'server' ? SERVER_AUTH : CLIENT_AUTH];
@@ -97,9 +106,10 @@ export async function createCertificateAuthority(
         serialNumber: serial(),
         subject: distinguishedName(spec.commonName, spec.organizations),
         issuer: ca.subject,
-        ...window(spec.validForDays ?? 365, spec.notBefore),
+        // Never outlive the issuing CA.
+        ...window(spec.validForSeconds ?? 365 * 86400, spec.issuedAt, ca.notAfter),
         publicKey: leafKeys.publicKey,
-        signingKey: keys.privateKey,
+        signingKey: caPrivateKey,
         signingAlgorithm: ALG,
         extensions: [
           new x509.BasicConstraintsExtension(false, undefined, true),
@@ -114,5 +124,5 @@ export async function createCertificateAuthority(
     return { certPem: leaf.toString('pem'), keyPem: await keyPem(leafKeys.privateKey) };
   }
 
-  return { certPem, keyPem: caKeyPem, issue };
+  return { certPem: ca.toString('pem'), keyPem: caKeyPem, issue };
 }

@@ -15,7 +15,8 @@ export interface ServeConfig {
   readonly host: string;
   readonly port: number;
   readonly healthPort: number;
-  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+  /** Serving certificate files; absent when bouncer manages its own certificates. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   readonly bundles: readonly BundleFile[];
   /** Build this policies directory at startup (development); needs the OPA CLI. */
   readonly policiesDir?: string;
@@ -32,6 +33,18 @@ export interface ServeConfig {
   readonly requiredBundles: readonly string[];
   /** When set, every bundle must carry a valid signature by this key. */
   readonly verification?: { readonly keyFile: string; readonly algorithm: string; readonly keyId?: string };
+  /** Self-managed webhook TLS (instead of --tls-cert/--tls-key). */
+  readonly managedCerts?: {
+    readonly namespace: string;
+    readonly secretName: string;
+    readonly webhookName: string;
+    readonly dnsNames: readonly string[];
+    readonly ipAddresses: readonly string[];
+    readonly caValiditySeconds: number;
+    readonly leafValiditySeconds: number;
+    readonly overlapSeconds: number;
+    readonly checkIntervalMs: number;
+  };
 }
 
 export const SERVE_USAGE = `usage: bouncer serve (--watch-namespace NS | --bundle [NAME=]FILE ... | --policies DIR) --tls-cert FILE --tls-key FILE [options]
@@ -42,6 +55,14 @@ export const SERVE_USAGE = `usage: bouncer serve (--watch-namespace NS | --bundl
   --verification-key F   require bundles signed by this PEM public key       env BOUNCER_VERIFICATION_KEY
   --verification-alg A   signature algorithm (default RS256)                env BOUNCER_VERIFICATION_ALG
   --verification-key-id  require this key id (kid) in the signature
+  --manage-certs         generate and rotate the webhook CA and serving certificate (Secret, caBundle injection,
+                         leader-elected) instead of --tls-cert/--tls-key     env BOUNCER_MANAGE_CERTS=true
+  --cert-secret NAME     Secret holding them (default bouncer-tls), in --watch-namespace
+  --service-name NAME    Service the API server calls (default bouncer): the certificate's DNS names
+  --webhook-name NAME    webhook configurations whose caBundle is kept current (default bouncer)
+  --cert-sans LIST       extra DNS names or IP addresses, comma-separated
+  --ca-validity D, --cert-validity D, --cert-overlap D, --cert-check-interval D
+                         durations like 8760h, 720h, 10m, 10s (defaults 8760h, 720h, 10m, 10s)
   --bundle [NAME=]FILE   serve a bundle built by 'bouncer build' (repeatable; NAME defaults to the file name)
   --policies DIR         build DIR with the OPA CLI at startup and serve it as bundle "local"
   --tls-cert, --tls-key  serving certificate and key (PEM)      env BOUNCER_TLS_CERT, BOUNCER_TLS_KEY
@@ -62,6 +83,14 @@ function port(name: string, text: string | undefined, fallback: number): number 
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw invalid(`${name} must be a port number (0-65535), got ${JSON.stringify(text)}`);
   return n;
+}
+
+/** "90s", "10m", "720h", "2d" → seconds. */
+function duration(name: string, text: string | undefined, fallbackSeconds: number): number {
+  if (text === undefined) return fallbackSeconds;
+  const match = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text);
+  if (!match) throw invalid(`${name} must be a duration like 30s, 10m, 720h or 2d`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 
 function bundleFile(spec: string): BundleFile {
@@ -96,6 +125,15 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
         'verification-key': { type: 'string' },
         'verification-alg': { type: 'string' },
         'verification-key-id': { type: 'string' },
+        'manage-certs': { type: 'boolean' },
+        'cert-secret': { type: 'string' },
+        'service-name': { type: 'string' },
+        'webhook-name': { type: 'string' },
+        'cert-sans': { type: 'string' },
+        'ca-validity': { type: 'string' },
+        'cert-validity': { type: 'string' },
+        'cert-overlap': { type: 'string' },
+        'cert-check-interval': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -105,7 +143,9 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
   }
   const certFile = values['tls-cert'] ?? env.BOUNCER_TLS_CERT;
   const keyFile = values['tls-key'] ?? env.BOUNCER_TLS_KEY;
-  if (!certFile || !keyFile) throw invalid('a serving certificate is required (--tls-cert and --tls-key)');
+  const manageCerts = values['manage-certs'] === true || env.BOUNCER_MANAGE_CERTS === 'true';
+  if (manageCerts && (certFile || keyFile)) throw invalid('--manage-certs and --tls-cert/--tls-key exclude each other');
+  if (!manageCerts && (!certFile || !keyFile)) throw invalid('a serving certificate is required (--tls-cert and --tls-key, or --manage-certs)');
   const bundles = (values.bundle ?? []).map(bundleFile);
   const policiesDir = values.policies;
   const watchNamespace = values['watch-namespace'] ?? env.BOUNCER_NAMESPACE;
@@ -123,11 +163,30 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
   const algorithm = values['verification-alg'] ?? env.BOUNCER_VERIFICATION_ALG ?? 'RS256';
   if (!/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(algorithm)) throw invalid(`unsupported verification algorithm ${algorithm}`);
   const keyId = values['verification-key-id'];
+  let managedCerts: ServeConfig['managedCerts'];
+  if (manageCerts) {
+    if (!watchNamespace) throw invalid('--manage-certs needs --watch-namespace (where the Secret and Lease live)');
+    const service = values['service-name'] ?? 'bouncer';
+    const sans = (values['cert-sans'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const isIp = (s: string) => /^[\d.]+$|:/.test(s);
+    managedCerts = Object.freeze({
+      namespace: watchNamespace,
+      secretName: values['cert-secret'] ?? 'bouncer-tls',
+      webhookName: values['webhook-name'] ?? 'bouncer',
+      dnsNames: [service, `${service}.${watchNamespace}`, `${service}.${watchNamespace}.svc`, `${service}.${watchNamespace}.svc.cluster.local`, ...sans.filter((s) => !isIp(s))],
+      ipAddresses: sans.filter(isIp),
+      caValiditySeconds: duration('--ca-validity', values['ca-validity'], 8760 * 3600),
+      leafValiditySeconds: duration('--cert-validity', values['cert-validity'], 720 * 3600),
+      overlapSeconds: duration('--cert-overlap', values['cert-overlap'], 600),
+      checkIntervalMs: duration('--cert-check-interval', values['cert-check-interval'], 10) * 1000,
+    });
+  }
   return Object.freeze({
     host: values.host ?? env.BOUNCER_HOST ?? '0.0.0.0',
     port: port('--port', values.port ?? env.BOUNCER_PORT, 8443),
     healthPort: port('--health-port', values['health-port'] ?? env.BOUNCER_HEALTH_PORT, 8080),
-    tls: Object.freeze({ certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) }),
+    ...(certFile && keyFile ? { tls: Object.freeze({ certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) }) } : {}),
+    ...(managedCerts ? { managedCerts } : {}),
     bundles: Object.freeze(bundles),
     ...(policiesDir ? { policiesDir } : {}),
     ...(opa ? { opa } : {}),

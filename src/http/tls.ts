@@ -1,7 +1,8 @@
 // Serving TLS material, checked at startup so a bad certificate is a clear error rather
 // than a handshake failure at the API server.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import type { Server } from 'node:https';
 import { BouncerError } from '../errors/errors.js';
 
 export interface TlsFiles {
@@ -47,4 +48,28 @@ export function loadTls(files: TlsFiles, now = new Date()): TlsMaterial {
   if (new Date(x509.validFrom) > now) throw new BouncerError('TLS_INVALID', `the certificate ${files.certFile} is not valid before ${x509.validFrom}`);
   const ca = files.clientCaFile ? read(files.clientCaFile, 'client CA') : undefined;
   return { cert, key, notAfter, ...(ca ? { ca } : {}) };
+}
+
+/**
+ * Swaps the serving certificate of a running HTTPS server: new handshakes use it, open
+ * connections keep theirs, nothing is dropped.
+ */
+export function reloadTls(server: unknown, material: { cert: string; key: string; ca?: string }): void {
+  (server as Server).setSecureContext({ cert: material.cert, key: material.key, minVersion: 'TLSv1.2', ...(material.ca ? { ca: material.ca } : {}) });
+}
+
+/** Reloads the certificate when its files change (e.g. a projected Secret); returns a stop function. */
+export function watchTlsFiles(files: TlsFiles, onChange: (material: TlsMaterial) => void, onError: (err: unknown) => void, intervalMs = 5000): () => void {
+  const paths = [files.certFile, files.keyFile, ...(files.clientCaFile ? [files.clientCaFile] : [])];
+  const changed = () => {
+    try {
+      onChange(loadTls(files));
+    } catch (err) {
+      onError(err);
+    }
+  };
+  for (const path of paths) watchFile(path, { interval: intervalMs, persistent: false }, changed);
+  return () => {
+    for (const path of paths) unwatchFile(path, changed);
+  };
 }

@@ -24,7 +24,7 @@ export interface WebhookServerOptions {
   readonly onDecision: (decision: Decision) => void;
   readonly bodyLimit?: number;
   /** Serving certificate; omitted only for in-process tests through inject(). */
-  readonly tls?: TlsMaterial;
+  readonly tls?: Pick<TlsMaterial, 'cert' | 'key' | 'ca'>;
   /** Slow or stalled clients are cut off after this long. */
   readonly requestTimeoutMs?: number;
 }

@@ -1,0 +1,123 @@
+// Rotation of bouncer's self-managed webhook TLS, as a pure plan over the stored state.
+// The API server trusts what the webhook configurations' caBundle holds, so a change of
+// CA goes through an overlap in which both CAs are trusted:
+//   1. CA past 2/3 of its life: a next CA is created and added to the bundle;
+//   2. after `overlap`, the next CA becomes the CA and a new serving cert is issued from it
+//      (the bundle still holds both, for replicas not yet reloaded);
+//   3. after another `overlap`, the previous CA leaves the bundle.
+// A serving cert past 2/3 of its life is reissued from the current CA; the bundle is untouched.
+import { X509Certificate } from 'node:crypto';
+import { createCertificateAuthority, loadCertificateAuthority } from './pki.js';
+
+export interface TlsState {
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  /** PEM certificates the API server is told to trust (caBundle). */
+  readonly caBundle: string;
+  readonly nextCaCert?: string;
+  readonly nextCaKey?: string;
+  /** When the next CA entered the bundle (ms since the epoch). */
+  readonly nextCaSince?: number;
+  /** When the previous CA may leave the bundle (ms since the epoch). */
+  readonly dropPreviousAfter?: number;
+}
+
+export interface RotationPolicy {
+  readonly commonName: string;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+  readonly caValiditySeconds: number;
+  readonly leafValiditySeconds: number;
+  readonly overlapSeconds: number;
+}
+
+export interface RotationPlan {
+  readonly state: TlsState;
+  /** What changed and why; empty when nothing did. */
+  readonly reasons: readonly string[];
+}
+
+const RENEW_AT = 2 / 3;
+
+/** Issuance back-dates certificates by an hour against clock skew (pki.ts); life counts from issuance. */
+const BACKDATE_MS = 3600_000;
+
+function lifeUsed(pem: string, now: number): number {
+  const cert = new X509Certificate(pem);
+  const to = Date.parse(cert.validTo);
+  const from = Math.min(Date.parse(cert.validFrom) + BACKDATE_MS, to - 1000);
+  return (now - from) / Math.max(1, to - from);
+}
+
+function usable(state: TlsState | undefined, now: number): state is TlsState {
+  if (!state) return false;
+  try {
+    const ca = new X509Certificate(state.caCert);
+    return Date.parse(ca.validTo) > now && lifeUsed(state.caCert, now) < 1;
+  } catch {
+    return false;
+  }
+}
+
+function servesNames(pem: string, policy: RotationPolicy): boolean {
+  const cert = new X509Certificate(pem);
+  return policy.dnsNames.every((d) => cert.checkHost(d, { subject: 'never' }) === d) && policy.ipAddresses.every((ip) => cert.checkIP(ip) === ip);
+}
+
+function issuedBy(leafPem: string, caPem: string): boolean {
+  try {
+    return new X509Certificate(leafPem).verify(new X509Certificate(caPem).publicKey);
+  } catch {
+    return false;
+  }
+}
+
+export async function planRotation(current: TlsState | undefined, policy: RotationPolicy, now = Date.now()): Promise<RotationPlan> {
+  const reasons: string[] = [];
+  const leafSpec = {
+    commonName: policy.commonName,
+    dnsNames: [...policy.dnsNames],
+    ipAddresses: [...policy.ipAddresses],
+    usage: 'server' as const,
+    validForSeconds: policy.leafValiditySeconds,
+    issuedAt: new Date(now),
+  };
+  if (!usable(current, now)) {
+    const ca = await createCertificateAuthority(`${policy.commonName}-ca`, policy.caValiditySeconds, new Date(now));
+    const leaf = await ca.issue(leafSpec);
+    return {
+      state: { caCert: ca.certPem, caKey: ca.keyPem, tlsCert: leaf.certPem, tlsKey: leaf.keyPem, caBundle: ca.certPem },
+      reasons: [current ? 'the stored CA is unusable or expired: new CA and serving certificate' : 'no certificate yet: new CA and serving certificate'],
+    };
+  }
+  let state: TlsState = current;
+  const overlapMs = policy.overlapSeconds * 1000;
+
+  if (state.dropPreviousAfter !== undefined && now >= state.dropPreviousAfter) {
+    const { dropPreviousAfter: _drop, ...rest } = state;
+    state = { ...rest, caBundle: state.caCert };
+    reasons.push('overlap over: the previous CA left the bundle');
+  }
+  if (state.nextCaCert && state.nextCaKey && state.nextCaSince !== undefined && now - state.nextCaSince >= overlapMs) {
+    const next = await loadCertificateAuthority(state.nextCaCert, state.nextCaKey);
+    const leaf = await next.issue(leafSpec);
+    const { nextCaCert: _c, nextCaKey: _k, nextCaSince: _s, ...rest } = state;
+    state = { ...rest, caCert: next.certPem, caKey: next.keyPem, tlsCert: leaf.certPem, tlsKey: leaf.keyPem, caBundle: `${state.caCert}${next.certPem}`, dropPreviousAfter: now + overlapMs };
+    reasons.push('the next CA became the CA; serving certificate reissued from it');
+  } else if (!state.nextCaCert && state.dropPreviousAfter === undefined && lifeUsed(state.caCert, now) >= RENEW_AT) {
+    const next = await createCertificateAuthority(`${policy.commonName}-ca`, policy.caValiditySeconds, new Date(now));
+    state = { ...state, nextCaCert: next.certPem, nextCaKey: next.keyPem, nextCaSince: now, caBundle: `${state.caCert}${next.certPem}` };
+    reasons.push('the CA is past 2/3 of its life: a next CA joined the bundle');
+  }
+  const leafStale =
+    !issuedBy(state.tlsCert, state.caCert) || !servesNames(state.tlsCert, policy) || lifeUsed(state.tlsCert, now) >= RENEW_AT;
+  if (leafStale && !reasons.some((r) => r.includes('reissued'))) {
+    const ca = await loadCertificateAuthority(state.caCert, state.caKey);
+    const leaf = await ca.issue(leafSpec);
+    state = { ...state, tlsCert: leaf.certPem, tlsKey: leaf.keyPem };
+    reasons.push('the serving certificate is past 2/3 of its life, for other names, or not from the CA: reissued');
+  }
+  return { state, reasons };
+}
