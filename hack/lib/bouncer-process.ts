@@ -24,7 +24,7 @@ export interface BouncerProcess {
 export async function startBouncer(
   bundles: Record<string, string>,
   extraArgs: string[] = [],
-  options: { onOutput?: (text: string) => void; waitFor?: 'ready' | 'healthy' } = {},
+  options: { onOutput?: (text: string) => void; waitFor?: 'ready' | 'healthy'; /** false: bouncer manages its own (--manage-certs in extraArgs) */ tls?: boolean } = {},
 ): Promise<BouncerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bouncer-proc-'));
   const ca = await createCertificateAuthority('bouncer-e2e-ca');
@@ -36,8 +36,7 @@ export async function startBouncer(
     'bin/bouncer.js',
     'serve',
     ...Object.entries(bundles).flatMap(([name, file]) => ['--bundle', `${name}=${file}`]),
-    '--tls-cert', join(dir, 'tls.crt'),
-    '--tls-key', join(dir, 'tls.key'),
+    ...(options.tls === false ? [] : ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')]),
     '--host', '127.0.0.1',
     '--port', String(port),
     '--health-port', String(healthPort),

@@ -56,6 +56,8 @@ describe('planRotation', () => {
     const joined = (await planRotation(first, policy, t1)).state;
     expect(joined.nextCaCert).toBeDefined();
     expect(certs(joined.caBundle)).toEqual([...certs(first.caCert), ...certs(joined.nextCaCert as string)]);
+    // Each PEM block starts on its own line: Go's PEM parser (the API server's) needs it.
+    expect(joined.caBundle).toMatch(/-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----/);
     expect(verifies(joined.tlsCert, first.caCert)).toBe(true);
     // After the overlap: the next CA is the CA, the serving cert comes from it, both still trusted.
     const promoted = (await planRotation(joined, policy, t1 + 10_000)).state;

@@ -41,6 +41,9 @@ export interface RotationPlan {
 
 const RENEW_AT = 2 / 3;
 
+/** Concatenated PEM blocks, each on its own lines (Go's PEM parser needs the line break). */
+const pemBundle = (...pems: string[]): string => pems.map((p) => `${p.trim()}\n`).join('');
+
 /** Issuance back-dates certificates by an hour against clock skew (pki.ts); life counts from issuance. */
 const BACKDATE_MS = 3600_000;
 
@@ -88,7 +91,7 @@ export async function planRotation(current: TlsState | undefined, policy: Rotati
     const ca = await createCertificateAuthority(`${policy.commonName}-ca`, policy.caValiditySeconds, new Date(now));
     const leaf = await ca.issue(leafSpec);
     return {
-      state: { caCert: ca.certPem, caKey: ca.keyPem, tlsCert: leaf.certPem, tlsKey: leaf.keyPem, caBundle: ca.certPem },
+      state: { caCert: ca.certPem, caKey: ca.keyPem, tlsCert: leaf.certPem, tlsKey: leaf.keyPem, caBundle: pemBundle(ca.certPem) },
       reasons: [current ? 'the stored CA is unusable or expired: new CA and serving certificate' : 'no certificate yet: new CA and serving certificate'],
     };
   }
@@ -97,18 +100,18 @@ export async function planRotation(current: TlsState | undefined, policy: Rotati
 
   if (state.dropPreviousAfter !== undefined && now >= state.dropPreviousAfter) {
     const { dropPreviousAfter: _drop, ...rest } = state;
-    state = { ...rest, caBundle: state.caCert };
+    state = { ...rest, caBundle: pemBundle(state.caCert) };
     reasons.push('overlap over: the previous CA left the bundle');
   }
   if (state.nextCaCert && state.nextCaKey && state.nextCaSince !== undefined && now - state.nextCaSince >= overlapMs) {
     const next = await loadCertificateAuthority(state.nextCaCert, state.nextCaKey);
     const leaf = await next.issue(leafSpec);
     const { nextCaCert: _c, nextCaKey: _k, nextCaSince: _s, ...rest } = state;
-    state = { ...rest, caCert: next.certPem, caKey: next.keyPem, tlsCert: leaf.certPem, tlsKey: leaf.keyPem, caBundle: `${state.caCert}${next.certPem}`, dropPreviousAfter: now + overlapMs };
+    state = { ...rest, caCert: next.certPem, caKey: next.keyPem, tlsCert: leaf.certPem, tlsKey: leaf.keyPem, caBundle: pemBundle(state.caCert, next.certPem), dropPreviousAfter: now + overlapMs };
     reasons.push('the next CA became the CA; serving certificate reissued from it');
   } else if (!state.nextCaCert && state.dropPreviousAfter === undefined && lifeUsed(state.caCert, now) >= RENEW_AT) {
     const next = await createCertificateAuthority(`${policy.commonName}-ca`, policy.caValiditySeconds, new Date(now));
-    state = { ...state, nextCaCert: next.certPem, nextCaKey: next.keyPem, nextCaSince: now, caBundle: `${state.caCert}${next.certPem}` };
+    state = { ...state, nextCaCert: next.certPem, nextCaKey: next.keyPem, nextCaSince: now, caBundle: pemBundle(state.caCert, next.certPem) };
     reasons.push('the CA is past 2/3 of its life: a next CA joined the bundle');
   }
   const leafStale =
