@@ -165,6 +165,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
+    // Readiness is already off; endpoints need a moment to stop sending to this replica.
+    await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
     await watcher?.stop();
     certificates?.stop();
     stopWatchingTls?.();

@@ -40,6 +40,8 @@ export async function startBouncer(
     '--host', '127.0.0.1',
     '--port', String(port),
     '--health-port', String(healthPort),
+    // Tests and `npm start` stop at once unless they ask for the production delay.
+    ...(extraArgs.includes('--shutdown-delay') ? [] : ['--shutdown-delay', '0s']),
     ...extraArgs,
   ];
   let output = '';

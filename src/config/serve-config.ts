@@ -24,6 +24,8 @@ export interface ServeConfig {
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
+  /** After SIGTERM: not ready at once, but keep serving this long so endpoints drop the pod first. */
+  readonly shutdownDelayMs: number;
   readonly maxMemoryPages: number;
   /** Watch bundle ConfigMaps in this namespace (the in-cluster mode). */
   readonly watchNamespace?: string;
@@ -72,6 +74,7 @@ export const SERVE_USAGE = `usage: bouncer serve (--watch-namespace NS | --bundl
   --health-port N        /healthz, /readyz, /metrics over HTTP (default 8080)  env BOUNCER_HEALTH_PORT
   --log-level LEVEL      trace|debug|info|warn|error (default info)            env BOUNCER_LOG_LEVEL
   --opa PATH             OPA CLI for --policies                 env OPA_BIN
+  --shutdown-delay D     after SIGTERM, keep serving (not ready) this long before closing (default 5s)
   --max-memory-mb N      WASM memory cap per bundle instance (default 256)      env BOUNCER_MAX_MEMORY_MB`;
 
 function invalid(message: string): BouncerError {
@@ -134,6 +137,7 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
         'cert-validity': { type: 'string' },
         'cert-overlap': { type: 'string' },
         'cert-check-interval': { type: 'string' },
+        'shutdown-delay': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -193,6 +197,7 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     logLevel,
     bodyLimitBytes: 8 * 1024 * 1024,
     requestTimeoutMs: 10_000,
+    shutdownDelayMs: duration('--shutdown-delay', values['shutdown-delay'] ?? env.BOUNCER_SHUTDOWN_DELAY, 5) * 1000,
     maxMemoryPages: memoryMb * 16,
     ...(watchNamespace ? { watchNamespace } : {}),
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
