@@ -17,7 +17,9 @@ import { createHealthServer, type Readiness } from './http/health-server.js';
 import { loadTls, reloadTls, watchTlsFiles, type TlsMaterial } from './http/tls.js';
 import { createWebhookServer } from './http/webhook-server.js';
 import { toDecisionEvent } from './review/decision-event.js';
+import type { AdmissionRequest } from './admission/types.js';
 import type { Decision } from './review/decision.js';
+import { createDecisionShipper, type DecisionShipper } from './telemetry/decision-shipper.js';
 import { createReviewer } from './review/reviewer.js';
 import { createBundleWatcher, type BundleWatcher } from './sources/bundle-watcher.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
@@ -57,9 +59,15 @@ async function loadFileBundles(config: ServeConfig, load: Load, registry: Policy
   }
 }
 
-function decisionLog(logger: Logger): (decision: Decision) => void {
+/** Every decision to stdout (container logs), and to the HTTP sink when one is configured. */
+function decisionLog(logger: Logger, config: ServeConfig, shipper: DecisionShipper | undefined): (decision: Decision, request: AdmissionRequest) => void {
   const log = logger.child({ log: 'decision' });
-  return (decision) => log.info({ decision: toDecisionEvent(decision) }, 'decision');
+  const input = config.decisionLog?.includeInput ? config.decisionLog.maskPointers : undefined;
+  return (decision, request) => {
+    const event = toDecisionEvent(decision, new Date(), input ? { request, maskPointers: input } : undefined);
+    log.info({ decision: { ...event, input: undefined } }, 'decision');
+    shipper?.record(event);
+  };
 }
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
@@ -79,6 +87,15 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   let certificates: CertificateManager | undefined;
   let stopWatchingTls: (() => void) | undefined;
   let reload: (material: { cert: string; key: string }) => void = () => undefined;
+  const shipper = config.decisionLog
+    ? createDecisionShipper({
+        url: config.decisionLog.url,
+        spoolDir: config.decisionLog.spoolDir,
+        maxSpoolBytes: config.decisionLog.maxSpoolBytes,
+        metrics: metrics.decisionLog,
+        log: logger.child({ component: 'decision-log' }),
+      })
+    : undefined;
   try {
     const load = bundleLoader(config);
     await loadFileBundles(config, load, registry, logger);
@@ -142,7 +159,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       reviewer: createReviewer({ policies: registry.current }),
       metrics,
       logger,
-      onDecision: decisionLog(logger),
+      onDecision: decisionLog(logger, config, shipper),
       tls,
       bodyLimit: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -171,6 +188,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     certificates?.stop();
     stopWatchingTls?.();
     await webhook.close();
+    await shipper?.stop();
     await health.close();
     logger.info('stopped');
     return 0;
@@ -179,6 +197,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     await watcher?.stop().catch(() => undefined);
     certificates?.stop();
     stopWatchingTls?.();
+    await shipper?.stop();
     return 1;
   }
 }

@@ -26,6 +26,8 @@ export interface ServeConfig {
   readonly requestTimeoutMs: number;
   /** After SIGTERM: not ready at once, but keep serving this long so endpoints drop the pod first. */
   readonly shutdownDelayMs: number;
+  /** Decision-log delivery to an HTTP sink (OPA's upload format) through an on-disk spool. */
+  readonly decisionLog?: { readonly url: string; readonly spoolDir: string; readonly maxSpoolBytes: number; readonly includeInput: boolean; readonly maskPointers: readonly string[] };
   readonly maxMemoryPages: number;
   /** Watch bundle ConfigMaps in this namespace (the in-cluster mode). */
   readonly watchNamespace?: string;
@@ -74,6 +76,11 @@ export const SERVE_USAGE = `usage: bouncer serve (--watch-namespace NS | --bundl
   --health-port N        /healthz, /readyz, /metrics over HTTP (default 8080)  env BOUNCER_HEALTH_PORT
   --log-level LEVEL      trace|debug|info|warn|error (default info)            env BOUNCER_LOG_LEVEL
   --opa PATH             OPA CLI for --policies                 env OPA_BIN
+  --decision-log-url URL       deliver decision events to this HTTP sink (gzipped JSON arrays, OPA's format)   env BOUNCER_DECISION_LOG_URL
+  --decision-log-spool DIR     on-disk spool while the sink is down (default /tmp/bouncer-decision-spool)
+  --decision-log-spool-max-mb  spool bound; beyond it events are dropped and counted (default 256)
+  --decision-log-input         include the request objects, masked (Secret data, env values, --decision-log-mask)
+  --decision-log-mask PTR      another JSON pointer to mask in objects, e.g. /spec/token (repeatable)
   --shutdown-delay D     after SIGTERM, keep serving (not ready) this long before closing (default 5s)
   --max-memory-mb N      WASM memory cap per bundle instance (default 256)      env BOUNCER_MAX_MEMORY_MB`;
 
@@ -138,6 +145,11 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
         'cert-overlap': { type: 'string' },
         'cert-check-interval': { type: 'string' },
         'shutdown-delay': { type: 'string' },
+        'decision-log-url': { type: 'string' },
+        'decision-log-spool': { type: 'string' },
+        'decision-log-spool-max-mb': { type: 'string' },
+        'decision-log-input': { type: 'boolean' },
+        'decision-log-mask': { type: 'string', multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -167,6 +179,11 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
   const algorithm = values['verification-alg'] ?? env.BOUNCER_VERIFICATION_ALG ?? 'RS256';
   if (!/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(algorithm)) throw invalid(`unsupported verification algorithm ${algorithm}`);
   const keyId = values['verification-key-id'];
+  const decisionLogUrl = values['decision-log-url'] ?? env.BOUNCER_DECISION_LOG_URL;
+  if (decisionLogUrl && !/^https?:\/\//.test(decisionLogUrl)) throw invalid('--decision-log-url must be an http(s) URL');
+  const spoolMb = Number(values['decision-log-spool-max-mb'] ?? 256);
+  if (!Number.isFinite(spoolMb) || spoolMb <= 0) throw invalid('--decision-log-spool-max-mb must be a positive number');
+  for (const p of values['decision-log-mask'] ?? []) if (!p.startsWith('/')) throw invalid(`--decision-log-mask ${p} must be a JSON pointer starting with /`);
   let managedCerts: ServeConfig['managedCerts'];
   if (manageCerts) {
     if (!watchNamespace) throw invalid('--manage-certs needs --watch-namespace (where the Secret and Lease live)');
@@ -197,6 +214,17 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     logLevel,
     bodyLimitBytes: 8 * 1024 * 1024,
     requestTimeoutMs: 10_000,
+    ...(decisionLogUrl
+      ? {
+          decisionLog: Object.freeze({
+            url: decisionLogUrl,
+            spoolDir: values['decision-log-spool'] ?? env.BOUNCER_DECISION_LOG_SPOOL ?? '/tmp/bouncer-decision-spool',
+            maxSpoolBytes: spoolMb * 1024 * 1024,
+            includeInput: values['decision-log-input'] === true,
+            maskPointers: Object.freeze([...(values['decision-log-mask'] ?? [])]),
+          }),
+        }
+      : {}),
     shutdownDelayMs: duration('--shutdown-delay', values['shutdown-delay'] ?? env.BOUNCER_SHUTDOWN_DELAY, 5) * 1000,
     maxMemoryPages: memoryMb * 16,
     ...(watchNamespace ? { watchNamespace } : {}),

@@ -7,6 +7,7 @@ import { fastify, LogController, type FastifyInstance, type FastifyReply, type F
 import { checkReview, parseJson, uidOf } from '../admission/decode.js';
 import { rejectedReview, toReview, type Endpoint } from '../admission/respond.js';
 import { BouncerError, isBouncerError } from '../errors/errors.js';
+import type { AdmissionRequest } from '../admission/types.js';
 import type { Decision } from '../review/decision.js';
 import type { Reviewer } from '../review/reviewer.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -21,7 +22,7 @@ export interface WebhookServerOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** Receives every decision (the decision log); must not throw or block. Metrics are recorded here already. */
-  readonly onDecision: (decision: Decision) => void;
+  readonly onDecision: (decision: Decision, request: AdmissionRequest) => void;
   readonly bodyLimit?: number;
   /** Serving certificate; omitted only for in-process tests through inject(). */
   readonly tls?: Pick<TlsMaterial, 'cert' | 'key' | 'ca'>;
@@ -84,7 +85,7 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
         seconds: decision.durationMs / 1000,
         outcomes: decision.outcomes.map((o) => ({ policy: o.policy, action: o.action, enforcement: o.enforcement, errorClass: o.error?.class })),
       });
-      onDecision(decision);
+      onDecision(decision, review.request);
       return reply.send(toReview(review.request.uid, endpoint, review.request.operation, decision));
     } catch (err) {
       if (isBouncerError(err)) return reject(endpoint, reply, err, parsed);

@@ -1,6 +1,8 @@
 // The decision log's event: a versioned, self-describing record of one decision. It
 // carries what was decided and why, never the object's content.
+import type { AdmissionRequest } from '../admission/types.js';
 import type { Decision } from './decision.js';
+import { redactObject } from './redact.js';
 
 export const DECISION_EVENT_VERSION = 1;
 
@@ -26,9 +28,21 @@ export interface DecisionEvent {
     readonly error?: { readonly code: string; readonly class: string; readonly message: string };
   }[];
   readonly duration_ms: number;
+  /** The request's objects, masked; only when the decision log is configured to carry input. */
+  readonly input?: { readonly object: unknown; readonly oldObject: unknown };
+  /** JSON pointers (into input) whose values were masked. */
+  readonly masked?: readonly string[];
 }
 
-export function toDecisionEvent(decision: Decision, now = new Date()): DecisionEvent {
+export interface EventInput {
+  readonly request: AdmissionRequest;
+  /** Further JSON pointers to mask, relative to the object. */
+  readonly maskPointers: readonly string[];
+}
+
+export function toDecisionEvent(decision: Decision, now = new Date(), withInput?: EventInput): DecisionEvent {
+  const object = withInput ? redactObject(withInput.request.object ?? null, withInput.maskPointers, '/object') : undefined;
+  const oldObject = withInput ? redactObject(withInput.request.oldObject ?? null, withInput.maskPointers, '/oldObject') : undefined;
   return {
     version: DECISION_EVENT_VERSION,
     decision_id: decision.id,
@@ -51,5 +65,6 @@ export function toDecisionEvent(decision: Decision, now = new Date()): DecisionE
       ...(o.error ? { error: o.error } : {}),
     })),
     duration_ms: decision.durationMs,
+    ...(object && oldObject ? { input: { object: object.value, oldObject: oldObject.value }, masked: [...object.masked, ...oldObject.masked] } : {}),
   };
 }

@@ -26,6 +26,8 @@ export interface Metrics {
   bundleRemoved(bundle: string): void;
   watchRestarted(reason: string): void;
   watchRelisted(): void;
+  /** Decision-log delivery (see decision-shipper.ts). */
+  readonly decisionLog: import('./decision-shipper.js').ShipperMetrics;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -102,8 +104,31 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const watchRestarts = new Counter({ name: 'bouncer_watch_restarts_total', help: 'Restarts of the bundle watch after an error.', labelNames: ['reason'], registers });
   const watchRelists = new Counter({ name: 'bouncer_watch_relists_total', help: 'Full lists of bundle ConfigMaps (startup, 410 Gone, restart).', registers });
 
+  const logEmitted = new Counter({ name: 'bouncer_decision_log_events_emitted_total', help: 'Decision events recorded for delivery.', registers });
+  const logDelivered = new Counter({ name: 'bouncer_decision_log_events_delivered_total', help: 'Decision events acknowledged by the sink.', registers });
+  const logDropped = new Counter({
+    name: 'bouncer_decision_log_events_dropped_total',
+    help: 'Decision events dropped, by reason (spool_full, memory_full).',
+    labelNames: ['reason'],
+    registers,
+  });
+  const logBuffered = new Gauge({ name: 'bouncer_decision_log_buffered_events', help: 'Decision events waiting for delivery (memory and spool).', registers });
+  const logSpoolBytes = new Gauge({ name: 'bouncer_decision_log_spool_bytes', help: 'Bytes of the on-disk decision-log spool.', registers });
+  const logFailures = new Counter({ name: 'bouncer_decision_log_delivery_failures_total', help: 'Failed uploads to the decision-log sink.', registers });
+  for (const reason of ['spool_full', 'memory_full']) logDropped.inc({ reason }, 0);
+
   return {
     registry,
+    decisionLog: {
+      emitted: (n) => logEmitted.inc(n),
+      delivered: (n) => logDelivered.inc(n),
+      dropped: (reason, n) => logDropped.inc({ reason }, n),
+      buffered: (events, bytes) => {
+        logBuffered.set(events);
+        logSpoolBytes.set(bytes);
+      },
+      deliveryFailed: () => logFailures.inc(),
+    },
     bundleActivated(bundle, seconds) {
       activations.inc({ bundle });
       lastActivation.set({ bundle }, Date.now() / 1000);

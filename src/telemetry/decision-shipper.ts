@@ -1,0 +1,141 @@
+// Delivers decision events to an HTTP sink in OPA's decision-log upload format (a gzipped
+// JSON array per POST), through the on-disk spool: events are recorded without waiting
+// for the sink, delivered in order, retried with capped exponential backoff, and removed
+// from the spool only after the sink acknowledged them with a 2xx.
+// https://www.openpolicyagent.org/docs/management-decision-logs
+import { gzipSync } from 'node:zlib';
+import { openSpool } from './spool.js';
+
+export interface ShipperMetrics {
+  emitted(n: number): void;
+  delivered(n: number): void;
+  dropped(reason: string, n: number): void;
+  buffered(events: number, bytes: number): void;
+  deliveryFailed(): void;
+}
+
+export interface ShipperOptions {
+  readonly url: string;
+  readonly spoolDir: string;
+  readonly maxSpoolBytes: number;
+  readonly batchSize?: number;
+  readonly maxBatchBytes?: number;
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly metrics: ShipperMetrics;
+  readonly log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+export interface DecisionShipper {
+  /** Queues one event; never blocks on the sink or the disk. */
+  record(event: object): void;
+  /** Writes queued events to the spool (called on shutdown too). */
+  flush(): void;
+  /** Stops delivering after the current attempt; the spool keeps what is left. */
+  stop(): Promise<void>;
+}
+
+/** Events held in memory between spool writes; beyond it they are dropped and counted. */
+const MAX_PENDING = 50_000;
+
+export function createDecisionShipper(options: ShipperOptions): DecisionShipper {
+  const { metrics, log } = options;
+  const spool = openSpool(options.spoolDir, options.maxSpoolBytes);
+  const batchSize = options.batchSize ?? 500;
+  const maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
+  const minBackoff = options.minBackoffMs ?? 250;
+  const maxBackoff = options.maxBackoffMs ?? 30_000;
+  let pending: string[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  let running = true;
+  let wake: (() => void) | undefined;
+  let backoff = minBackoff;
+  let failing = false;
+
+  const reportDepth = () => {
+    const { events, bytes } = spool.depth();
+    metrics.buffered(events + pending.length, bytes);
+  };
+  reportDepth();
+
+  function flush(): void {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (pending.length === 0) return;
+    const lines = pending;
+    pending = [];
+    const refused = spool.append(lines);
+    if (refused > 0) metrics.dropped('spool_full', refused);
+    reportDepth();
+    wake?.();
+  }
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+
+  async function deliver(lines: string[]): Promise<boolean> {
+    try {
+      const response = await fetch(options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: gzipSync(`[${lines.join(',')}]`),
+        signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000),
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      if (response.ok) return true;
+      log.warn({ status: response.status, sink: options.url }, 'decision log sink refused a batch; retrying');
+    } catch (err) {
+      if (!failing) log.warn({ err, sink: options.url }, 'decision log sink unreachable; spooling to disk and retrying');
+    }
+    return false;
+  }
+
+  const loop = (async () => {
+    while (running) {
+      const batch = spool.peek(batchSize, maxBatchBytes);
+      if (batch.length === 0) {
+        await sleep(500);
+        continue;
+      }
+      if (await deliver(batch)) {
+        spool.ack(batch.length);
+        metrics.delivered(batch.length);
+        reportDepth();
+        if (failing) log.info({ sink: options.url }, 'decision log sink reachable again');
+        failing = false;
+        backoff = minBackoff;
+      } else {
+        failing = true;
+        metrics.deliveryFailed();
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, maxBackoff);
+      }
+    }
+  })();
+
+  return {
+    record(event) {
+      metrics.emitted(1);
+      if (pending.length >= MAX_PENDING) {
+        metrics.dropped('memory_full', 1);
+        return;
+      }
+      pending.push(JSON.stringify(event));
+      flushTimer ??= setTimeout(flush, 20);
+    },
+    flush,
+    async stop() {
+      flush();
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}
