@@ -31,7 +31,10 @@ export async function startBouncer(
   const serving = await ca.issue({ commonName: 'bouncer', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usage: 'server' });
   writeFileSync(join(dir, 'tls.crt'), serving.certPem);
   writeFileSync(join(dir, 'tls.key'), serving.keyPem, { mode: 0o600 });
-  const [port, healthPort] = [await freePort(), await freePort()];
+  // A --port in extraArgs wins (parseArgs keeps the last value), so the URL must follow it.
+  const portArg = extraArgs.indexOf('--port');
+  const port = portArg >= 0 ? Number(extraArgs[portArg + 1]) : await freePort();
+  const healthPort = await freePort();
   const args = [
     'bin/bouncer.js',
     'serve',

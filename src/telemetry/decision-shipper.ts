@@ -1,7 +1,8 @@
 // Delivers decision events to an HTTP sink in OPA's decision-log upload format (a gzipped
 // JSON array per POST), through the on-disk spool: events are recorded without waiting
 // for the sink, delivered in order, retried with capped exponential backoff, and removed
-// from the spool only after the sink acknowledged them with a 2xx.
+// from the spool only after the sink acknowledged them with a 2xx. A batch whose answer is
+// lost (the sink dies mid-request) is sent again: sinks deduplicate by decision_id.
 // https://www.openpolicyagent.org/docs/management-decision-logs
 import { gzipSync } from 'node:zlib';
 import { openSpool } from './spool.js';

@@ -40,9 +40,12 @@ export async function startSink(port = 0): Promise<Sink> {
   const down = () =>
     new Promise<void>((resolve) => {
       if (!server) return resolve();
-      server.closeAllConnections();
-      server.close(() => resolve());
+      // Graceful: requests in flight are answered, then nothing is accepted. (A sink that dies
+      // mid-request makes the batch be sent again; events carry decision_id for deduplication.)
+      const s = server;
       server = undefined;
+      s.close(() => resolve());
+      s.closeIdleConnections();
     });
   await listen();
   return { url: `http://127.0.0.1:${boundPort}/logs`, events, batches: () => batches, down, up: listen, close: down };
