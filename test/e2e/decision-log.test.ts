@@ -10,6 +10,7 @@ import { startBouncer, type BouncerProcess } from '../../hack/lib/bouncer-proces
 import { freePort } from '../../hack/lib/control-plane.js';
 import { webhookConfigurations } from '../../src/authoring/webhook-config.js';
 import { loadBundle } from '../../src/bundles/bundle.js';
+import { documentedMetrics } from '../support/documented-metrics.js';
 import { metricValue } from '../support/metrics.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { apiFailure, createNamespace, deleteWebhooks, kubeFor, uniqueName, waitFor } from '../support/kube.js';
@@ -113,6 +114,11 @@ describe('decision log delivery', () => {
     expect(new Set(delivered).size).toBe(delivered.length);
     expect(delivered).toEqual(emitted);
     const metrics = await bouncer.metrics();
+    // Every documented metric is exposed by a running bouncer, with sane values.
+    for (const name of documentedMetrics()) expect(metrics, name).toContain(`# TYPE ${name} `);
+    expect(metricValue(metrics, 'bouncer_decisions_total', { endpoint: 'validate', decision: 'allowed' })).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'bouncer_decision_log_events_delivered_total', {})).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'bouncer_bundle_info', { bundle: 'basic' })).toBe(1);
     expect(metricValue(metrics, 'bouncer_decision_log_events_dropped_total', { reason: 'spool_full' })).toBe(0);
     expect(metricValue(metrics, 'bouncer_decision_log_buffered_events', {})).toBe(0);
     const [p50up, p50down, p99up, p99down] = [percentile(healthy, 0.5), percentile(outage, 0.5), percentile(healthy, 0.99), percentile(outage, 0.99)];
