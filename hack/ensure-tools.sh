@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the pinned toolchain available and prints where it is, one NAME=PATH per line:
-#   OPA, ETCD, KUBE_APISERVER, KUBECTL
+#   OPA, ETCD, KUBE_APISERVER, KUBECTL, and with `all` SHELLCHECK (when it can be had)
 #
 # Versions are pinned by the wrapper modules under hack/tools/ (their go.mod is the single
 # source of truth). Binaries are built with the Go toolchain from the Go module proxy
@@ -80,9 +80,24 @@ ensure_control_plane() {
   printf 'ETCD=%s\nKUBE_APISERVER=%s\nKUBECTL=%s\n' "$edir/etcd" "$kdir/kube-apiserver" "$kdir/kubectl"
 }
 
+# ShellCheck lints hack/*.sh (test/unit/shellcheck.test.ts). It is a convenience, not a
+# prerequisite: without root or apt the test is skipped, so this only warns.
+ensure_shellcheck() {
+  if ! command -v shellcheck >/dev/null; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+      say "installing shellcheck with apt-get"
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } >&2 \
+        || say "apt-get could not install shellcheck; the shellcheck test will be skipped"
+    else
+      say "shellcheck is not installed (apt-get install shellcheck); the shellcheck test will be skipped"
+    fi
+  fi
+  if command -v shellcheck >/dev/null; then echo "SHELLCHECK=$(command -v shellcheck)"; fi
+}
+
 case "$what" in
   opa) ensure_opa ;;
   control-plane) ensure_control_plane ;;
-  all) ensure_opa; ensure_control_plane ;;
+  all) ensure_opa; ensure_control_plane; ensure_shellcheck ;;
   *) say "usage: $0 [opa|control-plane|all]"; exit 2 ;;
 esac

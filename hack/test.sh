@@ -14,6 +14,7 @@ trap 'rm -f "$report"' EXIT
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 # One plain closing line that any CI can read.
+# shellcheck disable=SC2016 # JavaScript, not shell: the ${...} are template literals.
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);

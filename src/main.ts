@@ -12,6 +12,8 @@ import { createBundleStore } from './cluster/bundle-store.js';
 import { createCertificateManager, type CertificateManager } from './cluster/certificate-manager.js';
 import { loadKubeConfig } from './cluster/kubeconfig.js';
 import { loadServeConfig, type ServeConfig } from './config/serve-config.js';
+import { inProcessBackend, type EvalBackend } from './engine/backend.js';
+import { createWorkerPool } from './engine/worker-pool.js';
 import { isBouncerError } from './errors/errors.js';
 import { createHealthServer, type Readiness } from './http/health-server.js';
 import { loadTls, reloadTls, watchTlsFiles, type TlsMaterial } from './http/tls.js';
@@ -27,7 +29,8 @@ import { createMetrics } from './telemetry/metrics.js';
 
 type Load = (name: string, bytes: Uint8Array) => Promise<LoadedBundle>;
 
-function bundleLoader(config: ServeConfig): Load {
+/** Loads and checks a bundle on this thread, then prepares it on every evaluation worker. */
+function bundleLoader(config: ServeConfig, backend: EvalBackend): Load {
   const verify = config.verification
     ? createBundleVerifier({
         publicKeyPem: readFileSync(config.verification.keyFile, 'utf8'),
@@ -36,7 +39,11 @@ function bundleLoader(config: ServeConfig): Load {
       })
     : undefined;
   const limits = { maxMemoryPages: config.maxMemoryPages };
-  return (name, bytes) => loadBundle(name, bytes, { limits, ...(verify ? { verify } : {}) });
+  return async (name, bytes) => {
+    const bundle = await loadBundle(name, bytes, { limits, ...(verify ? { verify } : {}) });
+    await backend.prepare(bundle);
+    return bundle;
+  };
 }
 
 async function loadFileBundles(config: ServeConfig, load: Load, registry: PolicyRegistry, logger: Logger): Promise<void> {
@@ -81,7 +88,21 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   const logger = createLogger({ level: config.logLevel });
   const metrics = createMetrics();
   const registry = createPolicyRegistry();
-  registry.onChange((set) => metrics.policySet(set.bundles.map((b) => ({ bundle: b.name, revision: b.revision }))));
+  const backend =
+    config.workers > 0
+      ? createWorkerPool({
+          size: config.workers,
+          maxQueue: config.maxQueue,
+          policyTimeoutMs: config.policyTimeoutMs,
+          log: logger.child({ component: 'workers' }),
+          onTimeout: () => metrics.evaluationTimedOut(),
+          onOverload: () => metrics.overloaded(),
+        })
+      : inProcessBackend();
+  registry.onChange((set) => {
+    metrics.policySet(set.bundles.map((b) => ({ bundle: b.name, revision: b.revision })));
+    backend.retain(new Set(set.bundles.map((b) => b.key)));
+  });
   let stopping = false;
   let watcher: BundleWatcher | undefined;
   let certificates: CertificateManager | undefined;
@@ -97,7 +118,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       })
     : undefined;
   try {
-    const load = bundleLoader(config);
+    const load = bundleLoader(config, backend);
     await loadFileBundles(config, load, registry, logger);
     const kc = config.watchNamespace ? loadKubeConfig(config.kubeconfig) : undefined;
     let tls: TlsMaterial | { cert: string; key: string };
@@ -156,7 +177,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       return registry.current() ? { ready: true } : { ready: false, reason: 'no policy set is active yet' };
     };
     const webhook = createWebhookServer({
-      reviewer: createReviewer({ policies: registry.current }),
+      reviewer: createReviewer({ policies: registry.current, backend, reviewBudgetMs: config.reviewTimeoutMs }),
       metrics,
       logger,
       onDecision: decisionLog(logger, config, shipper),
@@ -189,6 +210,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     stopWatchingTls?.();
     await webhook.close();
     await shipper?.stop();
+    await backend.close();
     await health.close();
     logger.info('stopped');
     return 0;
@@ -198,6 +220,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     certificates?.stop();
     stopWatchingTls?.();
     await shipper?.stop();
+    await backend.close();
     return 1;
   }
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { BouncerError, describeThrown, isBouncerError } from '../errors/errors.js';
 import { createEvaluator, DEFAULT_LIMITS, type Evaluator, type EvaluatorLimits } from '../engine/evaluator.js';
+import type { Loadable } from '../engine/backend.js';
 import { compileWasm } from '../engine/wasm-module.js';
 import { readBundleArchive, type BundleFiles } from './archive.js';
 import { parseManifest, type BundleManifest } from './manifest.js';
@@ -17,7 +18,7 @@ export interface LoadedPolicy {
   readonly mutate?: number;
 }
 
-export interface LoadedBundle {
+export interface LoadedBundle extends Loadable {
   readonly name: string;
   readonly revision: string;
   /** sha256 of the bundle bytes, hex. */
@@ -111,7 +112,8 @@ export async function loadBundle(name: string, bytes: Uint8Array, options: LoadO
   const wasm = await compileWasm(file(files, [...modules][0] as string, 'BUNDLE_WASM_INVALID'));
   const data = files.get('/data.json') ?? new TextEncoder().encode('{}');
   checkJson(data);
-  const evaluator = createEvaluator(wasm, data, options.limits ?? DEFAULT_LIMITS);
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const evaluator = createEvaluator(wasm, data, limits);
 
   const entrypoint = (policy: string, name: string | undefined): number | undefined => {
     if (name === undefined) return undefined;
@@ -125,10 +127,15 @@ export async function loadBundle(name: string, bytes: Uint8Array, options: LoadO
     return Object.freeze({ meta, ...(validate === undefined ? {} : { validate }), ...(mutate === undefined ? {} : { mutate }) });
   });
   selfCheck(evaluator, policies);
+  const digest = createHash('sha256').update(bytes).digest('hex');
   return Object.freeze({
     name,
     revision: manifest.revision,
-    digest: createHash('sha256').update(bytes).digest('hex'),
+    digest,
+    key: digest,
+    wasm,
+    data,
+    limits,
     manifest,
     policies: Object.freeze(policies),
     evaluator,

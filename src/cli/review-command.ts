@@ -31,7 +31,7 @@ export async function reviewCommand(ctx: CliContext): Promise<number> {
   for (const doc of documents) {
     try {
       const review = checkReview(doc.value);
-      const decision = reviewer.review(endpoint, review, doc.raw);
+      const decision = await reviewer.review(endpoint, review, doc.raw);
       ctx.stdout(`${JSON.stringify(toReview(review.request.uid, endpoint, review.request.operation, decision))}\n`);
       if (!decision.allowed && exit === EXIT.ok) exit = EXIT.failed;
     } catch (err) {

@@ -42,7 +42,7 @@ export async function testCommand(ctx: CliContext): Promise<number> {
   for (const fixture of fixtures) {
     const raw = new TextEncoder().encode(JSON.stringify(fixture.review));
     const review = checkReview(fixture.review);
-    const response = toReview(review.request.uid, fixture.endpoint, review.request.operation, reviewer.review(fixture.endpoint, review, raw)).response;
+    const response = toReview(review.request.uid, fixture.endpoint, review.request.operation, await reviewer.review(fixture.endpoint, review, raw)).response;
     const problems = checkExpectation(fixture.expect, response);
     if (problems.length === 0) {
       if (values.verbose) ctx.stdout(`ok    ${fixture.file}: ${fixture.name}\n`);

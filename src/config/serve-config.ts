@@ -2,7 +2,7 @@
 // which win over defaults. The result is checked and frozen; nothing else reads
 // process.env or argv.
 import { parseArgs } from 'node:util';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { basename } from 'node:path';
 import { BouncerError } from '../errors/errors.js';
 
@@ -26,6 +26,11 @@ export interface ServeConfig {
   readonly requestTimeoutMs: number;
   /** After SIGTERM: not ready at once, but keep serving this long so endpoints drop the pod first. */
   readonly shutdownDelayMs: number;
+  /** Evaluation worker threads (0: evaluate on the main thread, without time budgets). */
+  readonly workers: number;
+  readonly policyTimeoutMs: number;
+  readonly reviewTimeoutMs: number;
+  readonly maxQueue: number;
   /** Decision-log delivery to an HTTP sink (OPA's upload format) through an on-disk spool. */
   readonly decisionLog?: { readonly url: string; readonly spoolDir: string; readonly maxSpoolBytes: number; readonly includeInput: boolean; readonly maskPointers: readonly string[] };
   readonly maxMemoryPages: number;
@@ -76,6 +81,10 @@ export const SERVE_USAGE = `usage: bouncer serve (--watch-namespace NS | --bundl
   --health-port N        /healthz, /readyz, /metrics over HTTP (default 8080)  env BOUNCER_HEALTH_PORT
   --log-level LEVEL      trace|debug|info|warn|error (default info)            env BOUNCER_LOG_LEVEL
   --opa PATH             OPA CLI for --policies                 env OPA_BIN
+  --workers N            evaluation worker threads (default: the CPU count; 0 = main thread, no time budgets)
+  --policy-timeout D     one policy's time budget; past it the policy fails by its failure mode (default 1s)
+  --review-timeout D     answer every review within this (default 3s; keep it under the webhook timeout)
+  --max-queue N          reviews waiting for a worker; beyond it they fail fast as overloaded (default 1024)
   --decision-log-url URL       deliver decision events to this HTTP sink (gzipped JSON arrays, OPA's format)   env BOUNCER_DECISION_LOG_URL
   --decision-log-spool DIR     on-disk spool while the sink is down (default /tmp/bouncer-decision-spool)
   --decision-log-spool-max-mb  spool bound; beyond it events are dropped and counted (default 256)
@@ -95,12 +104,19 @@ function port(name: string, text: string | undefined, fallback: number): number 
   return n;
 }
 
+function count(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw invalid(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
 /** "90s", "10m", "720h", "2d" → seconds. */
 function duration(name: string, text: string | undefined, fallbackSeconds: number): number {
   if (text === undefined) return fallbackSeconds;
-  const match = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text);
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text);
   if (!match) throw invalid(`${name} must be a duration like 30s, 10m, 720h or 2d`);
-  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
 }
 
 function bundleFile(spec: string): BundleFile {
@@ -145,6 +161,10 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
         'cert-overlap': { type: 'string' },
         'cert-check-interval': { type: 'string' },
         'shutdown-delay': { type: 'string' },
+        workers: { type: 'string' },
+        'policy-timeout': { type: 'string' },
+        'review-timeout': { type: 'string' },
+        'max-queue': { type: 'string' },
         'decision-log-url': { type: 'string' },
         'decision-log-spool': { type: 'string' },
         'decision-log-spool-max-mb': { type: 'string' },
@@ -225,6 +245,10 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
           }),
         }
       : {}),
+    workers: count('--workers', values.workers ?? env.BOUNCER_WORKERS, availableParallelism(), 0, 64),
+    policyTimeoutMs: duration('--policy-timeout', values['policy-timeout'], 1) * 1000,
+    reviewTimeoutMs: duration('--review-timeout', values['review-timeout'], 3) * 1000,
+    maxQueue: count('--max-queue', values['max-queue'], 1024, 1, 1_000_000),
     shutdownDelayMs: duration('--shutdown-delay', values['shutdown-delay'] ?? env.BOUNCER_SHUTDOWN_DELAY, 5) * 1000,
     maxMemoryPages: memoryMb * 16,
     ...(watchNamespace ? { watchNamespace } : {}),

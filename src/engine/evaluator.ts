@@ -13,7 +13,7 @@ import { loadPolicySync, type LoadedPolicy } from './sdk.js';
 import { BouncerError, describeThrown } from '../errors/errors.js';
 import type { WasmModule } from './wasm-module.js';
 
-export type FailureClass = 'runtime' | 'builtin' | 'memory' | 'input' | 'result';
+export type FailureClass = 'runtime' | 'builtin' | 'memory' | 'input' | 'result' | 'timeout' | 'overload';
 
 export interface EngineFailure {
   readonly class: FailureClass;
@@ -32,7 +32,7 @@ export const DEFAULT_LIMITS: EvaluatorLimits = { maxMemoryPages: 4096 };
 /** One synchronous, non-reentrant policy instance with its data loaded. */
 export interface Evaluator {
   /** Evaluates each entrypoint id against `input` (JSON text); one outcome per entrypoint, in order. */
-  evaluate(input: Uint8Array, entrypoints: readonly number[]): EvalOutcome[];
+  evaluate(input: Uint8Array, entrypoints: readonly number[], onStart?: (index: number) => void): EvalOutcome[];
   /** Bytes of linear memory currently held (it grows on demand and never shrinks). */
   memoryBytes(): number;
 }
@@ -122,7 +122,7 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
   let instance = build();
 
   return {
-    evaluate(input, entrypoints) {
+    evaluate(input, entrypoints, onStart) {
       const outcomes: EvalOutcome[] = [];
       let next = 0;
       while (next < entrypoints.length) {
@@ -141,6 +141,7 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
         const heap = instance.abi.opa_heap_ptr_get();
         for (; next < entrypoints.length; next++) {
           try {
+            onStart?.(next);
             outcomes.push(resultValue(instance.run(inputAddr, heap, entrypoints[next] as number)));
           } catch (thrown) {
             outcomes.push({ ok: false, failure: classify(thrown) });

@@ -78,7 +78,7 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
     try {
       parsed = parseJson(body);
       const review = checkReview(parsed);
-      const decision = reviewer.review(endpoint, review, body);
+      const decision = await reviewer.review(endpoint, review, body);
       metrics.decision({
         endpoint,
         allowed: decision.allowed,

@@ -6,6 +6,7 @@ import type { AdmissionRequest } from '../admission/types.js';
 import type { LoadedBundle, LoadedPolicy } from '../bundles/bundle.js';
 import { readMutateResult, readValidateResult } from '../bundles/policy-result.js';
 import type { PolicySet } from '../bundles/policy-set.js';
+import type { EvalBackend } from '../engine/backend.js';
 import type { EvalOutcome } from '../engine/evaluator.js';
 import { describeThrown, isBouncerError } from '../errors/errors.js';
 import type { PolicyOutcome } from './decision.js';
@@ -43,18 +44,29 @@ function toOutcome(endpoint: Endpoint, bundle: LoadedBundle, policy: LoadedPolic
 }
 
 /** Outcomes of every in-scope policy with an entrypoint for `endpoint`, ordered by bundle then policy id. */
-export function evaluatePolicies(set: PolicySet, endpoint: Endpoint, request: AdmissionRequest, input: Uint8Array): PolicyOutcome[] {
-  const outcomes: PolicyOutcome[] = [];
-  for (const bundle of set.bundles) {
-    const applicable = bundle.policies
-      .filter((p) => p[endpoint] !== undefined && inScope(p.meta.scope, request))
-      .sort((a, b) => (a.meta.id < b.meta.id ? -1 : 1));
-    if (applicable.length === 0) continue;
-    const results = bundle.evaluator.evaluate(input, applicable.map((p) => p[endpoint] as number));
-    applicable.forEach((policy, i) => {
-      const result = results[i] ?? { ok: false, failure: { class: 'runtime', message: 'no result' } };
-      outcomes.push(toOutcome(endpoint, bundle, policy, result));
-    });
-  }
-  return outcomes;
+export async function evaluatePolicies(
+  set: PolicySet,
+  endpoint: Endpoint,
+  request: AdmissionRequest,
+  input: Uint8Array,
+  backend: EvalBackend,
+  deadline: number,
+): Promise<PolicyOutcome[]> {
+  const selected = set.bundles
+    .map((bundle) => ({
+      bundle,
+      policies: bundle.policies
+        .filter((p) => p[endpoint] !== undefined && inScope(p.meta.scope, request))
+        .sort((a, b) => (a.meta.id < b.meta.id ? -1 : 1)),
+    }))
+    .filter((s) => s.policies.length > 0);
+  if (selected.length === 0) return [];
+  const results = await backend.evaluate(
+    input,
+    selected.map((s) => ({ bundle: s.bundle, entrypoints: s.policies.map((p) => p[endpoint] as number) })),
+    deadline,
+  );
+  return selected.flatMap((s, j) =>
+    s.policies.map((policy, i) => toOutcome(endpoint, s.bundle, policy, results[j]?.[i] ?? { ok: false, failure: { class: 'runtime', message: 'no result' } })),
+  );
 }

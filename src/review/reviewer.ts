@@ -4,18 +4,23 @@ import { randomUUID } from 'node:crypto';
 import type { Endpoint } from '../admission/respond.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
 import type { PolicySet } from '../bundles/policy-set.js';
+import { inProcessBackend, type EvalBackend } from '../engine/backend.js';
 import type { Decision, RequestSummary } from './decision.js';
 import { decide } from './decide.js';
 import { evaluatePolicies } from './evaluate-policies.js';
 import { combinePatches } from './patches.js';
 
 export interface Reviewer {
-  review(endpoint: Endpoint, review: AdmissionReview, raw: Uint8Array): Decision;
+  review(endpoint: Endpoint, review: AdmissionReview, raw: Uint8Array): Promise<Decision>;
 }
 
 export interface ReviewerDeps {
   /** The active policy set (read once per review). */
   readonly policies: () => PolicySet | undefined;
+  /** Where WASM runs (default: this thread). */
+  readonly backend?: EvalBackend;
+  /** Each review is answered within this budget; policies still running fail by their failure mode. */
+  readonly reviewBudgetMs?: number;
   readonly now?: () => number;
   readonly newId?: () => string;
 }
@@ -44,12 +49,14 @@ export function summarize(req: AdmissionRequest): RequestSummary {
 export function createReviewer(deps: ReviewerDeps): Reviewer {
   const now = deps.now ?? (() => performance.now());
   const newId = deps.newId ?? randomUUID;
+  const backend = deps.backend ?? inProcessBackend();
+  const budget = deps.reviewBudgetMs ?? 3000;
   return {
-    review(endpoint, review, raw) {
+    async review(endpoint, review, raw) {
       const started = now();
       const set = deps.policies();
       const request = review.request;
-      let outcomes = set ? evaluatePolicies(set, endpoint, request, raw) : [];
+      let outcomes = set ? await evaluatePolicies(set, endpoint, request, raw, backend, Date.now() + budget) : [];
       let patch;
       if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT') {
         const combined = combinePatches(request.object, outcomes);

@@ -26,6 +26,8 @@ export interface Metrics {
   bundleRemoved(bundle: string): void;
   watchRestarted(reason: string): void;
   watchRelisted(): void;
+  evaluationTimedOut(): void;
+  overloaded(): void;
   /** Decision-log delivery (see decision-shipper.ts). */
   readonly decisionLog: import('./decision-shipper.js').ShipperMetrics;
 }
@@ -117,8 +119,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const logFailures = new Counter({ name: 'bouncer_decision_log_delivery_failures_total', help: 'Failed uploads to the decision-log sink.', registers });
   for (const reason of ['spool_full', 'memory_full']) logDropped.inc({ reason }, 0);
 
+  const timeouts = new Counter({ name: 'bouncer_evaluation_timeouts_total', help: 'Policies stopped past their time budget (their worker replaced).', registers });
+  const overloads = new Counter({ name: 'bouncer_overloaded_total', help: 'Reviews not evaluated because every worker was busy past the queue bound or the deadline.', registers });
+
   return {
     registry,
+    evaluationTimedOut: () => timeouts.inc(),
+    overloaded: () => overloads.inc(),
     decisionLog: {
       emitted: (n) => logEmitted.inc(n),
       delivered: (n) => logDelivered.inc(n),

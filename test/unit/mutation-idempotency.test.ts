@@ -28,12 +28,12 @@ describe('mutation idempotency', () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(4);
   });
 
-  it.each(fixtures.map((f) => [f.name, f] as const))('%s: a second pass yields no patch', (_name, fixture) => {
-    const first = review(fixture.review);
+  it.each(fixtures.map((f) => [f.name, f] as const))('%s: a second pass yields no patch', async (_name, fixture) => {
+    const first = await review(fixture.review);
     expect(first.allowed).toBe(true);
     const request = fixture.review.request as Record<string, unknown>;
     const mutated = fastJsonPatch.applyPatch(structuredClone(request.object), structuredClone(first.patch ?? []) as fastJsonPatch.Operation[]).newDocument;
-    const second = review({ ...fixture.review, request: { ...request, object: mutated } });
+    const second = await review({ ...fixture.review, request: { ...request, object: mutated } });
     expect(second.patch).toBeUndefined();
     expect(second.allowed).toBe(true);
   });
