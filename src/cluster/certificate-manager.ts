@@ -4,7 +4,7 @@
 // configurations equal to the Secret's bundle. The leader writes the Secret first and the
 // caBundle second, and rotation moves the CA only through an overlap in which both CAs are
 // trusted, so no request fails while certificates change.
-import { AdmissionregistrationV1Api, ApiException, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, ApiException, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { planRotation, type RotationPolicy, type TlsState } from '../certs/rotation.js';
 import { BouncerError, describeThrown } from '../errors/errors.js';
 import { createLeaderElector } from './lease.js';
@@ -21,6 +21,8 @@ export interface CertificateManagerOptions {
   /** Name of the ValidatingWebhookConfiguration and MutatingWebhookConfiguration to inject into. */
   readonly webhookName: string;
   readonly identity: string;
+  /** The Lease that elects the one replica writing certificates (default bouncer-certs). */
+  readonly leaseName?: string;
   readonly policy: RotationPolicy;
   /** How often to re-read the Secret and, when leading, plan (ms). */
   readonly intervalMs?: number;
@@ -94,7 +96,7 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
   const { kc, namespace, secretName, log } = options;
   const core = kc.makeApiClient(CoreV1Api);
   const admission = kc.makeApiClient(AdmissionregistrationV1Api);
-  const elector = createLeaderElector(kc, namespace, `${secretName}-leader`, options.identity);
+  const elector = createLeaderElector(kc, namespace, options.leaseName ?? 'bouncer-certs', options.identity);
   const intervalMs = options.intervalMs ?? 10_000;
   let timer: NodeJS.Timeout | undefined;
   let served: string | undefined;
@@ -111,9 +113,12 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
 
   async function injectCaBundle(bundle: string): Promise<void> {
     const caBundle = b64(bundle);
+    // A JSON Patch touching only caBundle (RBAC grants patch, not update), guarded by a
+    // test of each webhook's name so a concurrent edit of the list makes it fail, not misapply.
+    const patch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
     const configs = [
-      { read: () => admission.readValidatingWebhookConfiguration({ name: options.webhookName }), replace: (body: never) => admission.replaceValidatingWebhookConfiguration({ name: options.webhookName, body }) },
-      { read: () => admission.readMutatingWebhookConfiguration({ name: options.webhookName }), replace: (body: never) => admission.replaceMutatingWebhookConfiguration({ name: options.webhookName, body }) },
+      { read: () => admission.readValidatingWebhookConfiguration({ name: options.webhookName }), patch: (body: object[]) => admission.patchValidatingWebhookConfiguration({ name: options.webhookName, body }, patch) },
+      { read: () => admission.readMutatingWebhookConfiguration({ name: options.webhookName }), patch: (body: object[]) => admission.patchMutatingWebhookConfiguration({ name: options.webhookName, body }, patch) },
     ];
     for (const config of configs) {
       let current;
@@ -125,8 +130,12 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
       }
       const webhooks = current.webhooks ?? [];
       if (webhooks.every((w) => w.clientConfig.caBundle === caBundle)) continue;
-      for (const w of webhooks) w.clientConfig.caBundle = caBundle;
-      await config.replace(current as never);
+      await config.patch(
+        webhooks.flatMap((w, i) => [
+          { op: 'test', path: `/webhooks/${i}/name`, value: w.name },
+          { op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle },
+        ]),
+      );
       log.info({ webhookConfiguration: options.webhookName, kind: current.kind }, 'webhook caBundle updated');
     }
   }

@@ -99,7 +99,7 @@ describe.skipIf(inject('externalCluster'))('self-managed certificates', () => {
   }, 60_000);
 
   it('elects one leader among the replicas', async () => {
-    const lease = await kube.kc.makeApiClient((await import('@kubernetes/client-node')).CoordinationV1Api).readNamespacedLease({ namespace: system, name: 'bouncer-tls-leader' });
+    const lease = await kube.kc.makeApiClient((await import('@kubernetes/client-node')).CoordinationV1Api).readNamespacedLease({ namespace: system, name: 'bouncer-certs' });
     expect(['cert-replica-1', 'cert-replica-2']).toContain(lease.spec?.holderIdentity);
   });
 });

@@ -120,10 +120,8 @@ describe('manifests/ on a real API server', () => {
       'update secrets/bouncer-tls -n NS',
       'get validatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
       'patch validatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
-      'update validatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
       'get mutatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
       'patch mutatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
-      'update mutatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
     ];
     const refused = [
       'create configmaps -n NS',
@@ -142,6 +140,9 @@ describe('manifests/ on a real API server', () => {
       'patch validatingwebhookconfigurations.admissionregistration.k8s.io/other-name',
       'patch mutatingwebhookconfigurations.admissionregistration.k8s.io/other-name',
       'update validatingwebhookconfigurations.admissionregistration.k8s.io/other-name',
+      // The caBundle is written with a JSON Patch of that one field; a full update is not needed.
+      'update validatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
+      'update mutatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
       'create validatingwebhookconfigurations.admissionregistration.k8s.io',
       'delete validatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
       'create pods -n NS',
