@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { loadBundle } from '../bundles/bundle.js';
 import { createBundleVerifier } from '../bundles/signature.js';
+import { BUNDLE_KEY, MAX_CONFIGMAP_DATA } from '../cluster/bundle-objects.js';
 import { BouncerError } from '../errors/errors.js';
 import { clusterArgs, storeFor } from './cluster-context.js';
 import { EXIT, type CliContext } from './context.js';
@@ -25,6 +26,12 @@ export async function pushCommand(ctx: CliContext): Promise<number> {
     bytes = readFileSync(file);
   } catch (cause) {
     throw new BouncerError('INPUT_INVALID', `cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+  if (bytes.byteLength + BUNDLE_KEY.length > MAX_CONFIGMAP_DATA) {
+    throw new BouncerError(
+      'BUNDLE_TOO_LARGE',
+      `${file} is ${bytes.byteLength} bytes; a ConfigMap holds at most ${MAX_CONFIGMAP_DATA - BUNDLE_KEY.length} (split the policies into several bundles)`,
+    );
   }
   const keyFile = values['verification-key'] ?? ctx.env.BOUNCER_VERIFICATION_KEY;
   const verify = keyFile

@@ -15,6 +15,7 @@ import { loadBundle } from '../../src/bundles/bundle.js';
 import { STATUS_PREFIX, pointerName, type ReplicaStatus } from '../../src/cluster/bundle-objects.js';
 import { createBundleStore, type BundleStore } from '../../src/cluster/bundle-store.js';
 import { main as cli } from '../../src/cli/main.js';
+import { loadCertificateAuthority } from '../../src/certs/pki.js';
 import { bundleFiles, editBundle, packBundle } from '../support/bundle-files.js';
 import { otherPrivateKeyPem, signFiles } from '../support/sign.js';
 import { metricValue } from '../support/metrics.js';
@@ -271,6 +272,28 @@ describe.skipIf(inject('externalCluster'))('bundles in ConfigMaps', () => {
     expect(await activations()).toBe(before.activations + 1);
     expect((await pointerStatus('replica-1'))?.sequence).toBe(sequence);
     expect(await r1.metrics().then((m) => metricValue(m, 'bouncer_watch_restarts_total', {}))).toBeGreaterThanOrEqual(0);
+  });
+
+  it.each([
+    ['a bundle too large for a ConfigMap', () => ['push', join(work, 'huge.tar.gz'), '--name', BUNDLE, '-n', system], {}, 'BUNDLE_TOO_LARGE'],
+    ['an unsigned bundle when signing is required', () => ['push', files.unsigned, '--name', BUNDLE, '-n', system, '--verification-key', join(work, 'signer.pub')], {}, 'BUNDLE_SIGNATURE_INVALID'],
+    ['no reachable cluster', () => ['history', BUNDLE, '-n', system], { KUBECONFIG: join(work, 'unreachable.kubeconfig') }, 'cannot reach the cluster'],
+    ['a user without permission', () => ['push', files.v1, '--name', BUNDLE, '-n', system], { KUBECONFIG: join(work, 'nobody.kubeconfig') }, 'forbidden: the current user lacks RBAC permission'],
+  ])('bouncer push/history refuses %s with a clear error', async (_name, args, env, message) => {
+    writeFileSync(join(work, 'huge.tar.gz'), Buffer.alloc(1100 * 1024, 7));
+    const base = readFileSync(state.kubeconfig, 'utf8');
+    writeFileSync(join(work, 'unreachable.kubeconfig'), base.replace(/server: .*/, 'server: https://127.0.0.1:1'));
+    const ca = await loadCertificateAuthority(state.caCertPem, state.caKeyPem);
+    const nobody = await ca.issue({ commonName: 'nobody', usage: 'client' });
+    writeFileSync(join(work, 'nobody.crt'), nobody.certPem);
+    writeFileSync(join(work, 'nobody.key'), nobody.keyPem);
+    writeFileSync(join(work, 'nobody.kubeconfig'), base.replace(/client-certificate: .*/, `client-certificate: ${join(work, 'nobody.crt')}`).replace(/client-key: .*/, `client-key: ${join(work, 'nobody.key')}`));
+    let out = '';
+    let err = '';
+    const code = await cli(args(), { env: { KUBECONFIG: state.kubeconfig, ...env }, stdout: (t) => (out += t), stderr: (t) => (err += t) });
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain(message);
   });
 
   it('treats a deleted pointer as an explicit removal, never an allow-all', async () => {
