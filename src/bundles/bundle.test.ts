@@ -37,6 +37,7 @@ describe('loadBundle', () => {
     ['no policy.wasm', async () => editBundle(basic(), (f) => f.delete('/policy.wasm')), 'BUNDLE_WASM_INVALID'],
     ['data.json that does not parse', async () => editBundle(basic(), (f) => f.set('/data.json', Buffer.from('{"a": [1,'))), 'BUNDLE_DATA_INVALID'],
     ['data.json that is not an object', async () => editBundle(basic(), (f) => f.set('/data.json', Buffer.from('[1, 2]'))), 'BUNDLE_DATA_INVALID'],
+    ['data outside the bundle roots', async () => editBundle(basic(), (f) => f.set('/data.json', Buffer.from('{"system": {"authz": true}}'))), 'BUNDLE_DATA_INVALID'],
   ])('refuses %s', async (_name, make, code) => {
     await expect(loadBundle('x', await make())).rejects.toMatchObject({ code });
   });

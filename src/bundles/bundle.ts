@@ -67,13 +67,29 @@ function file(files: BundleFiles, path: string, code: 'BUNDLE_MANIFEST_INVALID' 
   return content;
 }
 
-function checkJson(bytes: Uint8Array): void {
+/** data.json must be an object, and may only hold data under the manifest's roots. */
+function checkData(bytes: Uint8Array, roots: readonly string[]): void {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(decoder.decode(bytes));
+    value = JSON.parse(decoder.decode(bytes));
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('data.json must be a JSON object');
   } catch (cause) {
     throw new BouncerError('BUNDLE_DATA_INVALID', `data.json is not a JSON object: ${describeThrown(cause)}`, { cause });
   }
+  if (roots.includes('')) return;
+  const under = (path: string) => roots.some((r) => path === r || path.startsWith(`${r}/`));
+  const above = (path: string) => roots.some((r) => r.startsWith(`${path}/`));
+  const outside: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (under(path)) return;
+    if (above(path) && node && typeof node === 'object' && !Array.isArray(node)) {
+      for (const [k, v] of Object.entries(node)) walk(v, `${path}/${k}`);
+      return;
+    }
+    outside.push(path);
+  };
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, k);
+  if (outside.length > 0) throw new BouncerError('BUNDLE_DATA_INVALID', `data.json holds data outside the bundle roots: ${outside.slice(0, 5).join(', ')}`);
 }
 
 function selfCheck(evaluator: Evaluator, policies: readonly LoadedPolicy[]): void {
@@ -111,7 +127,7 @@ export async function loadBundle(name: string, bytes: Uint8Array, options: LoadO
   if (modules.size !== 1) throw new BouncerError('BUNDLE_MANIFEST_INVALID', 'a bundle must compile all its policies into one wasm module');
   const wasm = await compileWasm(file(files, [...modules][0] as string, 'BUNDLE_WASM_INVALID'));
   const data = files.get('/data.json') ?? new TextEncoder().encode('{}');
-  checkJson(data);
+  checkData(data, manifest.roots);
   const limits = options.limits ?? DEFAULT_LIMITS;
   const evaluator = createEvaluator(wasm, data, limits);
 
