@@ -3,7 +3,7 @@
 // each — and that with Fail (bouncer's default for validation) no violating request is
 // admitted while bouncer is down.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startBouncer, type BouncerProcess } from '../../hack/lib/bouncer-process.js';
 import { freePort } from '../../hack/lib/control-plane.js';
 import { webhookConfigurations } from '../../src/authoring/webhook-config.js';
