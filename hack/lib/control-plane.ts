@@ -32,6 +32,7 @@ export interface ControlPlaneState {
   readonly pids: { readonly etcd: number; readonly apiserver: number };
   /** How kube-apiserver was started, so drills can restart it identically. */
   readonly apiserverCommand: readonly string[];
+  readonly etcdCommand: readonly string[];
   readonly ports: { readonly etcdClient: number; readonly etcdPeer: number; readonly apiserver: number };
 }
 
@@ -195,9 +196,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   writeFileSync(file('audit-policy.yaml'), AUDIT_POLICY);
 
   const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-  const etcdPid = launch(
+  const etcdCommand = [
     requireTool(tools, 'ETCD'),
-    [
       '--name=bouncer',
       `--data-dir=${file('etcd')}`,
       `--listen-client-urls=${etcdUrl}`,
@@ -207,9 +207,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       `--initial-cluster=bouncer=http://127.0.0.1:${etcdPeer}`,
       '--unsafe-no-fsync',
       '--log-level=warn',
-    ],
-    file('etcd.log'),
-  );
+  ];
+  const etcdPid = launch(etcdCommand[0] as string, etcdCommand.slice(1), file('etcd.log'));
   const server = `https://127.0.0.1:${apiserverPort}`;
   const partial = {
     dir,
@@ -223,6 +222,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     auditLog: file('audit.log'),
     kubectl: requireTool(tools, 'KUBECTL'),
     ports: { etcdClient, etcdPeer, apiserver: apiserverPort },
+    etcdCommand,
   };
   writeFileSync(file('state.json'), JSON.stringify({ ...partial, pids: { etcd: etcdPid, apiserver: 0 }, apiserverCommand: [] }, null, 2));
   try {
@@ -274,6 +274,25 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
 async function waitApiserver(state: ControlPlaneState, pid: number, timeoutMs: number): Promise<void> {
   const tls = { ca: state.caCertPem, cert: readFileSync(state.adminCertFile, 'utf8'), key: readFileSync(state.adminKeyFile, 'utf8') };
   await waitHealthy('kube-apiserver', pid, join(state.dir, 'apiserver.log'), timeoutMs, () => httpsOk(`${state.server}/readyz`, tls));
+}
+
+/** Stops etcd, keeps it down for `downMs`, and starts it again on the same data and ports. */
+export async function restartEtcd(dir = defaultDir(), downMs = 1000, timeoutMs = 60_000): Promise<ControlPlaneState> {
+  const state = readState(dir);
+  if (!state) throw new Error(`no control plane recorded in ${dir}`);
+  const old = state.pids.etcd;
+  stopPids([old]);
+  const deadline = Date.now() + 5_000;
+  while (alive(old) && Date.now() < deadline) await sleep(100);
+  if (alive(old)) process.kill(old, 'SIGKILL');
+  while (alive(old)) await sleep(50);
+  await sleep(downMs);
+  const pid = launch(state.etcdCommand[0] as string, state.etcdCommand.slice(1), join(dir, 'etcd.log'));
+  const next: ControlPlaneState = { ...state, pids: { ...state.pids, etcd: pid } };
+  writeFileSync(join(dir, 'state.json'), JSON.stringify(next, null, 2));
+  await waitHealthy('etcd', pid, join(dir, 'etcd.log'), timeoutMs, () => httpOk(`http://127.0.0.1:${state.ports.etcdClient}/health`));
+  await waitApiserver(next, next.pids.apiserver, timeoutMs);
+  return next;
 }
 
 /**

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBouncer, type BouncerProcess } from '../../hack/lib/bouncer-process.js';
-import { restartApiserver } from '../../hack/lib/control-plane.js';
+import { restartApiserver, restartEtcd } from '../../hack/lib/control-plane.js';
 import { buildBundle } from '../../src/authoring/build.js';
 import { webhookConfigurations } from '../../src/authoring/webhook-config.js';
 import { loadBundle } from '../../src/bundles/bundle.js';
@@ -272,6 +272,42 @@ describe.skipIf(inject('externalCluster'))('bundles in ConfigMaps', () => {
     expect(await activations()).toBe(before.activations + 1);
     expect((await pointerStatus('replica-1'))?.sequence).toBe(sequence);
     expect(await r1.metrics().then((m) => metricValue(m, 'bouncer_watch_restarts_total', {}))).toBeGreaterThanOrEqual(0);
+  });
+
+  it('survives an etcd restart: no revision lost or reapplied, the next push enforced', async () => {
+    const activations = () => r1.metrics().then((m) => metricValue(m, 'bouncer_bundle_activations_total', { bundle: BUNDLE }));
+    const before = await activations();
+    await restartEtcd(state.dir, 1000);
+    await sleep(1000);
+    expect(await activations()).toBe(before);
+    await pushed(files.v1);
+    await waitFor(async () => (await decide('blue')) === 'denied', 20_000);
+    expect(await activations()).toBe(before + 1);
+  });
+
+  it('refuses a pointer to a revision that was never written (a torn update), keeping the last good', async () => {
+    const serving = await activated(files.v1);
+    await kube.core.patchNamespacedConfigMap(
+      { namespace: system, name: pointerName(BUNDLE), body: { data: { sequence: '999', revision: 'ghost', sha256: '', action: 'push', publishedAt: String(Date.now()) } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitFor(async () => (await pointerStatus('replica-1'))?.sequence === 999, 10_000);
+    expect(await pointerStatus('replica-1')).toMatchObject({ state: 'refused', code: 'BUNDLE_CORRUPT', serving, reason: expect.stringContaining('does not exist') });
+    expect(await decide('blue')).toBe('denied');
+    await activated(files.v1);
+  });
+
+  it('ignores bundle ConfigMaps in any other namespace', async () => {
+    const other = uniqueName('elsewhere');
+    await createNamespace(kube, other);
+    const before = (await pointerStatus('replica-1'))?.sequence;
+    const foreign = await createBundleStore(kube.kc, other).push(BUNDLE, readFileSync(files.v2), 'v2');
+    await sleep(1500);
+    expect((await pointerStatus('replica-1'))?.sequence).toBe(before);
+    expect(await decide('blue')).toBe('denied');
+    const cm = await kube.core.readNamespacedConfigMap({ namespace: other, name: pointerName(BUNDLE) });
+    expect(Object.keys(cm.metadata?.annotations ?? {}).filter((k) => k.startsWith(STATUS_PREFIX))).toEqual([]);
+    expect(foreign.pointer.sequence).toBe(1);
   });
 
   it.each([

@@ -37,6 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       pids: { etcd: 0, apiserver: 0 },
       ports: { etcdClient: 0, etcdPeer: 0, apiserver: 0 },
       apiserverCommand: [],
+      etcdCommand: [],
     } satisfies ControlPlaneState;
     project.provide('controlPlane', state);
     return async () => undefined;
