@@ -11,7 +11,7 @@ import { createBundleVerifier } from './bundles/signature.js';
 import { createBundleStore } from './cluster/bundle-store.js';
 import { createCertificateManager, type CertificateManager } from './cluster/certificate-manager.js';
 import { loadKubeConfig } from './cluster/kubeconfig.js';
-import { loadServeConfig, type ServeConfig } from './config/serve-config.js';
+import { loadServeConfig, SERVE_USAGE, type ServeConfig } from './config/serve-config.js';
 import { inProcessBackend, type EvalBackend } from './engine/backend.js';
 import { createWorkerPool } from './engine/worker-pool.js';
 import { isBouncerError } from './errors/errors.js';
@@ -78,6 +78,10 @@ function decisionLog(logger: Logger, config: ServeConfig, shipper: DecisionShipp
 }
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${SERVE_USAGE}\n`);
+    return 0;
+  }
   let config: ServeConfig;
   try {
     config = loadServeConfig(argv, env);
