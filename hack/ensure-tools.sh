@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the pinned toolchain available and prints where it is, one NAME=PATH per line:
-#   OPA, ETCD, KUBE_APISERVER, KUBECTL, and with `all` SHELLCHECK (when it can be had)
+#   OPA, ETCD, KUBE_APISERVER, KUBECTL, and with `all` SHELLCHECK and PROMTOOL (when they can be had)
 #
 # Versions are pinned by the wrapper modules under hack/tools/ (their go.mod is the single
 # source of truth). Binaries are built with the Go toolchain from the Go module proxy
@@ -95,9 +95,25 @@ ensure_shellcheck() {
   if command -v shellcheck >/dev/null; then echo "SHELLCHECK=$(command -v shellcheck)"; fi
 }
 
+# promtool (Debian package `prometheus`) checks and unit-tests the alerting rules of
+# manifests/overlays/monitoring (test/unit/alerts.test.ts). Unlike shellcheck that test fails
+# without it, so this installs it when it can and otherwise warns.
+ensure_promtool() {
+  if ! command -v promtool >/dev/null; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+      say "installing promtool with apt-get: Debian package prometheus (it also brings the Prometheus server, whose service apt enables under systemd)"
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } >&2 \
+        || say "apt-get could not install prometheus; test/unit/alerts.test.ts will fail without promtool"
+    else
+      say "promtool is not installed (apt-get install prometheus, or a release from prometheus.io); test/unit/alerts.test.ts will fail"
+    fi
+  fi
+  if command -v promtool >/dev/null; then echo "PROMTOOL=$(command -v promtool)"; fi
+}
+
 case "$what" in
   opa) ensure_opa ;;
   control-plane) ensure_control_plane ;;
-  all) ensure_opa; ensure_control_plane; ensure_shellcheck ;;
+  all) ensure_opa; ensure_control_plane; ensure_shellcheck; ensure_promtool ;;
   *) say "usage: $0 [opa|control-plane|all]"; exit 2 ;;
 esac

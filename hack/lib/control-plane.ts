@@ -276,16 +276,20 @@ async function waitApiserver(state: ControlPlaneState, pid: number, timeoutMs: n
   await waitHealthy('kube-apiserver', pid, join(state.dir, 'apiserver.log'), timeoutMs, () => httpsOk(`${state.server}/readyz`, tls));
 }
 
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
+async function stopAndWait(pid: number): Promise<void> {
+  stopPids([pid]);
+  const deadline = Date.now() + 5_000;
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (alive(pid)) await sleep(50);
+}
+
 /** Stops etcd, keeps it down for `downMs`, and starts it again on the same data and ports. */
 export async function restartEtcd(dir = defaultDir(), downMs = 1000, timeoutMs = 60_000): Promise<ControlPlaneState> {
   const state = readState(dir);
   if (!state) throw new Error(`no control plane recorded in ${dir}`);
-  const old = state.pids.etcd;
-  stopPids([old]);
-  const deadline = Date.now() + 5_000;
-  while (alive(old) && Date.now() < deadline) await sleep(100);
-  if (alive(old)) process.kill(old, 'SIGKILL');
-  while (alive(old)) await sleep(50);
+  await stopAndWait(state.pids.etcd);
   await sleep(downMs);
   const pid = launch(state.etcdCommand[0] as string, state.etcdCommand.slice(1), join(dir, 'etcd.log'));
   const next: ControlPlaneState = { ...state, pids: { ...state.pids, etcd: pid } };
@@ -302,12 +306,7 @@ export async function restartEtcd(dir = defaultDir(), downMs = 1000, timeoutMs =
 export async function restartApiserver(dir = defaultDir(), downMs = 1000, timeoutMs = 120_000): Promise<ControlPlaneState> {
   const state = readState(dir);
   if (!state) throw new Error(`no control plane recorded in ${dir}`);
-  const old = state.pids.apiserver;
-  stopPids([old]);
-  const deadline = Date.now() + 5_000;
-  while (alive(old) && Date.now() < deadline) await sleep(100);
-  if (alive(old)) process.kill(old, 'SIGKILL');
-  while (alive(old)) await sleep(50);
+  await stopAndWait(state.pids.apiserver);
   await sleep(downMs);
   const pid = launch(state.apiserverCommand[0] as string, state.apiserverCommand.slice(1), join(dir, 'apiserver.log'));
   const next: ControlPlaneState = { ...state, pids: { ...state.pids, apiserver: pid } };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BouncerError, type ErrorCode } from '../errors/errors.js';
+import type { ErrorCode } from '../errors/errors.js';
 import { checkReview, decodeReview, parseJson, uidOf } from './decode.js';
+import { thrown } from '../../test/support/thrown.js';
 
 type Json = Record<string, unknown>;
 
@@ -25,15 +26,6 @@ function review(req: Json = {}, top: Json = {}): Json {
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { ...baseRequest(), ...req }, ...top };
 }
 
-function thrown(fn: () => unknown): BouncerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BouncerError) return err;
-    throw err;
-  }
-  throw new Error('expected a BouncerError, nothing was thrown');
-}
 
 describe('parseJson', () => {
   it.each<{ name: string; body: Uint8Array; code: ErrorCode; message: string }>([

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkReview } from '../admission/decode.js';
 import type { AdmissionResponse } from '../admission/types.js';
-import { BouncerError } from '../errors/errors.js';
 import { canonicalJson, checkExpectation, completeReview, parseFixture, resourceFor, type FixtureExpectation } from './fixtures.js';
+import { thrown } from '../../test/support/thrown.js';
 
 type Json = Record<string, unknown>;
 
-function thrown(fn: () => unknown): BouncerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BouncerError) return err;
-    throw err;
-  }
-  throw new Error('expected a BouncerError, nothing was thrown');
-}
 
 const requestOf = (review: Json): Json => review.request as Json;
 

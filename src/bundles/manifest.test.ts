@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BouncerError } from '../errors/errors.js';
 import { parseManifest } from './manifest.js';
+import { thrown } from '../../test/support/thrown.js';
 
 type Json = Record<string, unknown>;
 
@@ -23,15 +23,6 @@ function manifest(over: Json = {}, policies: unknown[] = [policyA, policyB]): Js
 
 const text = (value: unknown): string => JSON.stringify(value);
 
-function thrown(fn: () => unknown): BouncerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BouncerError) return err;
-    throw err;
-  }
-  throw new Error('expected a BouncerError, nothing was thrown');
-}
 
 describe('parseManifest', () => {
   it('reads a valid manifest', () => {

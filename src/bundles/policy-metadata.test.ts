@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BouncerError } from '../errors/errors.js';
 import { formatKind, parseKind, parsePolicyMetadata, serializePolicyMetadata, type KindMatcher } from './policy-metadata.js';
+import { thrown } from '../../test/support/thrown.js';
 
 type Json = Record<string, unknown>;
 
@@ -11,15 +11,6 @@ const minimal = (over: Json = {}): Json => ({
   ...over,
 });
 
-function thrown(fn: () => unknown): BouncerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BouncerError) return err;
-    throw err;
-  }
-  throw new Error('expected a BouncerError, nothing was thrown');
-}
 
 describe('parseKind / formatKind', () => {
   it.each<{ text: string; kind: KindMatcher }>([

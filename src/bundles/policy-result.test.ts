@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BouncerError } from '../errors/errors.js';
 import { readMutateResult, readValidateResult, type ValidateResult } from './policy-result.js';
+import { thrown } from '../../test/support/thrown.js';
 
-function thrown(fn: () => unknown): BouncerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BouncerError) return err;
-    throw err;
-  }
-  throw new Error('expected a BouncerError, nothing was thrown');
-}
 
 describe('readValidateResult', () => {
   it.each<{ name: string; value: unknown; expected: ValidateResult }>([

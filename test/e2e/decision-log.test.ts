@@ -2,18 +2,17 @@
 // real API server while the sink goes down, bouncer restarts with the sink still down, and
 // the sink comes back; every decision is then delivered exactly once, in order, and the
 // admission latency did not depend on the sink.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBouncer, type BouncerProcess } from '../../hack/lib/bouncer-process.js';
 import { freePort } from '../../hack/lib/control-plane.js';
-import { webhookConfigurations } from '../../src/authoring/webhook-config.js';
-import { loadBundle } from '../../src/bundles/bundle.js';
 import { documentedMetrics } from '../support/documented-metrics.js';
 import { metricValue } from '../support/metrics.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { apiFailure, createNamespace, deleteWebhooks, kubeFor, uniqueName, waitFor } from '../support/kube.js';
+import { registerUrlWebhook } from '../support/url-webhook.js';
 
 function decisionIds(logs: string): string[] {
   return logs
@@ -37,23 +36,7 @@ describe.skipIf(inject('externalCluster'))('decision log delivery', () => {
   let port: number;
   let bouncer: BouncerProcess;
 
-  const register = async (b: BouncerProcess) => {
-    await deleteWebhooks(kube, hook);
-    const policies = (await loadBundle('basic', readFileSync(basic))).policies.map((p) => p.meta);
-    const configs = webhookConfigurations(policies, {
-      name: hook,
-      domain: `${hook}.bouncer.dev`,
-      clientConfig: (endpoint) => ({ url: `${b.url}/${endpoint}`, caBundle: Buffer.from(b.caPem).toString('base64') }),
-      excludedNamespaces: [],
-      includedNamespaces: [ns],
-      validatingFailurePolicy: 'Fail',
-    });
-    await kube.admission.createValidatingWebhookConfiguration({ body: configs.validating as never });
-    await waitFor(async () => {
-      await kube.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'probe', labels: { deny: 'true' } } }, dryRun: 'All' }).catch(() => undefined);
-      return b.logs().includes('"log":"decision"');
-    }, 20_000, 'webhook called');
-  };
+  const register = (b: BouncerProcess) => registerUrlWebhook({ kube, name: hook, bundleFile: basic, namespace: ns }, b);
   const start = () => startBouncer({ basic }, ['--port', String(port), '--decision-log-url', sink.url, '--decision-log-spool', spool]);
 
   /** Admission requests for `ms`, two at a time; returns each request's latency. */

@@ -2,13 +2,11 @@
 // failurePolicy Fail webhook and once behind Ignore, to show what the API server does in
 // each — and that with Fail (bouncer's default for validation) no violating request is
 // admitted while bouncer is down.
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startBouncer, type BouncerProcess } from '../../hack/lib/bouncer-process.js';
 import { freePort } from '../../hack/lib/control-plane.js';
-import { webhookConfigurations } from '../../src/authoring/webhook-config.js';
-import { loadBundle } from '../../src/bundles/bundle.js';
-import { apiFailure, createNamespace, deleteWebhooks, kubeFor, uniqueName, waitFor } from '../support/kube.js';
+import { apiFailure, createNamespace, deleteWebhooks, kubeFor, uniqueName } from '../support/kube.js';
+import { registerUrlWebhook } from '../support/url-webhook.js';
 
 type Tally = { admitted: number; admittedViolating: number; denied: number; webhookFailed: number; other: string[] };
 
@@ -32,28 +30,7 @@ describe.skipIf(inject('externalCluster'))('drills: bouncer killed under load', 
     const port = await freePort();
     let bouncer = await startBouncer({ basic }, ['--port', String(port)]);
     processes.push(bouncer);
-    const register = async (b: BouncerProcess) => {
-      await deleteWebhooks(kube, hook);
-      const policies = (await loadBundle('basic', readFileSync(basic))).policies.map((p) => p.meta);
-      const configs = webhookConfigurations(policies, {
-        name: hook,
-        domain: `${hook}.bouncer.dev`,
-        clientConfig: (endpoint) => ({ url: `${b.url}/${endpoint}`, caBundle: Buffer.from(b.caPem).toString('base64') }),
-        excludedNamespaces: [],
-        includedNamespaces: [ns],
-        validatingFailurePolicy: failurePolicy,
-        timeoutSeconds: 2,
-      });
-      await kube.admission.createValidatingWebhookConfiguration({ body: configs.validating as never });
-      await waitFor(async () => {
-        try {
-          await kube.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'probe', labels: { deny: 'true' } } }, dryRun: 'All' });
-          return false;
-        } catch (err) {
-          return apiFailure(err).message.includes('carries the deny label');
-        }
-      }, 20_000, 'webhook in effect');
-    };
+    const register = (b: BouncerProcess) => registerUrlWebhook({ kube, name: hook, bundleFile: basic, namespace: ns, failurePolicy, timeoutSeconds: 2 }, b);
     await register(bouncer);
     const load = async (ms: number, tag: string): Promise<Tally> => {
       const t: Tally = { admitted: 0, admittedViolating: 0, denied: 0, webhookFailed: 0, other: [] };

@@ -4,11 +4,8 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createWebhookServer } from '../../src/http/webhook-server.js';
-import { createReviewer } from '../../src/review/reviewer.js';
-import { createMetrics } from '../../src/telemetry/metrics.js';
 import { configMapRequest } from '../support/bundle-files.js';
-import { capturingLogger, registryOf } from '../support/reviewing.js';
+import { webhookApp } from '../support/webhook-app.js';
 
 const envelope = (request: Record<string, unknown>) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request });
 
@@ -21,14 +18,7 @@ function withRawBlob(raw: string, uid = 'hostile'): string {
 describe('hostile input', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    const registry = await registryOf({ starter: inject('bundles').starter as string, basic: inject('bundles').basic as string });
-    app = createWebhookServer({
-      reviewer: createReviewer({ policies: registry.current }),
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: capturingLogger().logger,
-      onDecision: () => undefined,
-      requestTimeoutMs: 1000,
-    });
+    app = await webhookApp({ starter: inject('bundles').starter as string, basic: inject('bundles').basic as string }, { requestTimeoutMs: 1000 });
     await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(() => app.close());

@@ -6,10 +6,7 @@ import fc from 'fast-check';
 import fastJsonPatch from 'fast-json-patch';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createWebhookServer } from '../../src/http/webhook-server.js';
-import { createReviewer } from '../../src/review/reviewer.js';
-import { createMetrics } from '../../src/telemetry/metrics.js';
-import { capturingLogger, registryOf } from '../support/reviewing.js';
+import { webhookApp } from '../support/webhook-app.js';
 
 const RUNS = Number(process.env.BOUNCER_FUZZ_RUNS ?? 150);
 
@@ -79,13 +76,7 @@ const request = fc
 describe('protocol properties', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    const registry = await registryOf({ starter: inject('bundles').starter as string, basic: inject('bundles').basic as string });
-    app = createWebhookServer({
-      reviewer: createReviewer({ policies: registry.current }),
-      metrics: createMetrics({ defaultMetrics: false }),
-      logger: capturingLogger().logger,
-      onDecision: () => undefined,
-    });
+    app = await webhookApp({ starter: inject('bundles').starter as string, basic: inject('bundles').basic as string });
   });
   afterAll(() => app.close());
 

@@ -5,10 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createWebhookServer } from '../../src/http/webhook-server.js';
-import { createReviewer } from '../../src/review/reviewer.js';
-import { createMetrics } from '../../src/telemetry/metrics.js';
-import { capturingLogger, registryOf } from '../support/reviewing.js';
+import { webhookApp } from '../support/webhook-app.js';
 
 const DIR = 'test/fixtures/seeds';
 const seeds = readdirSync(DIR).filter((f) => f.endsWith('.bin') || f.endsWith('.json'));
@@ -16,8 +13,7 @@ const seeds = readdirSync(DIR).filter((f) => f.endsWith('.bin') || f.endsWith('.
 describe('seed and crasher replay', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    const registry = await registryOf({ starter: inject('bundles').starter as string, basic: inject('bundles').basic as string });
-    app = createWebhookServer({ reviewer: createReviewer({ policies: registry.current }), metrics: createMetrics({ defaultMetrics: false }), logger: capturingLogger().logger, onDecision: () => undefined });
+    app = await webhookApp({ starter: inject('bundles').starter as string, basic: inject('bundles').basic as string });
   });
   afterAll(() => app.close());
 
