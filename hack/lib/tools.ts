@@ -7,6 +7,8 @@ export interface Toolchain {
   readonly ETCD?: string;
   readonly KUBE_APISERVER?: string;
   readonly KUBECTL?: string;
+  readonly SHELLCHECK?: string;
+  readonly PROMTOOL?: string;
 }
 
 const script = fileURLToPath(new URL('../ensure-tools.sh', import.meta.url));

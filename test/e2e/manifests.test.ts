@@ -171,7 +171,7 @@ describe('manifests/ on a real API server', () => {
   describe.skipIf(external)('overlays', () => {
     beforeAll(() => {
       ok(['apply', '--server-side', '-f', 'test/fixtures/crds/']);
-      ok(['wait', '--for=condition=Established', '--timeout=30s', 'crd/servicemonitors.monitoring.coreos.com', 'crd/certificates.cert-manager.io', 'crd/issuers.cert-manager.io']);
+      ok(['wait', '--for=condition=Established', '--timeout=30s', 'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com', 'crd/certificates.cert-manager.io', 'crd/issuers.cert-manager.io']);
     });
 
     it('monitoring: the base plus a ServiceMonitor scraping http-metrics /metrics', async () => {

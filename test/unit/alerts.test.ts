@@ -34,6 +34,7 @@ interface PrometheusRule {
 }
 interface RuleTestFile {
   rule_files: string[];
+  group_eval_order?: string[];
   tests: { name?: string; alert_rule_test?: { alertname: string; eval_time: string; exp_alerts?: unknown[] | null }[] }[];
 }
 
@@ -54,7 +55,7 @@ function promtool(): string {
 function findPromtool(): string {
   const onPath = spawnSync('bash', ['-c', 'command -v promtool'], { encoding: 'utf8' });
   if (onPath.status === 0 && onPath.stdout.trim()) return onPath.stdout.trim();
-  const found = (ensureTools('all') as Record<string, string | undefined>).PROMTOOL;
+  const found = ensureTools('all').PROMTOOL;
   if (!found) {
     throw new Error(
       'promtool is required and hack/ensure-tools.sh could not install it: run it as root on Debian/Ubuntu ' +
@@ -117,6 +118,15 @@ describe('manifests/overlays/monitoring/prometheus-rule.yaml', () => {
 
   it('every rule test file names rules.yaml, the extracted spec, as its rule file', () => {
     for (const [file, doc] of ruleTests) expect(doc.rule_files, file).toEqual(['rules.yaml']);
+  });
+
+  // Without group_eval_order promtool evaluates the groups in a random order at each step, and an
+  // alert may read the recording of the previous step: stale at long evaluation intervals (flaky).
+  it('recording groups come first, and every rule test file evaluates the groups in that order', () => {
+    const names = resource.spec.groups.map((g) => g.name);
+    const recording = resource.spec.groups.map((g) => g.rules.every((r) => r.record !== undefined));
+    expect(recording.indexOf(false) === -1 || recording.lastIndexOf(true) < recording.indexOf(false), `${names}`).toBe(true);
+    for (const [file, doc] of ruleTests) expect(doc.group_eval_order, file).toEqual(names);
   });
 
   it('alert names are unique', () => {
