@@ -64,6 +64,11 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Plain Node scripts (loaded with --import).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
   ...Object.keys(layers).map((folder) => ({
     files: [`src/${folder}/**/*.ts`],
     rules: { 'no-restricted-imports': restrictions(folder) },
