@@ -53,6 +53,7 @@ async function measure(tag: string): Promise<{ podCreate: number; cmUpdate: numb
 }
 
 const bouncer = await startBouncer({ starter: bundleFile }, ['--log-level', 'warn']);
+try {
 const policies = (await loadBundle('starter', readFileSync(bundleFile))).policies.map((p) => p.meta);
 const configs = webhookConfigurations(policies, {
   name: 'bench',
@@ -82,6 +83,8 @@ results.forEach((r, i) =>
     `| ${i + 1} | ${r.without.podCreate.toFixed(2)} → ${r.with.podCreate.toFixed(2)} ms | ${pct(r.without.podCreate, r.with.podCreate)} % | ${r.without.cmUpdate.toFixed(2)} → ${r.with.cmUpdate.toFixed(2)} ms | ${pct(r.without.cmUpdate, r.with.cmUpdate)} % |\n`,
   ),
 );
-await bouncer.stop();
-await stopControlPlane(join(dir, 'cp'));
-rmSync(dir, { recursive: true, force: true });
+} finally {
+  await bouncer.stop();
+  await stopControlPlane(join(dir, 'cp'));
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -73,9 +73,9 @@ export function rulesFor(policies: readonly PolicyMetadata[], endpoint: Endpoint
 
 function namespaceSelector(options: WebhookOptions) {
   const key = 'kubernetes.io/metadata.name';
-  return options.includedNamespaces
-    ? { matchExpressions: [{ key, operator: 'In', values: [...options.includedNamespaces] }] }
-    : { matchExpressions: [{ key, operator: 'NotIn', values: [...options.excludedNamespaces] }] };
+  if (options.includedNamespaces) return { matchExpressions: [{ key, operator: 'In', values: [...options.includedNamespaces] }] };
+  // The API server refuses NotIn without values: no exclusions is an empty selector (all namespaces).
+  return options.excludedNamespaces.length > 0 ? { matchExpressions: [{ key, operator: 'NotIn', values: [...options.excludedNamespaces] }] } : {};
 }
 
 function webhook(options: WebhookOptions, endpoint: Endpoint, rules: Rule[]) {
