@@ -75,6 +75,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers,
   });
   const inflight = new Gauge({ name: 'bouncer_requests_in_flight', help: 'Reviews being handled.', labelNames: ['endpoint'], registers });
+  let infoSeries: { bundle: string; revision: string }[] = [];
   const bundleInfo = new Gauge({
     name: 'bouncer_bundle_info',
     help: 'The active revision of each bundle (value 1).',
@@ -158,8 +159,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     requestSize: (endpoint, bytes) => sizes.observe({ endpoint }, bytes),
     inFlight: (endpoint, delta) => inflight.inc({ endpoint }, delta),
     policySet(revisions) {
-      bundleInfo.reset();
+      // Set the new series before removing the old ones, so no scrape sees a bundle without a revision.
       for (const r of revisions) bundleInfo.set({ bundle: r.bundle, revision: r.revision }, 1);
+      const current = new Set(revisions.map((r) => `${r.bundle}\u0000${r.revision}`));
+      for (const old of infoSeries) if (!current.has(`${old.bundle}\u0000${old.revision}`)) bundleInfo.remove(old);
+      infoSeries = revisions.map((r) => ({ bundle: r.bundle, revision: r.revision }));
     },
   };
 }
