@@ -124,7 +124,9 @@ describe.skipIf(inject('externalCluster'))('bundles in ConfigMaps', () => {
   });
 
   it('is not ready before its required bundle exists', async () => {
-    expect(await r1.readyz()).toMatchObject({ status: 503, body: expect.stringContaining('colors') });
+    // First "waiting for the initial list", then, listed, the missing required bundle by name.
+    await waitFor(async () => (await r1.readyz()).body.includes('colors'), 10_000, 'readiness names the missing bundle');
+    expect(await r1.readyz()).toMatchObject({ status: 503, body: expect.stringContaining('bundles not active yet: colors') });
   });
 
   it('push v1 → enforced; push v2 → the changed decision takes effect; rollback → v1 again', async () => {
