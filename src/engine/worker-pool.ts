@@ -149,18 +149,20 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
 
   function dispatch(): void {
     for (const slot of slots) {
-      if (slot.task || queue.length === 0) continue;
-      const task = queue.shift() as Task;
-      if (Date.now() >= task.deadline) {
+      if (slot.task) continue;
+      // Reviews already past their deadline are answered as overloaded; the slot then takes the
+      // next one, so an idle worker never waits while reviews are queued.
+      let task: Task | undefined;
+      while ((task = queue.shift()) && Date.now() >= task.deadline) {
         options.onOverload?.();
         task.resolve(task.jobs.map((job) => job.entrypoints.map(() => fail({ class: 'overload', message: 'the review waited past its deadline for a worker' }))));
-        continue;
       }
+      if (!task) return;
       const id = nextId++;
       slot.task = { id, task, position: 0, since: Date.now() };
       Atomics.store(slot.progress, 0, 0);
       void slot.ready.then(
-        () => post(slot, { type: 'evaluate', id, input: task.input, jobs: task.jobs.map((j) => ({ key: j.bundle.key, entrypoints: j.entrypoints })) }),
+        () => post(slot, { type: 'evaluate', id, input: (task as Task).input, jobs: (task as Task).jobs.map((j) => ({ key: j.bundle.key, entrypoints: j.entrypoints })) }),
         () => undefined,
       );
     }

@@ -58,3 +58,21 @@ describe('worker pool', () => {
     expect(overloads).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('worker pool queue', () => {
+  it('keeps idle workers busy after dropping reviews that waited past their deadline', async () => {
+    const faults = await loadBundle('faults', readFileSync(inject('bundles').faults as string));
+    const pool = createWorkerPool({ size: 1, maxQueue: 100, policyTimeoutMs: 300, log });
+    await pool.prepare(faults);
+    const marker = faults.policies.find((p) => p.meta.id === 'marker')?.validate as number;
+    const spin = faults.policies.find((p) => p.meta.id === 'spin-open')?.validate as number;
+    // The worker spins; meanwhile reviews with a short deadline queue up and expire, then one with a long deadline.
+    const busy = pool.evaluate(reviewBytes(configMapRequest({ 'spin-open': 'x' })), [{ bundle: faults, entrypoints: [spin] }], Date.now() + 10_000);
+    const expired = Array.from({ length: 3 }, () => pool.evaluate(reviewBytes(configMapRequest({})), [{ bundle: faults, entrypoints: [marker] }], Date.now() + 50));
+    const late = pool.evaluate(reviewBytes(configMapRequest({ marker: 'deny' })), [{ bundle: faults, entrypoints: [marker] }], Date.now() + 10_000);
+    await busy;
+    for (const r of await Promise.all(expired)) expect(r[0]?.[0]).toMatchObject({ ok: false, failure: { class: 'overload' } });
+    expect((await late)[0]?.[0]).toEqual({ ok: true, value: { deny: ['marker says no'], warn: [] } });
+    await pool.close();
+  });
+});
