@@ -96,20 +96,24 @@ container_fields := [
 	{"field": "ephemeralContainers", "type": "ephemeral container"},
 ]
 
-# Every container of pod_spec, each as
+# Every container of pod_spec, in order (containers, init containers, ephemeral
+# containers), each as
 #   {"container": c, "type": "container" | "init container" | "ephemeral container",
 #    "field": "containers" | "initContainers" | "ephemeralContainers", "index": i}.
-containers contains {"container": c, "type": f.type, "field": f.field, "index": i} if {
+# An array, not a set: a set hashes every whole container object on insertion, and
+# that cost is paid again by every policy that reads it (the WASM evaluator shares no
+# rule results between entrypoints) — 6.8x slower at 100 policies and ~100 KB reviews.
+containers := [{"container": c, "type": f.type, "field": f.field, "index": i} |
 	some f in container_fields
 	some i, c in pod_spec[f.field]
-}
+]
 
 # Containers that run with resources: containers and init containers (ephemeral
-# containers can not set resources).
-resourced_containers contains ct if {
+# containers can not set resources). An array, like containers.
+resourced_containers := [ct |
 	some ct in containers
 	ct.field != "ephemeralContainers"
-}
+]
 
 # How messages name a container: `container "app"`, `init container "setup"`.
 describe(ct) := sprintf("%s \"%v\"", [ct.type, object.get(ct.container, "name", "")])

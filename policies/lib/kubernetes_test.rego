@@ -131,18 +131,18 @@ all_types_spec := {
 test_containers_cover_every_container_type_in_every_kind_family if {
 	every kind in t.pod_spec_kinds {
 		got := k8s.containers with input as t.pod_review(kind, all_types_spec)
-		t.eq(kind, got, {
+		t.eq(kind, got, [
 			{"container": {"name": "app", "image": "a"}, "type": "container", "field": "containers", "index": 0},
 			{"container": {"name": "sidecar", "image": "b"}, "type": "container", "field": "containers", "index": 1},
 			{"container": {"name": "setup", "image": "c"}, "type": "init container", "field": "initContainers", "index": 0},
 			{"container": {"name": "debugger", "image": "d"}, "type": "ephemeral container", "field": "ephemeralContainers", "index": 0},
-		})
+		])
 	}
 }
 
 test_resourced_containers_leave_out_ephemeral_containers if {
-	got := {[ct.field, ct.index] | some ct in k8s.resourced_containers} with input as t.pod_review("Deployment", all_types_spec)
-	got == {["containers", 0], ["containers", 1], ["initContainers", 0]}
+	got := [[ct.field, ct.index] | some ct in k8s.resourced_containers] with input as t.pod_review("Deployment", all_types_spec)
+	got == [["containers", 0], ["containers", 1], ["initContainers", 0]]
 }
 
 test_containers_with_only_containers if {
