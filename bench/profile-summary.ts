@@ -57,7 +57,7 @@ export function summarize(profile: Profile): { totalMs: number; areas: [string, 
   const fns = new Map<string, number>();
   const inclusive = new Map<string, number>();
   const STAGES: Record<string, string> = {
-    parseJson: 'decode: parseJson (UTF-8 + JSON.parse)',
+    parseBody: 'decode: parseBody (UTF-8 check, envelope scan + JSON.parse)',
     checkReview: 'decode: checkReview',
     evaluatePolicies: 'review: evaluatePolicies (WASM)',
     loadInput: 'engine: copy + parse input in WASM',

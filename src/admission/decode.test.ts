@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { ErrorCode } from '../errors/errors.js';
-import { checkReview, decodeReview, parseJson, uidOf } from './decode.js';
+import { checkReview, decodeReview, parseBody, uidOf } from './decode.js';
 import { thrown } from '../../test/support/thrown.js';
 
 type Json = Record<string, unknown>;
@@ -27,7 +28,7 @@ function review(req: Json = {}, top: Json = {}): Json {
 }
 
 
-describe('parseJson', () => {
+describe('parseBody', () => {
   it.each<{ name: string; body: Uint8Array; code: ErrorCode; message: string }>([
     { name: 'empty body', body: new Uint8Array(0), code: 'REVIEW_EMPTY', message: 'empty' },
     { name: 'invalid UTF-8 bytes', body: Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d]), code: 'REVIEW_NOT_JSON', message: 'not valid UTF-8' },
@@ -37,7 +38,7 @@ describe('parseJson', () => {
     { name: 'truncated JSON', body: encode('{"apiVersion":'), code: 'REVIEW_NOT_JSON', message: 'not valid JSON' },
     { name: 'trailing garbage', body: encode('{} {}'), code: 'REVIEW_NOT_JSON', message: 'not valid JSON' },
   ])('rejects $name with $code', ({ body, code, message }) => {
-    const err = thrown(() => parseJson(body));
+    const err = thrown(() => parseBody(body));
     expect(err.code).toBe(code);
     expect(err.message).toContain(message);
   });
@@ -47,7 +48,7 @@ describe('parseJson', () => {
     { name: 'a scalar', text: '42', value: 42 },
     { name: 'null', text: 'null', value: null },
   ])('parses $name', ({ text, value }) => {
-    expect(parseJson(encode(text))).toEqual(value);
+    expect(parseBody(encode(text)).value).toEqual(value);
   });
 });
 
@@ -197,5 +198,83 @@ describe('decodeReview', () => {
     expect(Object.getPrototypeOf(checked.request.userInfo)).toBe(Object.prototype);
     expect((checked.request.userInfo as Json).polluted).toBeUndefined();
     expect((checked.request.kind as unknown as Json).polluted).toBeUndefined();
+  });
+});
+
+describe('decodeReview reads the objects lazily from the bytes', () => {
+  const body = (req: string): Uint8Array =>
+    encode(
+      `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-9","operation":"UPDATE",` +
+        `"kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},${req}}}`,
+    );
+
+  it('gives the same objects as a whole parse, escapes, nesting and big integers included', () => {
+    const object = { metadata: { name: 'a"b\\\\', labels: { 'x}': '{[' } }, spec: { n: [1, [2, { k: '\\u0022' }]], big: 1 } };
+    const text = `"object":${JSON.stringify(object).replace('"big":1', '"big":9007199254740993')} , "oldObject" : {"metadata":{"name":"old"}}`;
+    const checked = decodeReview(body(text));
+    expect((checked.request.object as Json).metadata).toEqual(object.metadata);
+    expect((checked.request.oldObject as Json).metadata).toEqual({ name: 'old' });
+    expect(checked.request.uid).toBe('u-9');
+  });
+
+  it('finds fields whose keys are written with escapes, as JSON.parse reads them', () => {
+    const checked = decodeReview(body('"\\u006fbject":{"a":1},"oldObject":null'));
+    expect(checked.request.object).toEqual({ a: 1 });
+    expect(checked.request.oldObject).toBeUndefined();
+  });
+
+  it('treats absent and null objects as undefined', () => {
+    const checked = decodeReview(body('"object":null'));
+    expect(checked.request.object).toBeUndefined();
+    expect(checked.request.oldObject).toBeUndefined();
+  });
+
+  it.each([
+    { name: 'an array object', req: '"object":[1]', message: 'request.object must be an object or null' },
+    { name: 'a string oldObject', req: '"object":{},"oldObject":"x"', message: 'request.oldObject must be an object or null' },
+  ])('rejects $name with the uid', ({ req, message }) => {
+    const err = thrown(() => decodeReview(body(req)));
+    expect(err.code).toBe('REVIEW_INVALID');
+    expect(err.message).toContain(message);
+    expect(err.details).toEqual({ uid: 'u-9' });
+  });
+
+  it.each([
+    { name: 'an unterminated object', text: '{"request":{"object":{"a":"b"' },
+    { name: 'an unterminated string', text: '{"request":{"object":{"a":"b}}}' },
+    { name: 'a missing colon', text: '{"request":{"object" {}}}' },
+    { name: 'a missing comma', text: '{"request":{"object":{} "x":1}}' },
+    { name: 'garbage after the review', text: '{"request":{"object":{}}} x' },
+    { name: 'a key with a bad escape', text: '{"\\apiVersion":"admission.k8s.io/v1","request":{"object":{}}}' },
+  ])('rejects $name as not JSON', ({ text }) => {
+    expect(thrown(() => decodeReview(encode(text))).code).toBe('REVIEW_NOT_JSON');
+  });
+
+  it('reports broken JSON inside an object when the object is read, with the uid', () => {
+    const checked = decodeReview(body('"object":{"a" 1}'));
+    const err = thrown(() => checked.request.object);
+    expect(err.code).toBe('REVIEW_NOT_JSON');
+    expect(err.message).toContain('request.object');
+    expect(err.details).toEqual({ uid: 'u-9' });
+  });
+});
+
+describe('the envelope scan agrees with JSON.parse', () => {
+  it('on any JSON objects, whitespace and key order', () => {
+    const anyObject = fc.dictionary(fc.string(), fc.jsonValue());
+    fc.assert(
+      fc.property(anyObject, fc.option(anyObject), fc.constantFrom('', ' ', '\n\t '), fc.boolean(), (object, oldObject, space, objectFirst) => {
+        const head = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' };
+        const req = baseRequest();
+        const fields = objectFirst ? { object, ...req, oldObject } : { ...req, object, oldObject };
+        const text = JSON.stringify({ ...head, request: { ...fields, object, oldObject } }, null, space);
+        const checked = decodeReview(encode(text));
+        const whole = JSON.parse(text) as { request: Json };
+        expect(checked.request.object).toEqual(whole.request.object);
+        expect(checked.request.oldObject).toEqual(whole.request.oldObject ?? undefined);
+        expect(checked.request.uid).toBe('uid-1');
+      }),
+      { numRuns: 300 },
+    );
   });
 });

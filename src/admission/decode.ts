@@ -1,6 +1,10 @@
 // Checked decoding of untrusted AdmissionReview bytes. Nothing past this point reads a
-// field the API server did not send in the expected shape.
+// field the API server did not send in the expected shape. From bytes, only the envelope is
+// parsed up front; request.object and request.oldObject are parsed on first read (policies
+// read the raw bytes inside WASM, so /validate rarely needs them in JavaScript).
+import { isUtf8 } from 'node:buffer';
 import { BouncerError } from '../errors/errors.js';
+import { MalformedJson, splitReview, type Span } from './envelope.js';
 import {
   ADMISSION_API_VERSION,
   OPERATIONS,
@@ -12,7 +16,7 @@ import {
   type UserInfo,
 } from './types.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8');
 
 type Json = Record<string, unknown>;
 
@@ -59,27 +63,70 @@ function userInfo(value: unknown, uid: string): UserInfo {
   };
 }
 
-function objectField(req: Json, field: 'object' | 'oldObject', uid: string): unknown {
+function notJson(message: string, cause: unknown, uid?: string): BouncerError {
+  return new BouncerError('REVIEW_NOT_JSON', `the request body is not valid JSON: ${message}`, { cause, ...(uid === undefined ? {} : { details: { uid } }) });
+}
+
+/** A parsed body: the envelope, and where request.object / request.oldObject sit in the bytes. */
+export interface ParsedBody {
+  /** The body parsed with request.object and request.oldObject replaced by null. */
+  readonly value: unknown;
+  readonly bytes: Uint8Array;
+  readonly object?: Span;
+  readonly oldObject?: Span;
+}
+
+/** Parses a body's envelope; the error says precisely what is wrong instead of leaking a SyntaxError. */
+export function parseBody(body: Uint8Array): ParsedBody {
+  if (body.byteLength === 0) throw new BouncerError('REVIEW_EMPTY', 'the request body is empty');
+  if (!isUtf8(body)) throw new BouncerError('REVIEW_NOT_JSON', 'the request body is not valid UTF-8');
+  let split;
+  try {
+    split = splitReview(body);
+  } catch (cause) {
+    if (!(cause instanceof MalformedJson)) throw cause;
+    throw notJson(cause.message, cause);
+  }
+  try {
+    return { value: JSON.parse(split.envelope), bytes: body, ...(split.object ? { object: split.object } : {}), ...(split.oldObject ? { oldObject: split.oldObject } : {}) };
+  } catch (cause) {
+    throw notJson((cause as Error).message, cause);
+  }
+}
+
+type ObjectField = 'object' | 'oldObject';
+
+function parsedObjectField(req: Json, field: ObjectField, uid: string): unknown {
   const value = req[field];
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw invalid(`request.${field} must be an object or null`, uid);
   return value;
 }
 
-/** Parses JSON text; the error says so precisely instead of leaking a SyntaxError. */
-export function parseJson(body: Uint8Array): unknown {
-  if (body.byteLength === 0) throw new BouncerError('REVIEW_EMPTY', 'the request body is empty');
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch (cause) {
-    throw new BouncerError('REVIEW_NOT_JSON', 'the request body is not valid UTF-8', { cause });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new BouncerError('REVIEW_NOT_JSON', `the request body is not valid JSON: ${(cause as Error).message}`, { cause });
-  }
+const OPEN_OBJECT = 0x7b;
+const NULL = new TextEncoder().encode('null');
+
+/**
+ * request.object or request.oldObject from its span: checked to be an object or null now,
+ * parsed on first read. A read that finds broken JSON throws REVIEW_NOT_JSON with the uid.
+ */
+function lazyObjectField(body: ParsedBody, field: ObjectField, uid: string): () => unknown {
+  const span = body[field];
+  if (span === undefined) return () => undefined;
+  const bytes = body.bytes.subarray(span[0], span[1]);
+  if (bytes.length === NULL.length && bytes.every((b, i) => b === NULL[i])) return () => undefined;
+  if (bytes[0] !== OPEN_OBJECT) throw invalid(`request.${field} must be an object or null`, uid);
+  let value: unknown;
+  return () => {
+    if (value === undefined) {
+      try {
+        value = JSON.parse(utf8.decode(bytes));
+      } catch (cause) {
+        throw notJson(`request.${field}: ${(cause as Error).message}`, cause, uid);
+      }
+    }
+    return value;
+  };
 }
 
 /** The uid of a parsed body if it has one, so even a rejected review can be answered by uid. */
@@ -89,8 +136,11 @@ export function uidOf(parsed: unknown): string | undefined {
   return typeof uid === 'string' && uid.length > 0 ? uid : undefined;
 }
 
-/** Checks a parsed body is an admission.k8s.io/v1 AdmissionReview with a usable request. */
-export function checkReview(parsed: unknown): AdmissionReview {
+/**
+ * Checks a parsed body is an admission.k8s.io/v1 AdmissionReview with a usable request.
+ * `parsed` is either a whole document or the envelope of `body` (see parseBody).
+ */
+export function checkReview(parsed: unknown, body?: ParsedBody): AdmissionReview {
   if (!isObject(parsed)) throw invalid('the body must be a JSON object');
   if (parsed.kind !== 'AdmissionReview' || parsed.apiVersion !== ADMISSION_API_VERSION) {
     throw new BouncerError(
@@ -108,14 +158,20 @@ export function checkReview(parsed: unknown): AdmissionReview {
     throw invalid(`request.operation must be one of ${OPERATIONS.join(', ')}`, uid);
   }
   if (req.dryRun !== undefined && req.dryRun !== null && typeof req.dryRun !== 'boolean') throw invalid('request.dryRun must be a boolean', uid);
+  const object = body ? lazyObjectField(body, 'object', uid) : constant(parsedObjectField(req, 'object', uid));
+  const oldObject = body ? lazyObjectField(body, 'oldObject', uid) : constant(parsedObjectField(req, 'oldObject', uid));
   const request: AdmissionRequest = {
     uid,
     kind: gvk(req.kind, 'kind', uid),
     resource: gvr(req.resource, uid),
     operation: operation as Operation,
     userInfo: userInfo(req.userInfo, uid),
-    object: objectField(req, 'object', uid),
-    oldObject: objectField(req, 'oldObject', uid),
+    get object() {
+      return object();
+    },
+    get oldObject() {
+      return oldObject();
+    },
     ...(req.requestKind ? { requestKind: gvk(req.requestKind, 'requestKind', uid) } : {}),
     subResource: optionalString(req, 'subResource', uid),
     name: optionalString(req, 'name', uid),
@@ -125,7 +181,12 @@ export function checkReview(parsed: unknown): AdmissionReview {
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', request };
 }
 
+function constant(value: unknown): () => unknown {
+  return () => value;
+}
+
 /** Bytes → checked review. The raw bytes stay the policy input (no re-stringify, exact int64). */
 export function decodeReview(body: Uint8Array): AdmissionReview {
-  return checkReview(parseJson(body));
+  const parsed = parseBody(body);
+  return checkReview(parsed.value, parsed);
 }

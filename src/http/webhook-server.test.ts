@@ -80,6 +80,19 @@ describe('webhook server', () => {
     expect(res.json()).toMatchObject({ kind: 'Status', status: 'Failure', code: status, reason: code });
   });
 
+  it.each([
+    ['evaluated by policies, some of them fail-open', 'ConfigMap', 'configmaps'],
+    ['that no policy looks at', 'Lease', 'leases'],
+  ])('denies a review whose object is broken JSON, %s, with its uid echoed', async (_name, kind, resource) => {
+    const request = configMapRequest({}, { uid: 'uid-broken', kind: { group: '', version: 'v1', kind }, resource: { group: '', version: 'v1', resource }, object: 'OBJECT' });
+    const payload = JSON.stringify(review(request)).replace('"OBJECT"', '{"metadata": {"name": "cm"} "data": {}}');
+    for (const url of ['/validate', '/mutate']) {
+      const res = await post(url, payload);
+      expect(res.statusCode).toBe(200);
+      expect(res.json().response).toMatchObject({ uid: 'uid-broken', allowed: false, status: { code: 400, reason: 'REVIEW_NOT_JSON' } });
+    }
+  });
+
   it('answers the wrong content type with 415', async () => {
     const res = await post('/validate', 'x=1', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(res.statusCode).toBe(415);

@@ -4,7 +4,7 @@
 // limit is 8 MiB rather than fastify's 1 MiB default.
 // https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#request
 import { fastify, LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { checkReview, parseJson, uidOf } from '../admission/decode.js';
+import { checkReview, parseBody, uidOf } from '../admission/decode.js';
 import { rejectedReview, toReview, type Endpoint } from '../admission/respond.js';
 import { BouncerError, isBouncerError } from '../errors/errors.js';
 import type { AdmissionRequest } from '../admission/types.js';
@@ -76,8 +76,9 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
     metrics.inFlight(endpoint, 1);
     let parsed: unknown;
     try {
-      parsed = parseJson(body);
-      const review = checkReview(parsed);
+      const parsedBody = parseBody(body);
+      parsed = parsedBody.value;
+      const review = checkReview(parsed, parsedBody);
       const decision = await reviewer.review(endpoint, review, body);
       metrics.decision({
         endpoint,

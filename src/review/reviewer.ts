@@ -5,7 +5,8 @@ import type { Endpoint } from '../admission/respond.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
 import type { PolicySet } from '../bundles/policy-set.js';
 import { inProcessBackend, type EvalBackend } from '../engine/backend.js';
-import type { Decision, RequestSummary } from './decision.js';
+import { BouncerError } from '../errors/errors.js';
+import type { Decision, PolicyOutcome, RequestSummary } from './decision.js';
 import { decide } from './decide.js';
 import { evaluatePolicies } from './evaluate-policies.js';
 import { combinePatches } from './patches.js';
@@ -46,6 +47,22 @@ export function summarize(req: AdmissionRequest): RequestSummary {
   };
 }
 
+/**
+ * The review's objects were only scanned in JavaScript; their JSON is checked by whatever
+ * parses them first. A body WASM could not parse is rejected as not JSON (whatever the
+ * policies' failure modes); with nothing evaluated, the objects are parsed here instead.
+ */
+function checkInputParsed(request: AdmissionRequest, outcomes: readonly PolicyOutcome[]): void {
+  if (outcomes.length === 0) {
+    void request.object;
+    void request.oldObject;
+    return;
+  }
+  if (outcomes.some((o) => o.error?.class === 'input')) {
+    throw new BouncerError('REVIEW_NOT_JSON', 'the request body is not valid JSON (the policy engine could not parse it)', { details: { uid: request.uid } });
+  }
+}
+
 export function createReviewer(deps: ReviewerDeps): Reviewer {
   const now = deps.now ?? (() => performance.now());
   const newId = deps.newId ?? randomUUID;
@@ -57,6 +74,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const set = deps.policies();
       const request = review.request;
       let outcomes = set ? await evaluatePolicies(set, endpoint, request, raw, backend, Date.now() + budget) : [];
+      checkInputParsed(request, outcomes);
       let patch;
       if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT') {
         const combined = combinePatches(request.object, outcomes);

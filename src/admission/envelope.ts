@@ -1,0 +1,158 @@
+// Splits an AdmissionReview body into its envelope and the byte spans of
+// request.object and request.oldObject, without materializing the objects. The policy
+// input is the raw body (parsed inside WASM), so JavaScript needs only the envelope — uid,
+// kind, operation, namespace, userInfo — on the /validate path; the objects are parsed
+// when something asks for them (a patch, a decision log with inputs).
+//
+// This is a structural scan, not a validator: it finds where each value ends by its
+// strings and brackets. The envelope is then parsed by JSON.parse (which validates it),
+// and the objects are validated when parsed — by WASM for every review, which reports a
+// body that is not JSON as an input failure.
+
+/** [start, end) byte offsets of a JSON value in the body. */
+export type Span = readonly [number, number];
+
+export interface SplitReview {
+  /** The body's JSON text with request.object and request.oldObject replaced by null. */
+  readonly envelope: string;
+  readonly object?: Span;
+  readonly oldObject?: Span;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+
+const utf8 = new TextDecoder('utf-8');
+
+/** Thrown by the scan when the body's structure is broken; callers report "not JSON". */
+export class MalformedJson extends Error {}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+function skipSpace(body: Uint8Array, pos: number): number {
+  while (pos < body.length && isSpace(body[pos] as number)) pos++;
+  return pos;
+}
+
+/** Position after the closing quote of the string opening at `pos`. */
+function skipString(body: Uint8Array, pos: number): number {
+  // Most strings are short keys and values: a plain loop beats a call to indexOf for them.
+  let at = pos + 1;
+  const near = Math.min(body.length, at + 24);
+  for (; at < near; at++) {
+    const b = body[at];
+    if (b === QUOTE) return at + 1;
+    if (b === BACKSLASH) at++;
+  }
+  for (;;) {
+    const quote = body.indexOf(QUOTE, at);
+    if (quote < 0) throw new MalformedJson('unterminated string');
+    let backslashes = 0;
+    while (body[quote - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    at = quote + 1;
+  }
+}
+
+/** Position after the JSON value starting at `pos` (no leading space). */
+function skipValue(body: Uint8Array, pos: number): number {
+  const first = body[pos];
+  if (first === QUOTE) return skipString(body, pos);
+  if (first === OPEN_OBJECT || first === OPEN_ARRAY) {
+    let depth = 0;
+    let at = pos;
+    while (at < body.length) {
+      const b = body[at] as number;
+      if (b === QUOTE) {
+        at = skipString(body, at);
+        continue;
+      }
+      if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth++;
+      else if (b === CLOSE_OBJECT || b === CLOSE_ARRAY) {
+        depth--;
+        if (depth === 0) return at + 1;
+      }
+      at++;
+    }
+    throw new MalformedJson('unterminated object or array');
+  }
+  let at = pos;
+  while (at < body.length) {
+    const b = body[at] as number;
+    if (b === COMMA || b === CLOSE_OBJECT || b === CLOSE_ARRAY || isSpace(b)) break;
+    at++;
+  }
+  if (at === pos) throw new MalformedJson('expected a value');
+  return at;
+}
+
+/** A key's text: the bytes between its quotes, unescaped the way JSON.parse would. */
+function keyText(body: Uint8Array, start: number, end: number): string {
+  const inner = body.subarray(start + 1, end - 1);
+  if (!inner.includes(BACKSLASH)) return utf8.decode(inner);
+  try {
+    return JSON.parse(utf8.decode(body.subarray(start, end))) as string;
+  } catch (cause) {
+    throw new MalformedJson(`bad key: ${(cause as Error).message}`);
+  }
+}
+
+/**
+ * Visits the members of the object opening at `pos`; `onMember(key, valueStart)` returns
+ * where the value ends. Returns the position after the closing brace.
+ */
+function members(body: Uint8Array, pos: number, onMember: (key: string, valueStart: number) => number): number {
+  let at = skipSpace(body, pos + 1);
+  if (body[at] === CLOSE_OBJECT) return at + 1;
+  for (;;) {
+    if (body[at] !== QUOTE) throw new MalformedJson('expected a key');
+    const keyEnd = skipString(body, at);
+    const key = keyText(body, at, keyEnd);
+    at = skipSpace(body, keyEnd);
+    if (body[at] !== COLON) throw new MalformedJson('expected ":"');
+    at = skipSpace(body, onMember(key, skipSpace(body, at + 1)));
+    if (body[at] === COMMA) {
+      at = skipSpace(body, at + 1);
+      continue;
+    }
+    if (body[at] === CLOSE_OBJECT) return at + 1;
+    throw new MalformedJson('expected "," or "}"');
+  }
+}
+
+/**
+ * Finds request.object and request.oldObject; throws MalformedJson when the structure
+ * around them is broken. A body whose top level or request is not an object is returned
+ * whole as the envelope, for the envelope's checks to reject.
+ */
+export function splitReview(body: Uint8Array): SplitReview {
+  const top = skipSpace(body, 0);
+  if (body[top] !== OPEN_OBJECT) return { envelope: utf8.decode(body) };
+  const spans: { object?: Span; oldObject?: Span } = {};
+  members(body, top, (key, start) => {
+    if (key !== 'request' || body[start] !== OPEN_OBJECT) return skipValue(body, start);
+    return members(body, start, (field, valueStart) => {
+      const end = skipValue(body, valueStart);
+      if (field === 'object' || field === 'oldObject') spans[field] = [valueStart, end];
+      return end;
+    });
+  });
+  const cut = [spans.object, spans.oldObject].filter((s): s is Span => s !== undefined).sort((a, b) => a[0] - b[0]);
+  if (cut.length === 0) return { envelope: utf8.decode(body) };
+  let envelope = '';
+  let from = 0;
+  for (const [start, end] of cut) {
+    envelope += `${utf8.decode(body.subarray(from, start))}null`;
+    from = end;
+  }
+  envelope += utf8.decode(body.subarray(from));
+  return { envelope, ...spans };
+}
