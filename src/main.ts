@@ -8,9 +8,7 @@ import { buildBundle } from './authoring/build.js';
 import { loadBundle, type LoadedBundle } from './bundles/bundle.js';
 import { createPolicyRegistry, type PolicyRegistry } from './bundles/registry.js';
 import { createBundleVerifier } from './bundles/signature.js';
-import { createBundleStore } from './cluster/bundle-store.js';
-import { createCertificateManager, type CertificateManager } from './cluster/certificate-manager.js';
-import { loadKubeConfig } from './cluster/kubeconfig.js';
+import type { CertificateManager } from './cluster/certificate-manager.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from './config/serve-config.js';
 import { inProcessBackend, type EvalBackend } from './engine/backend.js';
 import { createWorkerPool } from './engine/worker-pool.js';
@@ -23,7 +21,7 @@ import type { AdmissionRequest } from './admission/types.js';
 import type { Decision } from './review/decision.js';
 import { createDecisionShipper, type DecisionShipper } from './telemetry/decision-shipper.js';
 import { createReviewer } from './review/reviewer.js';
-import { createBundleWatcher, type BundleWatcher } from './sources/bundle-watcher.js';
+import type { BundleWatcher } from './sources/bundle-watcher.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetrics } from './telemetry/metrics.js';
 
@@ -66,10 +64,14 @@ async function loadFileBundles(config: ServeConfig, load: Load, registry: Policy
   }
 }
 
-/** Every decision to stdout (container logs), and to the HTTP sink when one is configured. */
+/**
+ * Every decision to stdout (container logs) at level info, and to the HTTP sink when one is
+ * configured. With neither, no event is built.
+ */
 function decisionLog(logger: Logger, config: ServeConfig, shipper: DecisionShipper | undefined): (decision: Decision, request: AdmissionRequest) => void {
   const log = logger.child({ log: 'decision' });
   const input = config.decisionLog?.includeInput ? config.decisionLog.maskPointers : undefined;
+  if (!shipper && !log.isLevelEnabled('info')) return () => undefined;
   return (decision, request) => {
     const event = toDecisionEvent(decision, new Date(), input ? { request, maskPointers: input } : undefined);
     log.info({ decision: { ...event, input: undefined } }, 'decision');
@@ -89,8 +91,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     process.stderr.write(`bouncer serve: ${(err as Error).message}\n`);
     return 2;
   }
-  const logger = createLogger({ level: config.logLevel });
   const metrics = createMetrics();
+  const logger = createLogger({ level: config.logLevel, onDropped: (lines) => metrics.logLinesDropped(lines) });
   const registry = createPolicyRegistry();
   const backend =
     config.workers > 0
@@ -124,7 +126,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   try {
     const load = bundleLoader(config, backend);
     await loadFileBundles(config, load, registry, logger);
-    const kc = config.watchNamespace ? loadKubeConfig(config.kubeconfig) : undefined;
+    // The Kubernetes client (~75 MB of heap once imported) is loaded only when it is used:
+    // a deployment serving bundles from files never pays for it.
+    const kc = config.watchNamespace ? (await import('./cluster/kubeconfig.js')).loadKubeConfig(config.kubeconfig) : undefined;
     let tls: TlsMaterial | { cert: string; key: string };
     if (config.tls) {
       tls = loadTls(config.tls);
@@ -138,6 +142,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       );
     } else if (config.managedCerts && kc) {
       const m = config.managedCerts;
+      const { createCertificateManager } = await import('./cluster/certificate-manager.js');
       certificates = createCertificateManager({
         kc,
         namespace: m.namespace,
@@ -164,6 +169,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       throw new Error('no serving certificate configured');
     }
     if (config.watchNamespace && kc) {
+      const [{ createBundleWatcher }, { createBundleStore }] = await Promise.all([import('./sources/bundle-watcher.js'), import('./cluster/bundle-store.js')]);
       watcher = createBundleWatcher({
         kc,
         store: createBundleStore(kc, config.watchNamespace),

@@ -2,9 +2,10 @@
 // which win over defaults. The result is checked and frozen; nothing else reads
 // process.env or argv.
 import { parseArgs } from 'node:util';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { BouncerError } from '../errors/errors.js';
+import { cpuBudget } from './cpu-budget.js';
 
 export interface BundleFile {
   readonly name: string;
@@ -81,7 +82,8 @@ export const SERVE_USAGE = `usage: bouncer serve (--watch-namespace NS | --bundl
   --health-port N        /healthz, /readyz, /metrics over HTTP (default 8080)  env BOUNCER_HEALTH_PORT
   --log-level LEVEL      trace|debug|info|warn|error (default info)            env BOUNCER_LOG_LEVEL
   --opa PATH             OPA CLI for --policies                 env OPA_BIN
-  --workers N            evaluation worker threads (default: the CPU count; 0 = main thread, no time budgets)
+  --workers N            evaluation worker threads (default: the CPUs allowed by affinity and the cgroup CPU
+                         quota, at least 1; 0 = main thread, no time budgets)
   --policy-timeout D     one policy's time budget; past it the policy fails by its failure mode (default 1s)
   --review-timeout D     answer every review within this (default 3s; keep it under the webhook timeout)
   --max-queue N          reviews waiting for a worker; beyond it they fail fast as overloaded (default 1024)
@@ -127,7 +129,8 @@ function bundleFile(spec: string): BundleFile {
   return { name, file };
 }
 
-export function loadServeConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
+/** `cpus`: the CPUs this process may use (default: affinity capped by the cgroup quota). */
+export function loadServeConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, cpus: () => number = cpuBudget): ServeConfig {
   let values;
   try {
     ({ values } = parseArgs({
@@ -245,7 +248,7 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
           }),
         }
       : {}),
-    workers: count('--workers', values.workers ?? env.BOUNCER_WORKERS, availableParallelism(), 0, 64),
+    workers: count('--workers', values.workers ?? env.BOUNCER_WORKERS, cpus(), 0, 64),
     policyTimeoutMs: duration('--policy-timeout', values['policy-timeout'], 1) * 1000,
     reviewTimeoutMs: duration('--review-timeout', values['review-timeout'], 3) * 1000,
     maxQueue: count('--max-queue', values['max-queue'], 1024, 1, 1_000_000),

@@ -28,6 +28,8 @@ export interface Metrics {
   watchRelisted(): void;
   evaluationTimedOut(): void;
   overloaded(): void;
+  /** Log lines stdout dropped because its reader stalled past the buffer. */
+  logLinesDropped(lines: number): void;
   /** Decision-log delivery (see decision-shipper.ts). */
   readonly decisionLog: import('./decision-shipper.js').ShipperMetrics;
 }
@@ -121,12 +123,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   for (const reason of ['spool_full', 'memory_full']) logDropped.inc({ reason }, 0);
 
   const timeouts = new Counter({ name: 'bouncer_evaluation_timeouts_total', help: 'Policies stopped past their time budget (their worker replaced).', registers });
+  const logLinesDropped = new Counter({
+    name: 'bouncer_log_lines_dropped_total',
+    help: 'Log lines (decision lines included) dropped because the reader of stdout stalled past a 64 MiB buffer.',
+    registers,
+  });
   const overloads = new Counter({ name: 'bouncer_overloaded_total', help: 'Reviews not evaluated because every worker was busy past the queue bound or the deadline.', registers });
 
   return {
     registry,
     evaluationTimedOut: () => timeouts.inc(),
     overloaded: () => overloads.inc(),
+    logLinesDropped: (lines) => logLinesDropped.inc(lines),
     decisionLog: {
       emitted: (n) => logEmitted.inc(n),
       delivered: (n) => logDelivered.inc(n),
