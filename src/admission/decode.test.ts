@@ -278,3 +278,19 @@ describe('the envelope scan agrees with JSON.parse', () => {
     );
   });
 });
+
+describe('objectMetadata', () => {
+  it('is the object metadata, read from the bytes or from a parsed document alike', () => {
+    const doc = review({ name: undefined, object: { spec: { big: 'x'.repeat(1000) }, metadata: { generateName: 'web-', labels: { a: 'b' } } } });
+    expect(decodeReview(encode(JSON.stringify(doc))).request.objectMetadata).toEqual({ generateName: 'web-', labels: { a: 'b' } });
+    expect(checkReview(doc).request.objectMetadata).toEqual({ generateName: 'web-', labels: { a: 'b' } });
+  });
+
+  it.each([
+    { name: 'no object', req: { object: null } },
+    { name: 'an object without metadata', req: { object: { spec: {} } } },
+    { name: 'metadata that is not an object', req: { object: { metadata: 'x' } } },
+  ])('is undefined for $name', ({ req }) => {
+    expect(decodeReview(encode(JSON.stringify(review(req)))).request.objectMetadata).toBeUndefined();
+  });
+});

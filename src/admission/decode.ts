@@ -4,7 +4,7 @@
 // read the raw bytes inside WASM, so /validate rarely needs them in JavaScript).
 import { isUtf8 } from 'node:buffer';
 import { BouncerError } from '../errors/errors.js';
-import { MalformedJson, splitReview, type Span } from './envelope.js';
+import { MalformedJson, memberSpan, splitReview, type Span } from './envelope.js';
 import {
   ADMISSION_API_VERSION,
   OPERATIONS,
@@ -160,6 +160,7 @@ export function checkReview(parsed: unknown, body?: ParsedBody): AdmissionReview
   if (req.dryRun !== undefined && req.dryRun !== null && typeof req.dryRun !== 'boolean') throw invalid('request.dryRun must be a boolean', uid);
   const object = body ? lazyObjectField(body, 'object', uid) : constant(parsedObjectField(req, 'object', uid));
   const oldObject = body ? lazyObjectField(body, 'oldObject', uid) : constant(parsedObjectField(req, 'oldObject', uid));
+  const objectMetadata = body ? lazyMetadata(body, uid) : constant(metadataOf(parsedObjectField(req, 'object', uid)));
   const request: AdmissionRequest = {
     uid,
     kind: gvk(req.kind, 'kind', uid),
@@ -172,6 +173,9 @@ export function checkReview(parsed: unknown, body?: ParsedBody): AdmissionReview
     get oldObject() {
       return oldObject();
     },
+    get objectMetadata() {
+      return objectMetadata();
+    },
     ...(req.requestKind ? { requestKind: gvk(req.requestKind, 'requestKind', uid) } : {}),
     subResource: optionalString(req, 'subResource', uid),
     name: optionalString(req, 'name', uid),
@@ -181,7 +185,29 @@ export function checkReview(parsed: unknown, body?: ParsedBody): AdmissionReview
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', request };
 }
 
-function constant(value: unknown): () => unknown {
+function metadataOf(object: unknown): Readonly<Record<string, unknown>> | undefined {
+  return isObject(object) && isObject(object.metadata) ? object.metadata : undefined;
+}
+
+/** request.object.metadata from the bytes: only that member is parsed. */
+function lazyMetadata(body: ParsedBody, uid: string): () => Readonly<Record<string, unknown>> | undefined {
+  let value: Readonly<Record<string, unknown>> | undefined;
+  let read = false;
+  return () => {
+    if (!read && body.object && body.bytes[body.object[0]] === OPEN_OBJECT) {
+      try {
+        const span = memberSpan(body.bytes, body.object, 'metadata');
+        value = span ? metadataOf({ metadata: JSON.parse(utf8.decode(body.bytes.subarray(span[0], span[1]))) }) : undefined;
+      } catch (cause) {
+        throw notJson(`request.object.metadata: ${(cause as Error).message}`, cause, uid);
+      }
+    }
+    read = true;
+    return value;
+  };
+}
+
+function constant<T>(value: T): () => T {
   return () => value;
 }
 

@@ -156,3 +156,14 @@ export function splitReview(body: Uint8Array): SplitReview {
   envelope += utf8.decode(body.subarray(from));
   return { envelope, ...spans };
 }
+
+/** The span of member `key` of the object at `span`, or undefined when it has none. */
+export function memberSpan(body: Uint8Array, span: Span, key: string): Span | undefined {
+  let found: Span | undefined;
+  members(body, span[0], (name, start) => {
+    const end = skipValue(body, start);
+    if (name === key) found = [start, end];
+    return end;
+  });
+  return found;
+}

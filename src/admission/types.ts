@@ -37,6 +37,8 @@ export interface AdmissionRequest {
   readonly userInfo: UserInfo;
   readonly object?: unknown;
   readonly oldObject?: unknown;
+  /** object.metadata, read without parsing the whole object (undefined when absent or not an object). */
+  readonly objectMetadata?: Readonly<Record<string, unknown>>;
   readonly dryRun?: boolean;
 }
 

@@ -28,7 +28,7 @@ export interface ReviewerDeps {
 
 function objectName(req: AdmissionRequest): string {
   if (req.name) return req.name;
-  const meta = (req.object as { metadata?: { name?: unknown; generateName?: unknown } } | undefined)?.metadata;
+  const meta = req.objectMetadata ?? (req.object as { metadata?: Record<string, unknown> } | undefined)?.metadata;
   if (typeof meta?.name === 'string') return meta.name;
   return typeof meta?.generateName === 'string' ? `${meta.generateName}*` : '';
 }
@@ -48,16 +48,11 @@ export function summarize(req: AdmissionRequest): RequestSummary {
 }
 
 /**
- * The review's objects were only scanned in JavaScript; their JSON is checked by whatever
- * parses them first. A body WASM could not parse is rejected as not JSON (whatever the
- * policies' failure modes); with nothing evaluated, the objects are parsed here instead.
+ * The review's objects were only scanned in JavaScript; WASM parses them for the policies.
+ * A body WASM could not parse is rejected as not JSON, whatever the policies' failure modes.
+ * (When no policy is in scope nothing reads the objects, and nothing is decided from them.)
  */
 function checkInputParsed(request: AdmissionRequest, outcomes: readonly PolicyOutcome[]): void {
-  if (outcomes.length === 0) {
-    void request.object;
-    void request.oldObject;
-    return;
-  }
   if (outcomes.some((o) => o.error?.class === 'input')) {
     throw new BouncerError('REVIEW_NOT_JSON', 'the request body is not valid JSON (the policy engine could not parse it)', { details: { uid: request.uid } });
   }
@@ -76,7 +71,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       let outcomes = set ? await evaluatePolicies(set, endpoint, request, raw, backend, Date.now() + budget) : [];
       checkInputParsed(request, outcomes);
       let patch;
-      if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT') {
+      if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT' && outcomes.some((o) => o.action === 'mutate')) {
         const combined = combinePatches(request.object, outcomes);
         outcomes = [...combined.outcomes];
         patch = combined.patch;
