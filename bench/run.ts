@@ -522,6 +522,10 @@ export async function runBench(argv: readonly string[], log: (line: string) => v
     const variants = [
       { id: 'bouncer-decision-log', label: 'bouncer, decision log on', title: 'bouncer with its default decision log (--log-level info: one JSON line per review to stdout)', logLevel: 'info' as const, args: [] },
       { id: 'bouncer-workers-0', label: 'bouncer, --workers 0', title: 'bouncer evaluating on its main thread (--workers 0) instead of a worker pool', logLevel: 'warn' as const, args: ['--workers', '0'] },
+      // The corpus repeats, so with the cache on nearly every review after the first pass is a
+      // hit: the best case. A 1 ms time to live makes nearly every lookup a miss: the cost.
+      { id: 'bouncer-cache-hits', label: 'bouncer, decision cache, ~all hits', title: 'bouncer with --decision-cache-size 10000 (the repeating corpus makes nearly every review a hit)', logLevel: 'warn' as const, args: ['--decision-cache-size', '10000'] },
+      { id: 'bouncer-cache-misses', label: 'bouncer, decision cache, ~all misses', title: 'bouncer with --decision-cache-size 10000 --decision-cache-ttl 1ms (nearly every lookup a miss)', logLevel: 'warn' as const, args: ['--decision-cache-size', '10000', '--decision-cache-ttl', '1ms'] },
     ];
     for (const v of variants) {
       results.configs.push(

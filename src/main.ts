@@ -23,7 +23,8 @@ import { createDecisionShipper, type DecisionShipper } from './telemetry/decisio
 import { createReviewer } from './review/reviewer.js';
 import type { BundleWatcher } from './sources/bundle-watcher.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
-import { createMetrics } from './telemetry/metrics.js';
+import { createMetrics, type Metrics } from './telemetry/metrics.js';
+import { createDecisionCache, type DecisionCache } from './review/decision-cache.js';
 
 type Load = (name: string, bytes: Uint8Array) => Promise<LoadedBundle>;
 
@@ -77,6 +78,16 @@ function decisionLog(logger: Logger, config: ServeConfig, shipper: DecisionShipp
     log.info({ decision: { ...event, input: undefined } }, 'decision');
     shipper?.record(event);
   };
+}
+
+function decisionCache(config: ServeConfig, metrics: Metrics): { cache?: DecisionCache } {
+  if (config.decisionCacheSize === 0) return {};
+  const cache: DecisionCache = createDecisionCache({
+    maxEntries: config.decisionCacheSize,
+    ttlMs: config.decisionCacheTtlMs,
+    onLookup: (hit) => metrics.decisionCacheLookup(hit, cache.size()),
+  });
+  return { cache };
 }
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
@@ -187,7 +198,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       return registry.current() ? { ready: true } : { ready: false, reason: 'no policy set is active yet' };
     };
     const webhook = createWebhookServer({
-      reviewer: createReviewer({ policies: registry.current, backend, reviewBudgetMs: config.reviewTimeoutMs }),
+      reviewer: createReviewer({ policies: registry.current, backend, reviewBudgetMs: config.reviewTimeoutMs, ...decisionCache(config, metrics) }),
       metrics,
       logger,
       onDecision: decisionLog(logger, config, shipper),

@@ -3,6 +3,7 @@
 // parsed up front; request.object and request.oldObject are parsed on first read (policies
 // read the raw bytes inside WASM, so /validate rarely needs them in JavaScript).
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { BouncerError } from '../errors/errors.js';
 import { MalformedJson, memberSpan, splitReview, type Span } from './envelope.js';
 import {
@@ -74,6 +75,7 @@ export interface ParsedBody {
   readonly bytes: Uint8Array;
   readonly object?: Span;
   readonly oldObject?: Span;
+  readonly uid?: Span;
 }
 
 /** Parses a body's envelope; the error says precisely what is wrong instead of leaking a SyntaxError. */
@@ -88,7 +90,8 @@ export function parseBody(body: Uint8Array): ParsedBody {
     throw notJson(cause.message, cause);
   }
   try {
-    return { value: JSON.parse(split.envelope), bytes: body, ...(split.object ? { object: split.object } : {}), ...(split.oldObject ? { oldObject: split.oldObject } : {}) };
+    const { object, oldObject, uid } = split;
+    return { value: JSON.parse(split.envelope), bytes: body, ...(object ? { object } : {}), ...(oldObject ? { oldObject } : {}), ...(uid ? { uid } : {}) };
   } catch (cause) {
     throw notJson((cause as Error).message, cause);
   }
@@ -182,7 +185,7 @@ export function checkReview(parsed: unknown, body?: ParsedBody): AdmissionReview
     namespace: optionalString(req, 'namespace', uid),
     dryRun: req.dryRun === true,
   };
-  return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', request };
+  return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', request, ...(body ? { contentDigest: () => contentDigest(body) } : {}) };
 }
 
 function metadataOf(object: unknown): Readonly<Record<string, unknown>> | undefined {
@@ -205,6 +208,17 @@ function lazyMetadata(body: ParsedBody, uid: string): () => Readonly<Record<stri
     read = true;
     return value;
   };
+}
+
+/**
+ * The digest of the body without request.uid's value: equal for two reviews exactly when
+ * everything a policy can read is equal (the uid differs for every review).
+ */
+export function contentDigest(body: ParsedBody): string {
+  const hash = createHash('sha256');
+  if (body.uid) hash.update(body.bytes.subarray(0, body.uid[0])).update(body.bytes.subarray(body.uid[1]));
+  else hash.update(body.bytes);
+  return hash.digest('base64');
 }
 
 function constant<T>(value: T): () => T {

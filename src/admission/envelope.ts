@@ -17,6 +17,8 @@ export interface SplitReview {
   readonly envelope: string;
   readonly object?: Span;
   readonly oldObject?: Span;
+  /** request.uid's value (with its quotes). */
+  readonly uid?: Span;
 }
 
 const QUOTE = 0x22;
@@ -136,17 +138,17 @@ function members(body: Uint8Array, pos: number, onMember: (key: string, valueSta
 export function splitReview(body: Uint8Array): SplitReview {
   const top = skipSpace(body, 0);
   if (body[top] !== OPEN_OBJECT) return { envelope: utf8.decode(body) };
-  const spans: { object?: Span; oldObject?: Span } = {};
+  const spans: { object?: Span; oldObject?: Span; uid?: Span } = {};
   members(body, top, (key, start) => {
     if (key !== 'request' || body[start] !== OPEN_OBJECT) return skipValue(body, start);
     return members(body, start, (field, valueStart) => {
       const end = skipValue(body, valueStart);
-      if (field === 'object' || field === 'oldObject') spans[field] = [valueStart, end];
+      if (field === 'object' || field === 'oldObject' || field === 'uid') spans[field] = [valueStart, end];
       return end;
     });
   });
   const cut = [spans.object, spans.oldObject].filter((s): s is Span => s !== undefined).sort((a, b) => a[0] - b[0]);
-  if (cut.length === 0) return { envelope: utf8.decode(body) };
+  if (cut.length === 0) return { envelope: utf8.decode(body), ...spans };
   let envelope = '';
   let from = 0;
   for (const [start, end] of cut) {

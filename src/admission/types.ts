@@ -46,6 +46,8 @@ export interface AdmissionReview {
   readonly apiVersion: typeof ADMISSION_API_VERSION;
   readonly kind: 'AdmissionReview';
   readonly request: AdmissionRequest;
+  /** A digest of the review's bytes without request.uid (decoded from bytes only; computed on demand). */
+  readonly contentDigest?: () => string;
 }
 
 export interface Status {

@@ -29,6 +29,9 @@ export interface ServeConfig {
   readonly shutdownDelayMs: number;
   /** Evaluation worker threads (0: evaluate on the main thread, without time budgets). */
   readonly workers: number;
+  /** Decision cache entries; 0 = no cache. */
+  readonly decisionCacheSize: number;
+  readonly decisionCacheTtlMs: number;
   readonly policyTimeoutMs: number;
   readonly reviewTimeoutMs: number;
   readonly maxQueue: number;
@@ -87,6 +90,9 @@ export const SERVE_USAGE = `usage: bouncer serve (--watch-namespace NS | --bundl
   --policy-timeout D     one policy's time budget; past it the policy fails by its failure mode (default 1s)
   --review-timeout D     answer every review within this (default 3s; keep it under the webhook timeout)
   --max-queue N          reviews waiting for a worker; beyond it they fail fast as overloaded (default 1024)
+  --decision-cache-size N  cache the outcomes of up to N distinct review contents (default 0: off); pays only
+                         when the same content is reviewed again (retries, unchanged re-applies)
+  --decision-cache-ttl D   how long a cached outcome is used (default 60s; bounds policies that read the clock)
   --decision-log-url URL       deliver decision events to this HTTP sink (gzipped JSON arrays, OPA's format)   env BOUNCER_DECISION_LOG_URL
   --decision-log-spool DIR     on-disk spool while the sink is down (default /tmp/bouncer-decision-spool)
   --decision-log-spool-max-mb  spool bound; beyond it events are dropped and counted (default 256)
@@ -165,6 +171,8 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
         'cert-check-interval': { type: 'string' },
         'shutdown-delay': { type: 'string' },
         workers: { type: 'string' },
+        'decision-cache-size': { type: 'string' },
+        'decision-cache-ttl': { type: 'string' },
         'policy-timeout': { type: 'string' },
         'review-timeout': { type: 'string' },
         'max-queue': { type: 'string' },
@@ -252,6 +260,8 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     policyTimeoutMs: duration('--policy-timeout', values['policy-timeout'], 1) * 1000,
     reviewTimeoutMs: duration('--review-timeout', values['review-timeout'], 3) * 1000,
     maxQueue: count('--max-queue', values['max-queue'], 1024, 1, 1_000_000),
+    decisionCacheSize: count('--decision-cache-size', values['decision-cache-size'], 0, 0, 10_000_000),
+    decisionCacheTtlMs: duration('--decision-cache-ttl', values['decision-cache-ttl'], 60) * 1000,
     shutdownDelayMs: duration('--shutdown-delay', values['shutdown-delay'] ?? env.BOUNCER_SHUTDOWN_DELAY, 5) * 1000,
     maxMemoryPages: memoryMb * 16,
     ...(watchNamespace ? { watchNamespace } : {}),

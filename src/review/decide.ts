@@ -12,6 +12,8 @@ export interface DecideInput {
   readonly outcomes: readonly PolicyOutcome[];
   readonly patch?: readonly JsonPatchOperation[];
   readonly durationMs: number;
+  /** The outcomes came from the decision cache. */
+  readonly cached?: boolean;
 }
 
 const MESSAGE_PREFIX = 'bouncer denied the request';
@@ -92,5 +94,6 @@ export function decide(input: DecideInput): Decision {
     outcomes: input.outcomes,
     auditAnnotations: auditAnnotations(input, allowed),
     durationMs: input.durationMs,
+    ...(input.cached ? { cached: true } : {}),
   };
 }

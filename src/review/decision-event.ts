@@ -28,6 +28,8 @@ export interface DecisionEvent {
     readonly error?: { readonly code: string; readonly class: string; readonly message: string };
   }[];
   readonly duration_ms: number;
+  /** Present (true) when the outcomes came from the decision cache. */
+  readonly cached?: boolean;
   /** The request's objects, masked; only when the decision log is configured to carry input. */
   readonly input?: { readonly object: unknown; readonly oldObject: unknown };
   /** JSON pointers (into input) whose values were masked. */
@@ -65,6 +67,7 @@ export function toDecisionEvent(decision: Decision, now = new Date(), withInput?
       ...(o.error ? { error: o.error } : {}),
     })),
     duration_ms: decision.durationMs,
+    ...(decision.cached ? { cached: true } : {}),
     ...(object && oldObject ? { input: { object: object.value, oldObject: oldObject.value }, masked: [...object.masked, ...oldObject.masked] } : {}),
   };
 }

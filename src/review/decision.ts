@@ -60,4 +60,6 @@ export interface Decision {
   readonly auditAnnotations: Readonly<Record<string, string>>;
   /** Evaluation time, in milliseconds (fractional). */
   readonly durationMs: number;
+  /** The policies' outcomes were those of an earlier review of the same content (decision cache). */
+  readonly cached?: boolean;
 }

@@ -8,6 +8,7 @@ import { inProcessBackend, type EvalBackend } from '../engine/backend.js';
 import { BouncerError } from '../errors/errors.js';
 import type { Decision, PolicyOutcome, RequestSummary } from './decision.js';
 import { decide } from './decide.js';
+import type { DecisionCache } from './decision-cache.js';
 import { evaluatePolicies } from './evaluate-policies.js';
 import { combinePatches } from './patches.js';
 
@@ -24,6 +25,8 @@ export interface ReviewerDeps {
   readonly reviewBudgetMs?: number;
   readonly now?: () => number;
   readonly newId?: () => string;
+  /** Outcomes of reviews already seen, by content (see decision-cache.ts). */
+  readonly cache?: DecisionCache;
 }
 
 function objectName(req: AdmissionRequest): string {
@@ -68,8 +71,11 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const started = now();
       const set = deps.policies();
       const request = review.request;
-      let outcomes = set ? await evaluatePolicies(set, endpoint, request, raw, backend, Date.now() + budget) : [];
+      const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.revision}\u0000${review.contentDigest()}` : undefined;
+      const cached = key === undefined ? undefined : deps.cache?.get(key);
+      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, Date.now() + budget) : [];
       checkInputParsed(request, outcomes);
+      if (key !== undefined && !cached) deps.cache?.set(key, outcomes);
       let patch;
       if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT' && outcomes.some((o) => o.action === 'mutate')) {
         const combined = combinePatches(request.object, outcomes);
@@ -84,6 +90,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         outcomes,
         ...(patch ? { patch } : {}),
         durationMs: now() - started,
+        ...(cached ? { cached: true } : {}),
       });
     },
   };

@@ -28,6 +28,8 @@ export interface Metrics {
   watchRelisted(): void;
   evaluationTimedOut(): void;
   overloaded(): void;
+  /** A decision-cache lookup, and the entries held after it. */
+  decisionCacheLookup(hit: boolean, entries: number): void;
   /** Log lines stdout dropped because its reader stalled past the buffer. */
   logLinesDropped(lines: number): void;
   /** Decision-log delivery (see decision-shipper.ts). */
@@ -123,6 +125,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   for (const reason of ['spool_full', 'memory_full']) logDropped.inc({ reason }, 0);
 
   const timeouts = new Counter({ name: 'bouncer_evaluation_timeouts_total', help: 'Policies stopped past their time budget (their worker replaced).', registers });
+  const cacheLookups = new Counter({
+    name: 'bouncer_decision_cache_lookups_total',
+    help: 'Decision-cache lookups (--decision-cache-size), by result (hit, miss); the hit rate is hit / all.',
+    labelNames: ['result'],
+    registers,
+  });
+  const cacheEntries = new Gauge({ name: 'bouncer_decision_cache_entries', help: 'Review contents held by the decision cache.', registers });
   const logLinesDropped = new Counter({
     name: 'bouncer_log_lines_dropped_total',
     help: 'Log lines (decision lines included) dropped because the reader of stdout stalled past a 64 MiB buffer.',
@@ -135,6 +144,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     evaluationTimedOut: () => timeouts.inc(),
     overloaded: () => overloads.inc(),
     logLinesDropped: (lines) => logLinesDropped.inc(lines),
+    decisionCacheLookup(hit, entries) {
+      cacheLookups.inc({ result: hit ? 'hit' : 'miss' });
+      cacheEntries.set(entries);
+    },
     decisionLog: {
       emitted: (n) => logEmitted.inc(n),
       delivered: (n) => logDelivered.inc(n),
