@@ -110,5 +110,7 @@ describe('webhook server', () => {
     expect(text).toMatch(/bouncer_policy_decisions_total\{policy="deny-label",enforcement="deny",outcome="deny"\} [1-9]/);
     expect(text).toMatch(/bouncer_requests_rejected_total\{endpoint="validate",code="REVIEW_EMPTY"\} 1/);
     expect(text).toContain('bouncer_decision_duration_seconds_bucket{le="0.0001",endpoint="validate",decision="denied"}');
+    expect(text).toMatch(/bouncer_request_duration_seconds_count\{endpoint="validate"\} [1-9]/);
+    expect(text).toMatch(/bouncer_request_duration_seconds_count\{endpoint="mutate"\} [1-9]/);
   });
 });

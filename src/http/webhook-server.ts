@@ -96,7 +96,13 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
       metrics.inFlight(endpoint, -1);
     }
   };
-  app.post('/validate', handler('validate'));
-  app.post('/mutate', handler('mutate'));
+  const timed = (endpoint: Endpoint) => ({
+    onResponse: (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      metrics.requestDuration(endpoint, reply.elapsedTime / 1000);
+      done();
+    },
+  });
+  app.post('/validate', timed('validate'), handler('validate'));
+  app.post('/mutate', timed('mutate'), handler('mutate'));
   return app;
 }

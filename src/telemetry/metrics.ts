@@ -19,6 +19,8 @@ export interface Metrics {
   decision(sample: DecisionSample): void;
   malformed(endpoint: string, code: string): void;
   requestSize(endpoint: string, bytes: number): void;
+  /** Server-side time of one webhook request, from its headers read to its answer written. */
+  requestDuration(endpoint: string, seconds: number): void;
   inFlight(endpoint: string, delta: 1 | -1): void;
   policySet(revisions: readonly { bundle: string; revision: string }[]): void;
   bundleActivated(bundle: string, propagationSeconds: number | undefined): void;
@@ -76,6 +78,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     help: 'Size of AdmissionReview request bodies.',
     labelNames: ['endpoint'],
     buckets: SIZE_BUCKETS,
+    registers,
+  });
+  const requestDurations = new Histogram({
+    name: 'bouncer_request_duration_seconds',
+    help: 'Server-side time of webhook requests, from the request headers read to the answer written (body read, decode, evaluation, encoding), by endpoint.',
+    labelNames: ['endpoint'],
+    buckets: LATENCY_BUCKETS,
     registers,
   });
   const inflight = new Gauge({ name: 'bouncer_requests_in_flight', help: 'Reviews being handled.', labelNames: ['endpoint'], registers });
@@ -178,6 +187,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     malformed: (endpoint, code) => malformed.inc({ endpoint, code }),
     requestSize: (endpoint, bytes) => sizes.observe({ endpoint }, bytes),
+    requestDuration: (endpoint, seconds) => requestDurations.observe({ endpoint }, seconds),
     inFlight: (endpoint, delta) => inflight.inc({ endpoint }, delta),
     policySet(revisions) {
       // Set the new series before removing the old ones, so no scrape sees a bundle without a revision.
