@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureTools, requireTool } from '../hack/lib/tools.js';
 import { describeCorpus, expectedAllowed, generateCorpus, type CorpusItem, type CorpusProfile } from './corpus.js';
+import { serverLatency, type ServerLatency } from './server-latency.js';
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './load.js';
 import { parseOptions, type BenchOptions, type Section } from './options.js';
 import { buildPolicySet, stageForOpa, VALIDATING_STARTERS, type BuiltPolicySet, type PolicySetSpec } from './policy-sets.js';
@@ -39,6 +40,8 @@ export interface OpenRun extends OpenLoopResult {
   readonly attempts: number;
   /** The server's last log lines, when requests failed. */
   readonly serverLog?: readonly string[];
+  /** bouncer only: server-side latency from its own histogram (see server-latency.ts). */
+  readonly server?: ServerLatency;
 }
 
 export interface SaturationRun extends ClosedLoopResult {
@@ -362,11 +365,14 @@ async function runConfig(ctx: Context, spec: ConfigSpec): Promise<ConfigResult> 
       for (const [i, rate] of spec.rates.entries()) {
         for (const target of rotate(targets, rep + i)) {
           const { value, interferencePct, attempts } = await measured(ctx, async () => {
+            const buckets0 = await target.serverBuckets?.();
             const cpu0 = target.cpuMs();
             const r = await openLoop(target.send, bodies, { rate, durationMs: spec.durationMs, maxOutstanding: options.maxOutstanding, deadlineMs: spec.durationMs * 1.2 + 500 });
-            return { r, cpuMs: target.pid === undefined ? null : target.cpuMs() - cpu0 };
+            const cpuMs = target.pid === undefined ? null : target.cpuMs() - cpu0;
+            const buckets1 = await target.serverBuckets?.();
+            return { r, cpuMs, server: buckets0 && buckets1 ? serverLatency(buckets0, buckets1) : undefined };
           });
-          const { r: run, cpuMs } = value;
+          const { r: run, cpuMs, server } = value;
           const record: OpenRun = {
             ...run,
             rep,
@@ -376,12 +382,14 @@ async function runConfig(ctx: Context, spec: ConfigSpec): Promise<ConfigResult> 
             interferencePct,
             attempts,
             ...(run.errors > 0 ? { serverLog: target.logTail(20) } : {}),
+            ...(server ? { server } : {}),
           };
           const result = results.get(target) as SystemResult;
           (result.open[i] as SystemResult['open'][number]).runs.push(record);
           log(
             `  ${result.label.padEnd(9)} ${String(rate).padStart(5)}/s rep ${rep + 1}: p50 ${run.latencyMs.p50.toFixed(2)} ms, p99 ${run.latencyMs.p99.toFixed(2)} ms, p99.9 ${run.latencyMs.p999.toFixed(2)} ms` +
               `, ${run.achievedRps.toFixed(0)}/s${run.sustained ? '' : ' (NOT sustained)'}${run.errors ? `, ${run.errors} FAILED (${run.errorSamples[0] ?? ''})` : ''}${record.cpuPerDecisionUs === null ? '' : `, ${record.cpuPerDecisionUs.toFixed(0)} µs CPU/review`}` +
+              `${server ? `; server-side p50 ${server.p50Ms.toFixed(2)} ms, p99 ${server.p99Ms.toFixed(2)} ms, ${(server.within1Ms * 100).toFixed(1)} % within 1 ms` : ''}` +
               `${interferencePct >= 15 ? `, interference ${interferencePct.toFixed(0)} %` : ''}`,
           );
           await sleep(100);

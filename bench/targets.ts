@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startBouncer, type BouncerProcess } from '../hack/lib/bouncer-process.js';
 import { freePort } from '../hack/lib/control-plane.js';
 import { decodeReview } from '../src/admission/decode.js';
+import { parseBuckets, type BucketSnapshot } from './server-latency.js';
 import { toReview } from '../src/admission/respond.js';
 import { loadBundle } from '../src/bundles/bundle.js';
 import { createPolicySet } from '../src/bundles/policy-set.js';
@@ -40,6 +41,8 @@ export interface Target {
   measuring(): void;
   /** The server's last log lines (decision lines left out), for diagnosing failed requests. */
   logTail(lines: number): string[];
+  /** bouncer only: its own request-duration histogram, for server-side latency. */
+  serverBuckets?(): Promise<BucketSnapshot>;
   close(): Promise<void>;
 }
 
@@ -143,6 +146,7 @@ export async function startBouncerTarget(bundleFile: string, options: BouncerOpt
       if (options.cpuProfDir) process.kill(pid, 'SIGUSR2');
     },
     logTail: (lines) => proc.logs().split('\n').filter((l) => l.trim() !== '' && !l.includes('"msg":"decision"')).slice(-lines),
+    serverBuckets: async () => parseBuckets(await proc.metrics(), 'bouncer_request_duration_seconds', 'validate'),
     async close() {
       agent.destroy();
       await proc.stop();
