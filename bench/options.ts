@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { SYSTEMS, type SystemName } from './targets.js';
 
-export const SECTIONS = ['main', 'variants', 'goal', 'scaling'] as const;
+export const SECTIONS = ['main', 'variants', 'goal', 'scaling', 'cores'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -44,7 +44,7 @@ export interface BenchOptions {
 export const USAGE = `usage: npm run bench -- [options]
   --quick                 seconds-long smoke: one rate, one repetition, a small corpus, main comparison only
   --only LIST             systems, comma-separated: bouncer,opa,floor (default all three)
-  --sections LIST         main,variants,goal,scaling (default all; --quick: main)
+  --sections LIST         main,variants,goal,scaling,cores (default all; --quick: main)
                           variants: bouncer with its default decision log, and with --workers 0
   --rates LIST            open-loop rates in reviews/s (default 250,500,1000,2000)
   --duration D            each measured open-loop run, e.g. 10s, 4000ms (default 3s)

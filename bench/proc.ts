@@ -18,6 +18,48 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
+/** The process and its descendants (a cluster's workers), by /proc/<pid>/task/<tid>/children. */
+export function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${tree[i]}/task`)) {
+        const children = readFileSync(`/proc/${tree[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) tree.push(...children.split(' ').map(Number));
+      }
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return tree;
+}
+
+/** CPU time of a process and its descendants, in milliseconds (a process gone since counts 0). */
+export function treeCpuMs(pid: number): number {
+  return processTree(pid).reduce((sum, p) => {
+    try {
+      return sum + cpuMsOf(p);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+/** Resident memory of a process and its descendants, summed (KiB). */
+export function treeMemory(pid: number): { rssKb: number; peakKb: number } {
+  return processTree(pid).reduce(
+    (sum, p) => {
+      try {
+        const m = memoryOf(p);
+        return { rssKb: sum.rssKb + m.rssKb, peakKb: sum.peakKb + m.peakKb };
+      } catch {
+        return sum;
+      }
+    },
+    { rssKb: 0, peakKb: 0 },
+  );
+}
+
 /** CPU time (user + system, all threads) the process has used, in milliseconds. */
 export function cpuMsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

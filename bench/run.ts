@@ -5,6 +5,7 @@
 // generated part of docs/performance.md.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +15,7 @@ import { serverLatency, type ServerLatency } from './server-latency.js';
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './load.js';
 import { parseOptions, type BenchOptions, type Section } from './options.js';
 import { buildPolicySet, stageForOpa, VALIDATING_STARTERS, type BuiltPolicySet, type PolicySetSpec } from './policy-sets.js';
-import { cpuMsOf, describeMachine, loadAverage, machineBusyMs, pin, planPinning, type Machine, type Pinning } from './proc.js';
+import { describeMachine, loadAverage, machineBusyMs, pin, planPinning, treeCpuMs, type Machine, type Pinning } from './proc.js';
 import { analyze, renderDocs, type Analysis } from './report.js';
 import { startBouncerTarget, startFloorTarget, startOpaTarget, type SystemName, type Target } from './targets.js';
 
@@ -170,7 +171,7 @@ function ownCpuMs(ctx: Context): number {
   for (const t of ctx.live) {
     if (t.pid === undefined) continue;
     try {
-      total += cpuMsOf(t.pid);
+      total += treeCpuMs(t.pid);
     } catch {
       // exited
     }
@@ -252,16 +253,24 @@ interface ConfigSpec {
   readonly bouncerLabel?: string;
   /** Compare decisions with the generator's intent (meaningful for the starter set). */
   readonly checkIntent: boolean;
+  /** CPUs of the servers instead of the pinning plan's (the cores section gives them every CPU). */
+  readonly serverCpus?: string;
+  /** bouncer as a node:cluster of this many processes. */
+  readonly bouncerProcesses?: number;
 }
 
 async function startTarget(ctx: Context, spec: ConfigSpec, system: SystemName, stageDir: () => string): Promise<Target> {
-  const server = { maxSockets: Math.max(ctx.options.maxOutstanding, ctx.options.connections), ...(ctx.pinning ? { cpus: ctx.pinning.server, clientCpus: ctx.pinning.client } : {}) };
+  const server = {
+    maxSockets: Math.max(ctx.options.maxOutstanding, ctx.options.connections),
+    ...(ctx.pinning ? { cpus: spec.serverCpus ?? ctx.pinning.server, clientCpus: ctx.pinning.client } : {}),
+  };
   if (system === 'bouncer') {
     return startBouncerTarget(spec.set.bundleFile, {
       ...server,
       logLevel: spec.bouncerLogLevel,
       extraArgs: [...ctx.options.bouncerArgs, ...spec.bouncerArgs],
       ...(ctx.options.cpuProfDir ? { cpuProfDir: ctx.options.cpuProfDir } : {}),
+      ...(spec.bouncerProcesses ? { processes: spec.bouncerProcesses } : {}),
     });
   }
   if (system === 'opa') return startOpaTarget(ctx.opa, stageDir(), server);
@@ -553,6 +562,41 @@ export async function runBench(argv: readonly string[], log: (line: string) => v
           bouncerArgs: v.args,
           bouncerLabel: v.label,
           checkIntent: true,
+        }),
+      );
+    }
+  }
+  if (options.sections.includes('cores') && options.systems.includes('bouncer') && cpus().length >= 2) {
+    // Every CPU for the server (shared with the load generator, pinned to CPU 0): how bouncer
+    // uses more than one core — its worker-thread pool, or whole requests spread over processes.
+    const all = `0-${cpus().length - 1}`;
+    const n = cpus().length;
+    const shapes = [
+      { id: 'cores-single', label: 'one process, --workers 0', args: ['--workers', '0'] },
+      { id: 'cores-pool', label: `one process, ${n} worker threads`, args: ['--workers', String(n)] },
+      { id: 'cores-cluster', label: `${n} processes (node:cluster), --workers 0`, args: ['--workers', '0'], processes: n },
+      { id: 'cores-cluster-pool', label: `${n} processes (node:cluster), 1 worker thread each`, args: ['--workers', '1'], processes: n },
+    ];
+    for (const shape of shapes) {
+      results.configs.push(
+        await runConfig(ctx, {
+          ...base,
+          id: shape.id,
+          section: 'cores',
+          title: `${shape.label}, on all ${n} CPUs; starter policies, mixed corpus`,
+          systems: ['bouncer'],
+          set: await set(starter),
+          profile: 'mixed',
+          corpus: corpus('mixed', options.corpusSize),
+          rates: [options.goalRate],
+          repetitions: 1,
+          saturationRepetitions: Math.max(1, Math.min(2, options.repetitions)),
+          bouncerLogLevel: 'warn',
+          bouncerArgs: shape.args,
+          bouncerLabel: shape.label,
+          checkIntent: true,
+          serverCpus: all,
+          ...(shape.processes ? { bouncerProcesses: shape.processes } : {}),
         }),
       );
     }

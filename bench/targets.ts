@@ -23,7 +23,7 @@ import { loadBundle } from '../src/bundles/bundle.js';
 import { createPolicySet } from '../src/bundles/policy-set.js';
 import { createCertificateAuthority } from '../src/certs/pki.js';
 import { createReviewer } from '../src/review/reviewer.js';
-import { cpuMsOf, findChild, memoryOf, pin } from './proc.js';
+import { cpuMsOf, findChild, memoryOf, pin, treeCpuMs, treeMemory } from './proc.js';
 
 export type SystemName = 'bouncer' | 'opa' | 'floor';
 export const SYSTEMS: readonly SystemName[] = ['bouncer', 'opa', 'floor'];
@@ -105,11 +105,14 @@ export interface BouncerOptions extends ServerOptions {
   readonly extraArgs?: readonly string[];
   /** Profile the main thread into this directory (through bench/cpu-profile-hook.mjs). */
   readonly cpuProfDir?: string;
+  /** Run as a node:cluster of this many processes (bench/cluster-serve.mjs). */
+  readonly processes?: number;
 }
 
 export async function startBouncerTarget(bundleFile: string, options: BouncerOptions): Promise<Target> {
   const port = await freePort();
-  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, BOUNCER_BENCH_CPU_PROF: process.env.BOUNCER_BENCH_CPU_PROF };
+  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, BOUNCER_BENCH_CPU_PROF: process.env.BOUNCER_BENCH_CPU_PROF, BOUNCER_BENCH_PROCESSES: process.env.BOUNCER_BENCH_PROCESSES };
+  if (options.processes) process.env.BOUNCER_BENCH_PROCESSES = String(options.processes);
   if (options.cpuProfDir) {
     mkdirSync(options.cpuProfDir, { recursive: true });
     process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --import ${new URL('./cpu-profile-hook.mjs', import.meta.url).href}`.trim();
@@ -121,7 +124,9 @@ export async function startBouncerTarget(bundleFile: string, options: BouncerOpt
   let proc: BouncerProcess;
   try {
     // Decisions are logged at info (one JSON line per review to stdout); `warn` turns that off.
-    proc = await startBouncer({ bench: bundleFile }, ['--port', String(port), '--log-level', options.logLevel, ...(options.extraArgs ?? [])]);
+    proc = await startBouncer({ bench: bundleFile }, ['--port', String(port), '--log-level', options.logLevel, ...(options.extraArgs ?? [])], {
+      ...(options.processes ? { entry: 'bench/cluster-serve.mjs' } : {}),
+    });
   } finally {
     if (options.cpus && options.clientCpus) pin(process.pid, options.clientCpus);
     for (const [k, v] of Object.entries(saved)) {
@@ -140,13 +145,15 @@ export async function startBouncerTarget(bundleFile: string, options: BouncerOpt
     system: 'bouncer',
     pid,
     send: async (body) => allowedOf(await post(body)),
-    cpuMs: () => cpuMsOf(pid),
-    memory: () => memoryOf(pid),
+    // A cluster (--bouncer-processes) is the process and its workers.
+    cpuMs: () => treeCpuMs(pid),
+    memory: () => treeMemory(pid),
     measuring: () => {
       if (options.cpuProfDir) process.kill(pid, 'SIGUSR2');
     },
     logTail: (lines) => proc.logs().split('\n').filter((l) => l.trim() !== '' && !l.includes('"msg":"decision"')).slice(-lines),
-    serverBuckets: async () => parseBuckets(await proc.metrics(), 'bouncer_request_duration_seconds', 'validate'),
+    // A cluster's /metrics is whichever process answers: no server-side figures for it.
+    ...(options.processes ? {} : { serverBuckets: async () => parseBuckets(await proc.metrics(), 'bouncer_request_duration_seconds', 'validate') }),
     async close() {
       agent.destroy();
       await proc.stop();

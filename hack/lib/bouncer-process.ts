@@ -24,7 +24,14 @@ export interface BouncerProcess {
 export async function startBouncer(
   bundles: Record<string, string>,
   extraArgs: string[] = [],
-  options: { onOutput?: (text: string) => void; waitFor?: 'ready' | 'healthy'; /** false: bouncer manages its own (--manage-certs in extraArgs) */ tls?: boolean } = {},
+  options: {
+    onOutput?: (text: string) => void;
+    waitFor?: 'ready' | 'healthy';
+    /** false: bouncer manages its own (--manage-certs in extraArgs) */
+    tls?: boolean;
+    /** The script run with `serve` and the arguments (default bin/bouncer.js), relative to the repository. */
+    entry?: string;
+  } = {},
 ): Promise<BouncerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bouncer-proc-'));
   const ca = await createCertificateAuthority('bouncer-e2e-ca');
@@ -36,7 +43,7 @@ export async function startBouncer(
   const port = portArg >= 0 ? Number(extraArgs[portArg + 1]) : await freePort();
   const healthPort = await freePort();
   const args = [
-    'bin/bouncer.js',
+    options.entry ?? 'bin/bouncer.js',
     'serve',
     ...Object.entries(bundles).flatMap(([name, file]) => ['--bundle', `${name}=${file}`]),
     ...(options.tls === false ? [] : ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')]),
