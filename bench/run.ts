@@ -69,6 +69,8 @@ export interface OpenSummary {
   readonly serviceP50: number;
   readonly sendLagP99: number;
   readonly cpuPerDecisionUs: number | null;
+  /** bouncer: server-side latency from its own histogram (medians over the runs). */
+  readonly server?: { readonly p50Ms: number; readonly p99Ms: Spread; readonly within1Ms: number };
 }
 
 export interface SaturationSummary {
@@ -320,6 +322,15 @@ function summarizeOpen(rate: number, runs: readonly OpenRun[]): OpenSummary {
     serviceP50: median(runs.map((r) => r.serviceMs.p50)),
     sendLagP99: median(runs.map((r) => r.sendLagMs.p99)),
     cpuPerDecisionUs: cpu.length > 0 ? median(cpu) : null,
+    ...serverSummary(runs),
+  };
+}
+
+function serverSummary(runs: readonly OpenRun[]): Pick<OpenSummary, 'server'> {
+  const server = runs.map((r) => r.server).filter((v): v is ServerLatency => v !== undefined);
+  if (server.length === 0) return {};
+  return {
+    server: { p50Ms: median(server.map((x) => x.p50Ms)), p99Ms: spread(server.map((x) => x.p99Ms)), within1Ms: median(server.map((x) => x.within1Ms)) },
   };
 }
 
