@@ -139,6 +139,57 @@ export function uidOf(parsed: unknown): string | undefined {
   return typeof uid === 'string' && uid.length > 0 ? uid : undefined;
 }
 
+type Envelope = Omit<AdmissionRequest, 'object' | 'oldObject' | 'objectMetadata'>;
+
+/**
+ * A checked request whose objects are read on demand. A class, so that every request has
+ * one shape with the readers on its prototype (object literals with getters are built
+ * slowly and cost the garbage collector).
+ */
+class CheckedRequest implements AdmissionRequest {
+  readonly uid: string;
+  readonly kind: GroupVersionKind;
+  readonly resource: GroupVersionResource;
+  readonly requestKind?: GroupVersionKind;
+  readonly subResource?: string;
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly operation: Operation;
+  readonly userInfo: UserInfo;
+  readonly dryRun: boolean;
+  readonly #object: () => unknown;
+  readonly #oldObject: () => unknown;
+  readonly #metadata: () => Readonly<Record<string, unknown>> | undefined;
+
+  constructor(envelope: Envelope, object: () => unknown, oldObject: () => unknown, metadata: () => Readonly<Record<string, unknown>> | undefined) {
+    this.uid = envelope.uid;
+    this.kind = envelope.kind;
+    this.resource = envelope.resource;
+    this.requestKind = envelope.requestKind;
+    this.subResource = envelope.subResource;
+    this.name = envelope.name;
+    this.namespace = envelope.namespace;
+    this.operation = envelope.operation;
+    this.userInfo = envelope.userInfo;
+    this.dryRun = envelope.dryRun === true;
+    this.#object = object;
+    this.#oldObject = oldObject;
+    this.#metadata = metadata;
+  }
+
+  get object(): unknown {
+    return this.#object();
+  }
+
+  get oldObject(): unknown {
+    return this.#oldObject();
+  }
+
+  get objectMetadata(): Readonly<Record<string, unknown>> | undefined {
+    return this.#metadata();
+  }
+}
+
 /**
  * Checks a parsed body is an admission.k8s.io/v1 AdmissionReview with a usable request.
  * `parsed` is either a whole document or the envelope of `body` (see parseBody).
@@ -161,30 +212,23 @@ export function checkReview(parsed: unknown, body?: ParsedBody): AdmissionReview
     throw invalid(`request.operation must be one of ${OPERATIONS.join(', ')}`, uid);
   }
   if (req.dryRun !== undefined && req.dryRun !== null && typeof req.dryRun !== 'boolean') throw invalid('request.dryRun must be a boolean', uid);
-  const object = body ? lazyObjectField(body, 'object', uid) : constant(parsedObjectField(req, 'object', uid));
-  const oldObject = body ? lazyObjectField(body, 'oldObject', uid) : constant(parsedObjectField(req, 'oldObject', uid));
-  const objectMetadata = body ? lazyMetadata(body, uid) : constant(metadataOf(parsedObjectField(req, 'object', uid)));
-  const request: AdmissionRequest = {
-    uid,
-    kind: gvk(req.kind, 'kind', uid),
-    resource: gvr(req.resource, uid),
-    operation: operation as Operation,
-    userInfo: userInfo(req.userInfo, uid),
-    get object() {
-      return object();
+  const request = new CheckedRequest(
+    {
+      uid,
+      kind: gvk(req.kind, 'kind', uid),
+      resource: gvr(req.resource, uid),
+      operation: operation as Operation,
+      userInfo: userInfo(req.userInfo, uid),
+      requestKind: req.requestKind ? gvk(req.requestKind, 'requestKind', uid) : undefined,
+      subResource: optionalString(req, 'subResource', uid),
+      name: optionalString(req, 'name', uid),
+      namespace: optionalString(req, 'namespace', uid),
+      dryRun: req.dryRun === true,
     },
-    get oldObject() {
-      return oldObject();
-    },
-    get objectMetadata() {
-      return objectMetadata();
-    },
-    ...(req.requestKind ? { requestKind: gvk(req.requestKind, 'requestKind', uid) } : {}),
-    subResource: optionalString(req, 'subResource', uid),
-    name: optionalString(req, 'name', uid),
-    namespace: optionalString(req, 'namespace', uid),
-    dryRun: req.dryRun === true,
-  };
+    body ? lazyObjectField(body, 'object', uid) : constant(parsedObjectField(req, 'object', uid)),
+    body ? lazyObjectField(body, 'oldObject', uid) : constant(parsedObjectField(req, 'oldObject', uid)),
+    body ? lazyMetadata(body, uid) : constant(metadataOf(parsedObjectField(req, 'object', uid))),
+  );
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', request, ...(body ? { contentDigest: () => contentDigest(body) } : {}) };
 }
 
