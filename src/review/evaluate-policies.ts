@@ -12,32 +12,40 @@ import { describeThrown, isBouncerError } from '../errors/errors.js';
 import type { PolicyOutcome } from './decision.js';
 import { inScope } from './scope.js';
 
-function base(bundle: LoadedBundle, policy: LoadedPolicy) {
+/**
+ * One literal with every field, so that all outcomes share one object shape (this runs
+ * once per policy per review).
+ */
+function outcome(
+  bundle: LoadedBundle,
+  policy: LoadedPolicy,
+  action: PolicyOutcome['action'],
+  violations: PolicyOutcome['violations'] = [],
+  warnings: PolicyOutcome['warnings'] = [],
+  extra?: Pick<PolicyOutcome, 'patch' | 'error'>,
+): PolicyOutcome {
   const { id, enforcement, failure } = policy.meta;
-  return { policy: id, bundle: bundle.name, enforcement, failure, violations: [], warnings: [] };
+  return { policy: id, bundle: bundle.name, enforcement, failure, action, violations, warnings, ...extra };
 }
 
 function errorOutcome(bundle: LoadedBundle, policy: LoadedPolicy, err: unknown, engineClass?: string): PolicyOutcome {
   const code = engineClass ? 'POLICY_EVAL_FAILED' : isBouncerError(err) ? err.code : 'POLICY_RESULT_INVALID';
-  return {
-    ...base(bundle, policy),
-    action: 'error',
-    error: { code, class: engineClass ?? 'result', message: describeThrown(err) },
-  };
+  return outcome(bundle, policy, 'error', [], [], { error: { code, class: engineClass ?? 'result', message: describeThrown(err) } });
 }
 
-function toOutcome(endpoint: Endpoint, bundle: LoadedBundle, policy: LoadedPolicy, outcome: EvalOutcome): PolicyOutcome {
-  if (!outcome.ok) return errorOutcome(bundle, policy, outcome.failure.message, outcome.failure.class);
+function toOutcome(endpoint: Endpoint, bundle: LoadedBundle, policy: LoadedPolicy, result: EvalOutcome): PolicyOutcome {
+  if (!result.ok) return errorOutcome(bundle, policy, result.failure.message, result.failure.class);
   const { enforcement } = policy.meta;
   try {
     if (endpoint === 'mutate') {
-      const patch = readMutateResult(outcome.value);
-      if (patch.length === 0) return { ...base(bundle, policy), action: 'pass' };
-      return { ...base(bundle, policy), action: enforcement === 'dryrun' ? 'dryrun' : 'mutate', patch };
+      const patch = readMutateResult(result.value);
+      if (patch.length === 0) return outcome(bundle, policy, 'pass');
+      return outcome(bundle, policy, enforcement === 'dryrun' ? 'dryrun' : 'mutate', [], [], { patch });
     }
-    const { deny, warn } = readValidateResult(outcome.value);
+    if (result.value === undefined) return outcome(bundle, policy, 'pass');
+    const { deny, warn } = readValidateResult(result.value);
     const action = deny.length > 0 ? enforcement : warn.length > 0 ? (enforcement === 'dryrun' ? 'dryrun' : 'warn') : 'pass';
-    return { ...base(bundle, policy), action, violations: deny, warnings: warn };
+    return outcome(bundle, policy, action, deny, warn);
   } catch (err) {
     return errorOutcome(bundle, policy, err);
   }
