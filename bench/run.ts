@@ -546,6 +546,24 @@ export async function runBench(argv: readonly string[], log: (line: string) => v
       }),
     );
   }
+  /** bouncer alone on the starter policies and the mixed corpus, one repetition at the goal rate. */
+  const bouncerOnStarter = async (section: Section, id: string, label: string, title: string, args: readonly string[]): Promise<ConfigSpec> => ({
+    ...base,
+    id,
+    section,
+    title: `${title}; starter policies, mixed corpus`,
+    systems: ['bouncer'],
+    set: await set(starter),
+    profile: 'mixed',
+    corpus: corpus('mixed', options.corpusSize),
+    rates: [options.goalRate],
+    repetitions: 1,
+    saturationRepetitions: 1,
+    bouncerLogLevel: 'warn',
+    bouncerArgs: args,
+    bouncerLabel: label,
+    checkIntent: true,
+  });
   if (options.sections.includes('variants') && options.systems.includes('bouncer')) {
     const variants = [
       { id: 'bouncer-decision-log', label: 'bouncer, decision log on', title: 'bouncer with its default decision log (--log-level info: one JSON line per review to stdout)', logLevel: 'info' as const, args: [] },
@@ -556,25 +574,7 @@ export async function runBench(argv: readonly string[], log: (line: string) => v
       { id: 'bouncer-cache-misses', label: 'bouncer, decision cache, ~all misses', title: 'bouncer with --decision-cache-size 10000 --decision-cache-ttl 1ms (nearly every lookup a miss)', logLevel: 'warn' as const, args: ['--decision-cache-size', '10000', '--decision-cache-ttl', '1ms'] },
     ];
     for (const v of variants) {
-      results.configs.push(
-        await runConfig(ctx, {
-          ...base,
-          id: v.id,
-          section: 'variants',
-          title: `${v.title}; starter policies, mixed corpus`,
-          systems: ['bouncer'],
-          set: await set(starter),
-          profile: 'mixed',
-          corpus: corpus('mixed', options.corpusSize),
-          rates: [options.goalRate],
-          repetitions: 1,
-          saturationRepetitions: 1,
-          bouncerLogLevel: v.logLevel,
-          bouncerArgs: v.args,
-          bouncerLabel: v.label,
-          checkIntent: true,
-        }),
-      );
+      results.configs.push(await runConfig(ctx, { ...(await bouncerOnStarter('variants', v.id, v.label, v.title, v.args)), bouncerLogLevel: v.logLevel }));
     }
   }
   if (options.sections.includes('cores') && options.systems.includes('bouncer') && cpus().length >= 2) {
@@ -589,23 +589,11 @@ export async function runBench(argv: readonly string[], log: (line: string) => v
       { id: 'cores-cluster-pool', label: `${n} processes (node:cluster), 1 worker thread each`, args: ['--workers', '1'], processes: n },
     ];
     for (const shape of shapes) {
+      const spec = await bouncerOnStarter('cores', shape.id, shape.label, `${shape.label}, on all ${n} CPUs`, shape.args);
       results.configs.push(
         await runConfig(ctx, {
-          ...base,
-          id: shape.id,
-          section: 'cores',
-          title: `${shape.label}, on all ${n} CPUs; starter policies, mixed corpus`,
-          systems: ['bouncer'],
-          set: await set(starter),
-          profile: 'mixed',
-          corpus: corpus('mixed', options.corpusSize),
-          rates: [options.goalRate],
-          repetitions: 1,
+          ...spec,
           saturationRepetitions: Math.max(1, Math.min(2, options.repetitions)),
-          bouncerLogLevel: 'warn',
-          bouncerArgs: shape.args,
-          bouncerLabel: shape.label,
-          checkIntent: true,
           serverCpus: all,
           ...(shape.processes ? { bouncerProcesses: shape.processes } : {}),
         }),
