@@ -2,7 +2,7 @@
 // a real kube-apiserver with and without bouncer registered, and report the added latency
 // as a percentage of the API server's own request latency. Pods and ConfigMaps, dry-run
 // creates and real updates, sequential (one client), after a warm-up.
-//   npx tsx bench/apiserver.ts [--requests 400] [--reps 3]
+//   npx tsx bench/apiserver.ts [--requests 400] [--reps 3] [--bouncer-arg=--workers=0 ...]
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { buildBundle } from '../src/authoring/build.js';
 import { webhookConfigurations } from '../src/authoring/webhook-config.js';
 import { loadBundle } from '../src/bundles/bundle.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string' }, reps: { type: 'string' } } });
+const { values } = parseArgs({ options: { requests: { type: 'string' }, reps: { type: 'string' }, 'bouncer-arg': { type: 'string', multiple: true } } });
 const N = Number(values.requests ?? 400);
 const REPS = Number(values.reps ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'bouncer-bench-apiserver-'));
@@ -52,7 +52,7 @@ async function measure(tag: string): Promise<{ podCreate: number; cmUpdate: numb
   return { podCreate: p50(creates), cmUpdate: p50(updates) };
 }
 
-const bouncer = await startBouncer({ starter: bundleFile }, ['--log-level', 'warn']);
+const bouncer = await startBouncer({ starter: bundleFile }, ['--log-level', 'warn', ...(values['bouncer-arg'] ?? []).flatMap((a) => a.split('='))]);
 try {
 const policies = (await loadBundle('starter', readFileSync(bundleFile))).policies.map((p) => p.meta);
 const configs = webhookConfigurations(policies, {
