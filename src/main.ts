@@ -137,7 +137,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   try {
     const load = bundleLoader(config, backend);
     await loadFileBundles(config, load, registry, logger);
-    // The Kubernetes client (~75 MB of heap once imported) is loaded only when it is used:
+    // The Kubernetes client (~64 MB of memory once imported) is loaded only when it is used:
     // a deployment serving bundles from files never pays for it.
     const kc = config.watchNamespace ? (await import('./cluster/kubeconfig.js')).loadKubeConfig(config.kubeconfig) : undefined;
     let tls: TlsMaterial | { cert: string; key: string };
