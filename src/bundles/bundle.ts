@@ -24,6 +24,7 @@ export interface LoadedBundle extends Loadable {
   /** sha256 of the bundle bytes, hex. */
   readonly digest: string;
   readonly manifest: BundleManifest;
+  /** Ordered by policy id. */
   readonly policies: readonly LoadedPolicy[];
   readonly evaluator: Evaluator;
 }
@@ -137,11 +138,14 @@ export async function loadBundle(name: string, bytes: Uint8Array, options: LoadO
     if (id === undefined) throw new BouncerError('BUNDLE_WASM_INVALID', `policy ${policy}: policy.wasm has no entrypoint ${name}`);
     return id;
   };
-  const policies: LoadedPolicy[] = manifest.policies.map((meta) => {
-    const validate = entrypoint(meta.id, meta.entrypoints.validate);
-    const mutate = entrypoint(meta.id, meta.entrypoints.mutate);
-    return Object.freeze({ meta, ...(validate === undefined ? {} : { validate }), ...(mutate === undefined ? {} : { mutate }) });
-  });
+  // Ordered by id once here: reviews evaluate and report policies in this order.
+  const policies: LoadedPolicy[] = [...manifest.policies]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((meta) => {
+      const validate = entrypoint(meta.id, meta.entrypoints.validate);
+      const mutate = entrypoint(meta.id, meta.entrypoints.mutate);
+      return Object.freeze({ meta, ...(validate === undefined ? {} : { validate }), ...(mutate === undefined ? {} : { mutate }) });
+    });
   selfCheck(evaluator, policies);
   const digest = createHash('sha256').update(bytes).digest('hex');
   return Object.freeze({

@@ -84,7 +84,7 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
         endpoint,
         allowed: decision.allowed,
         seconds: decision.durationMs / 1000,
-        outcomes: decision.outcomes.map((o) => ({ policy: o.policy, action: o.action, enforcement: o.enforcement, errorClass: o.error?.class })),
+        outcomes: decision.outcomes,
       });
       onDecision(decision, review.request);
       return reply.send(toReview(review.request.uid, endpoint, review.request.operation, decision));

@@ -8,7 +8,7 @@ import { readMutateResult, readValidateResult } from '../bundles/policy-result.j
 import type { PolicySet } from '../bundles/policy-set.js';
 import type { EvalBackend } from '../engine/backend.js';
 import type { EvalOutcome } from '../engine/evaluator.js';
-import { describeThrown, isBouncerError } from '../errors/errors.js';
+import { BouncerError, describeThrown, isBouncerError } from '../errors/errors.js';
 import type { PolicyOutcome } from './decision.js';
 import { inScope } from './scope.js';
 
@@ -51,7 +51,10 @@ function toOutcome(endpoint: Endpoint, bundle: LoadedBundle, policy: LoadedPolic
   }
 }
 
-/** Outcomes of every in-scope policy with an entrypoint for `endpoint`, ordered by bundle then policy id. */
+/**
+ * Outcomes of every in-scope policy with an entrypoint for `endpoint`, ordered by bundle then
+ * policy id. Throws REVIEW_NOT_JSON when the engine cannot parse the input.
+ */
 export async function evaluatePolicies(
   set: PolicySet,
   endpoint: Endpoint,
@@ -63,9 +66,7 @@ export async function evaluatePolicies(
   const selected = set.bundles
     .map((bundle) => ({
       bundle,
-      policies: bundle.policies
-        .filter((p) => p[endpoint] !== undefined && inScope(p.meta.scope, request))
-        .sort((a, b) => (a.meta.id < b.meta.id ? -1 : 1)),
+      policies: bundle.policies.filter((p) => p[endpoint] !== undefined && inScope(p.meta.scope, request)),
     }))
     .filter((s) => s.policies.length > 0);
   if (selected.length === 0) return [];
@@ -74,6 +75,11 @@ export async function evaluatePolicies(
     selected.map((s) => ({ bundle: s.bundle, entrypoints: s.policies.map((p) => p[endpoint] as number) })),
     deadline,
   );
+  // The input is the review's raw bytes, only scanned in JavaScript: bytes WASM cannot parse
+  // are a malformed review, not a policy failure to settle by failure mode.
+  if (results.some((r) => r.some((o) => !o.ok && o.failure.class === 'input'))) {
+    throw new BouncerError('REVIEW_NOT_JSON', 'the request body is not valid JSON (the policy engine could not parse it)', { details: { uid: request.uid } });
+  }
   return selected.flatMap((s, j) =>
     s.policies.map((policy, i) => toOutcome(endpoint, s.bundle, policy, results[j]?.[i] ?? { ok: false, failure: { class: 'runtime', message: 'no result' } })),
   );

@@ -5,8 +5,7 @@ import type { Endpoint } from '../admission/respond.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
 import type { PolicySet } from '../bundles/policy-set.js';
 import { inProcessBackend, type EvalBackend } from '../engine/backend.js';
-import { BouncerError } from '../errors/errors.js';
-import type { Decision, PolicyOutcome, RequestSummary } from './decision.js';
+import type { Decision, RequestSummary } from './decision.js';
 import { decide } from './decide.js';
 import type { DecisionCache } from './decision-cache.js';
 import { evaluatePolicies } from './evaluate-policies.js';
@@ -50,17 +49,6 @@ export function summarize(req: AdmissionRequest): RequestSummary {
   };
 }
 
-/**
- * The review's objects were only scanned in JavaScript; WASM parses them for the policies.
- * A body WASM could not parse is rejected as not JSON, whatever the policies' failure modes.
- * (When no policy is in scope nothing reads the objects, and nothing is decided from them.)
- */
-function checkInputParsed(request: AdmissionRequest, outcomes: readonly PolicyOutcome[]): void {
-  if (outcomes.some((o) => o.error?.class === 'input')) {
-    throw new BouncerError('REVIEW_NOT_JSON', 'the request body is not valid JSON (the policy engine could not parse it)', { details: { uid: request.uid } });
-  }
-}
-
 export function createReviewer(deps: ReviewerDeps): Reviewer {
   const now = deps.now ?? (() => performance.now());
   const newId = deps.newId ?? randomUUID;
@@ -74,7 +62,6 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.revision}\u0000${review.contentDigest()}` : undefined;
       const cached = key === undefined ? undefined : deps.cache?.get(key);
       let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, Date.now() + budget) : [];
-      checkInputParsed(request, outcomes);
       if (key !== undefined && !cached) deps.cache?.set(key, outcomes);
       let patch;
       if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT' && outcomes.some((o) => o.action === 'mutate')) {

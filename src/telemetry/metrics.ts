@@ -11,7 +11,8 @@ export interface DecisionSample {
   readonly endpoint: string;
   readonly allowed: boolean;
   readonly seconds: number;
-  readonly outcomes: readonly { readonly policy: string; readonly action: string; readonly enforcement: string; readonly errorClass?: string }[];
+  /** Each evaluated policy's outcome (a PolicyOutcome fits as is). */
+  readonly outcomes: readonly { readonly policy: string; readonly action: string; readonly enforcement: string; readonly error?: { readonly class: string } }[];
 }
 
 export interface Metrics {
@@ -182,7 +183,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       decisions.inc({ endpoint: sample.endpoint, decision });
       for (const o of sample.outcomes) {
         policyDecisions.inc({ policy: o.policy, enforcement: o.enforcement, outcome: o.action });
-        if (o.errorClass) evalErrors.inc({ policy: o.policy, class: o.errorClass });
+        if (o.error) evalErrors.inc({ policy: o.policy, class: o.error.class });
       }
     },
     malformed: (endpoint, code) => malformed.inc({ endpoint, code }),
