@@ -40,6 +40,11 @@ interface Slot {
 
 const fail = (failure: EngineFailure) => ({ ok: false as const, failure });
 
+/** The same failure for every entrypoint of every job. */
+function failAll(jobs: readonly EvalJob[], failure: EngineFailure): EvalOutcome[][] {
+  return jobs.map((job) => job.entrypoints.map(() => fail(failure)));
+}
+
 /**
  * The compiled worker next to this file. Run from TypeScript sources (tsx, vitest) there is
  * none: a small bootstrap registers tsx's loader inside the worker (Node 20 does not pass
@@ -124,14 +129,14 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
       .map((job, j) => ({ bundle: job.bundle, entrypoints: others.filter((o) => o.j === j).map((o) => o.e) }))
       .filter((job) => job.entrypoints.length > 0);
     const merge = (partial: EvalOutcome[][]) => {
-      const results = task.jobs.map((job) => job.entrypoints.map(() => fail(failure) as EvalOutcome));
+      const results = failAll(task.jobs, failure);
       let r = 0;
       const flatPartial = partial.flat();
       others.forEach((o) => (results[o.j]![o.i] = flatPartial[r++] ?? fail(failure)));
       task.resolve(results);
     };
     if (remaining.length === 0 || hung < 0) {
-      task.resolve(task.jobs.map((job) => job.entrypoints.map(() => fail(failure))));
+      task.resolve(failAll(task.jobs, failure));
       return;
     }
     enqueue({ input: task.input, jobs: remaining, deadline: task.deadline, resolve: merge });
@@ -140,7 +145,7 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
   function enqueue(task: Task): void {
     if (queue.length >= options.maxQueue) {
       options.onOverload?.();
-      task.resolve(task.jobs.map((job) => job.entrypoints.map(() => fail({ class: 'overload', message: 'bouncer is at capacity; the review was not evaluated' }))));
+      task.resolve(failAll(task.jobs, { class: 'overload', message: 'bouncer is at capacity; the review was not evaluated' }));
       return;
     }
     queue.push(task);
@@ -155,7 +160,7 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
       let task: Task | undefined;
       while ((task = queue.shift()) && Date.now() >= task.deadline) {
         options.onOverload?.();
-        task.resolve(task.jobs.map((job) => job.entrypoints.map(() => fail({ class: 'overload', message: 'the review waited past its deadline for a worker' }))));
+        task.resolve(failAll(task.jobs, { class: 'overload', message: 'the review waited past its deadline for a worker' }));
       }
       if (!task) return;
       const id = nextId++;
