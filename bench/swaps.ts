@@ -14,6 +14,7 @@ import { loadBundle } from '../src/bundles/bundle.js';
 import { createPolicyRegistry } from '../src/bundles/registry.js';
 import { createWorkerPool } from '../src/engine/worker-pool.js';
 import { createReviewer } from '../src/review/reviewer.js';
+import { podRequest } from '../test/support/bundle-files.js';
 
 const { values } = parseArgs({ options: { swaps: { type: 'string' }, workers: { type: 'string' }, policies: { type: 'string' } } });
 const swaps = Number(values.swaps ?? 1000);
@@ -25,19 +26,8 @@ const backend = createWorkerPool({ size: Number(values.workers ?? 2), maxQueue: 
 const registry = createPolicyRegistry();
 registry.onChange((set) => backend.retain(new Set(set.bundles.map((b) => b.key))));
 const reviewer = createReviewer({ policies: registry.current, backend });
-const review = {
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  request: {
-    uid: 'u',
-    kind: { group: '', version: 'v1', kind: 'Pod' },
-    resource: { group: '', version: 'v1', resource: 'pods' },
-    operation: 'CREATE',
-    namespace: 'team',
-    userInfo: { username: 'bench' },
-    object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', securityContext: { privileged: true } }] } },
-  },
-};
+const pod = { metadata: { name: 'p', namespace: 'team' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', securityContext: { privileged: true } }] } };
+const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: podRequest(pod, { userInfo: { username: 'bench' } }) };
 const raw = new TextEncoder().encode(JSON.stringify(review));
 const mb = () => (process.memoryUsage().rss / 1024 / 1024).toFixed(1);
 const samples: string[] = [];

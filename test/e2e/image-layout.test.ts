@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../hack/lib/control-plane.js';
 import { createCertificateAuthority } from '../../src/certs/pki.js';
+import { podRequest } from '../support/bundle-files.js';
 
 const INSTALL_TIMEOUT_MS = 180_000;
 const START_TIMEOUT_MS = 30_000;
@@ -36,21 +37,7 @@ function privilegedPodReview(): string {
       ],
     },
   };
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'image-layout-1',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      operation: 'CREATE',
-      namespace: 'team-a',
-      name: 'priv',
-      userInfo: { username: 'alice' },
-      object: pod,
-      oldObject: null,
-    },
-  });
+  return JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: podRequest(pod, { uid: 'image-layout-1' }) });
 }
 
 function post(url: string, body: string, ca: string): Promise<{ status: number; body: string }> {

@@ -50,3 +50,19 @@ export function configMapRequest(labels: Record<string, string> = {}, extra: Rec
     ...extra,
   };
 }
+
+/** A Pod CREATE request for `pod` (its name and namespace taken from its metadata). */
+export function podRequest(pod: { metadata: { name: string; namespace: string } } & Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    uid: 'uid-1',
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    resource: { group: '', version: 'v1', resource: 'pods' },
+    operation: 'CREATE',
+    namespace: pod.metadata.namespace,
+    name: pod.metadata.name,
+    userInfo: { username: 'alice' },
+    object: pod,
+    oldObject: null,
+    ...extra,
+  };
+}

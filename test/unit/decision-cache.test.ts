@@ -5,7 +5,7 @@ import { decodeReview } from '../../src/admission/decode.js';
 import type { PolicyRegistry } from '../../src/bundles/registry.js';
 import { createDecisionCache, type DecisionCache } from '../../src/review/decision-cache.js';
 import { createReviewer, type Reviewer } from '../../src/review/reviewer.js';
-import { configMapRequest } from '../support/bundle-files.js';
+import { configMapRequest, reviewBytes } from '../support/bundle-files.js';
 import { registryOf } from '../support/reviewing.js';
 
 describe('decision cache in the reviewer', () => {
@@ -19,7 +19,7 @@ describe('decision cache in the reviewer', () => {
     reviewer = createReviewer({ policies: registry.current, cache });
   });
   const review = (request: Record<string, unknown>, endpoint: 'validate' | 'mutate' = 'validate') => {
-    const bytes = new TextEncoder().encode(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request }));
+    const bytes = reviewBytes(request);
     return reviewer.review(endpoint, decodeReview(bytes), bytes);
   };
 
@@ -49,7 +49,7 @@ describe('decision cache in the reviewer', () => {
 
   it('misses once another policy-set revision is active', async () => {
     const reviewerOn = (r: PolicyRegistry) => createReviewer({ policies: r.current, cache });
-    const bytes = new TextEncoder().encode(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: configMapRequest({ warn: 'true' }) }));
+    const bytes = reviewBytes(configMapRequest({ warn: 'true' }));
     await reviewerOn(registry).review('validate', decodeReview(bytes), bytes);
     const swapped = await registryOf({ basic: inject('bundles').basic as string, colors: inject('bundles').colors as string });
     lookups.length = 0;

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkReview } from '../../src/admission/decode.js';
 import { createReviewer, type Reviewer } from '../../src/review/reviewer.js';
-import { configMapRequest } from '../support/bundle-files.js';
+import { configMapRequest, podRequest } from '../support/bundle-files.js';
 import { registryOf } from '../support/reviewing.js';
 
 describe('operations', () => {
@@ -23,21 +23,11 @@ describe('operations', () => {
     metadata: { name: 'p', namespace: 'team' },
     spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', securityContext: { privileged: true } }] },
   };
-  const podRequest = (extra: Record<string, unknown>) => ({
-    uid: 'u',
-    kind: { group: '', version: 'v1', kind: 'Pod' },
-    resource: { group: '', version: 'v1', resource: 'pods' },
-    namespace: 'team',
-    name: 'p',
-    operation: 'CREATE',
-    userInfo: { username: 'alice' },
-    object: privilegedPod,
-    ...extra,
-  });
+  const privilegedPodRequest = (extra: Record<string, unknown>) => podRequest(privilegedPod, extra);
 
   it('evaluates an UPDATE of an object that is being deleted (deletionTimestamp set)', async () => {
     const deleting = { ...privilegedPod, metadata: { ...privilegedPod.metadata, deletionTimestamp: '2026-11-28T00:00:00Z', finalizers: ['x'] } };
-    const decision = await review(podRequest({ operation: 'UPDATE', object: deleting, oldObject: deleting }));
+    const decision = await review(privilegedPodRequest({ operation: 'UPDATE', object: deleting, oldObject: deleting }));
     expect(decision.allowed).toBe(false);
     expect(decision.message).toContain('[disallow-privileged]');
   });
@@ -50,15 +40,15 @@ describe('operations', () => {
   });
 
   it('decides a dry-run request exactly as the real one', async () => {
-    const real = await review(podRequest({ dryRun: false }));
-    const dry = await review(podRequest({ dryRun: true }));
+    const real = await review(privilegedPodRequest({ dryRun: false }));
+    const dry = await review(privilegedPodRequest({ dryRun: true }));
     expect(dry.allowed).toBe(real.allowed);
     expect(dry.message).toBe(real.message);
     expect(dry.request.dryRun).toBe(true);
   });
 
   it('decides the same resource reached through another version the same way (matchPolicy Equivalent sends the converted kind)', async () => {
-    const viaOther = await review(podRequest({ requestKind: { group: '', version: 'v1beta1', kind: 'Pod' } }));
+    const viaOther = await review(privilegedPodRequest({ requestKind: { group: '', version: 'v1beta1', kind: 'Pod' } }));
     expect(viaOther.allowed).toBe(false);
     expect(viaOther.message).toContain('[disallow-privileged]');
   });
@@ -97,7 +87,7 @@ describe('operations', () => {
 
   it('evaluates the ephemeralcontainers subresource that kubectl debug uses', async () => {
     const debugged = { ...privilegedPod, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }], ephemeralContainers: [{ name: 'dbg', image: 'registry.k8s.io/pause:3.10', securityContext: { privileged: true } }] } };
-    const decision = await review(podRequest({ operation: 'UPDATE', subResource: 'ephemeralcontainers', object: debugged, oldObject: debugged }));
+    const decision = await review(privilegedPodRequest({ operation: 'UPDATE', subResource: 'ephemeralcontainers', object: debugged, oldObject: debugged }));
     expect(decision.allowed).toBe(false);
     expect(decision.message).toContain('ephemeral container "dbg" is privileged');
   });
