@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../hack/lib/control-plane.js';
 import { createCertificateAuthority } from '../../src/certs/pki.js';
-import { podRequest } from '../support/bundle-files.js';
+import { podRequest, privilegedPod } from '../support/bundle-files.js';
 
 const INSTALL_TIMEOUT_MS = 180_000;
 const START_TIMEOUT_MS = 30_000;
@@ -21,22 +21,7 @@ interface LockEntry {
 }
 
 function privilegedPodReview(): string {
-  const pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'priv', namespace: 'team-a', labels: { owner: 'team-a' } },
-    spec: {
-      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name: 'app',
-          image: 'registry.k8s.io/pause:3.10',
-          securityContext: { privileged: true },
-          resources: { limits: { cpu: '100m', memory: '64Mi' }, requests: { cpu: '50m', memory: '32Mi' } },
-        },
-      ],
-    },
-  };
+  const pod = privilegedPod('priv', { namespace: 'team-a', labels: { owner: 'team-a' } });
   return JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: podRequest(pod, { uid: 'image-layout-1' }) });
 }
 

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBouncer, type BouncerProcess } from '../../hack/lib/bouncer-process.js';
 import { kubectl, type KubectlResult } from '../support/kubectl.js';
 import { deleteWebhooks, kubeFor, uniqueName } from '../support/kube.js';
+import { privilegedPod } from '../support/bundle-files.js';
 
 const NS = 'bouncer-system';
 const SA = `system:serviceaccount:${NS}:bouncer`;
@@ -32,25 +33,6 @@ function documents(yaml: string): Manifest[] {
   return parseAllDocuments(yaml)
     .map((d) => d.toJS() as Manifest | null)
     .filter((d): d is Manifest => d !== null);
-}
-
-function privilegedPod(name: string) {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name },
-    spec: {
-      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name: 'app',
-          image: 'registry.k8s.io/pause:3.10',
-          securityContext: { privileged: true },
-          resources: { limits: { cpu: '100m', memory: '64Mi' }, requests: { cpu: '50m', memory: '32Mi' } },
-        },
-      ],
-    },
-  };
 }
 
 describe('manifests/ on a real API server', () => {

@@ -66,3 +66,23 @@ export function podRequest(pod: { metadata: { name: string; namespace: string } 
     ...extra,
   };
 }
+
+/** A Pod that breaks only the starter library's disallow-privileged policy (it satisfies every other one). */
+export function privilegedPod<M extends Record<string, unknown>>(name: string, metadata: M = {} as M) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, ...metadata } as { name: string } & M,
+    spec: {
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.k8s.io/pause:3.10',
+          securityContext: { privileged: true },
+          resources: { limits: { cpu: '100m', memory: '64Mi' }, requests: { cpu: '50m', memory: '32Mi' } },
+        },
+      ],
+    },
+  };
+}
