@@ -15,6 +15,7 @@ const layers = {
   authoring: ['errors', 'admission', 'bundles', 'engine', 'review'],
   review: ['errors', 'admission', 'bundles', 'engine', 'telemetry'],
   cluster: ['errors', 'certs'],
+  lifecycle: ['errors'],
   sources: ['errors', 'bundles', 'telemetry', 'cluster'],
   http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
   cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster'],
@@ -28,6 +29,32 @@ const owners = {
   'prom-client': ['telemetry'],
   pino: ['telemetry'],
 };
+
+const NO_STRINGIFIED_ERRORS = {
+  selector: "CallExpression[callee.object.name='JSON'][callee.property.name='stringify'] > Identifier[name=/^err(or)?$/]",
+  message: 'Log errors as { err }; JSON.stringify loses them.',
+};
+
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/@-]/g, '\\$&');
+
+/** The same layer rules for dynamic import(): no-restricted-imports sees static imports only. */
+function dynamicImportRestrictions(folder) {
+  const forbiddenFolders = Object.keys(layers).filter((f) => f !== folder && !layers[folder].includes(f));
+  const libraries = Object.entries(owners).filter(([, allowed]) => !allowed.includes(folder));
+  return [
+    'error',
+    NO_STRINGIFIED_ERRORS,
+    ...forbiddenFolders.map((f) => ({
+      selector: `ImportExpression > Literal[value=/^\\.\\.\\/${escape(f)}(\\/|$)/]`,
+      message: `src/${folder} must not import src/${f}, dynamically either (see the layer table in eslint.config.js).`,
+    })),
+    ...libraries.map(([name, allowed]) => ({
+      selector: `ImportExpression > Literal[value=/^${escape(name)}(\\/|$)/]`,
+      message: `Only src/${allowed.join(', src/')} may import ${name}, dynamically either.`,
+    })),
+    { selector: 'ImportExpression > :not(Literal)', message: 'import() takes a literal path, so the layer rules can check it.' },
+  ];
+}
 
 function restrictions(folder) {
   const forbiddenFolders = Object.keys(layers).filter((f) => f !== folder && !layers[folder].includes(f));
@@ -55,13 +82,7 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "CallExpression[callee.object.name='JSON'][callee.property.name='stringify'] > Identifier[name=/^err(or)?$/]",
-          message: 'Log errors as { err }; JSON.stringify loses them.',
-        },
-      ],
+      'no-restricted-syntax': ['error', NO_STRINGIFIED_ERRORS],
     },
   },
   {
@@ -71,13 +92,17 @@ export default tseslint.config(
   },
   ...Object.keys(layers).map((folder) => ({
     files: [`src/${folder}/**/*.ts`],
-    rules: { 'no-restricted-imports': restrictions(folder) },
+    rules: { 'no-restricted-imports': restrictions(folder), 'no-restricted-syntax': dynamicImportRestrictions(folder) },
   })),
   {
     files: ['src/**/*.ts'],
     ignores: ['src/config/**', 'src/main.ts', 'src/cli/main.ts', 'src/**/*.test.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Settings are read in src/config only.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Settings are read in src/config only.' },
+        { object: 'process', property: 'argv', message: 'Arguments are read in src/config (serve) and handed to commands by src/cli/main.ts only.' },
+      ],
     },
   },
 );

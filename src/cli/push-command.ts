@@ -3,18 +3,18 @@
 // given), stores it as a new immutable revision and makes it active.
 import { readFileSync } from 'node:fs';
 import { loadBundle } from '../bundles/bundle.js';
-import { createBundleVerifier } from '../bundles/signature.js';
+import { verifierFromKeyFile } from '../bundles/key-file-verifier.js';
 import { BUNDLE_KEY, MAX_CONFIGMAP_DATA } from '../cluster/bundle-objects.js';
 import { BouncerError } from '../errors/errors.js';
 import { clusterArgs, storeFor } from './cluster-context.js';
 import { EXIT, type CliContext } from './context.js';
 
-const USAGE = 'usage: bouncer push FILE --name NAME [-n NAMESPACE] [--keep N] [--verification-key PEM [--verification-alg RS256]]';
+const USAGE = 'usage: bouncer push FILE --name NAME [-n NAMESPACE] [--keep N] [--verification-key PEM [--verification-alg RS256] [--verification-key-id KID]]';
 
 export async function pushCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = clusterArgs(
     ctx,
-    { name: { type: 'string' }, keep: { type: 'string' }, 'verification-key': { type: 'string' }, 'verification-alg': { type: 'string' } },
+    { name: { type: 'string' }, keep: { type: 'string' }, 'verification-key': { type: 'string' }, 'verification-alg': { type: 'string' }, 'verification-key-id': { type: 'string' } },
     USAGE,
   );
   const [file] = positionals;
@@ -33,10 +33,11 @@ export async function pushCommand(ctx: CliContext): Promise<number> {
       `${file} is ${bytes.byteLength} bytes; a ConfigMap holds at most ${MAX_CONFIGMAP_DATA - BUNDLE_KEY.length} (split the policies into several bundles)`,
     );
   }
+  // The same variables as bouncer serve's (docs/configuration.md), so a check here is the check there.
   const keyFile = values['verification-key'] ?? ctx.env.BOUNCER_VERIFICATION_KEY;
-  const verify = keyFile
-    ? createBundleVerifier({ publicKeyPem: readFileSync(keyFile, 'utf8'), algorithm: values['verification-alg'] ?? ctx.env.BOUNCER_VERIFICATION_ALG ?? 'RS256' })
-    : undefined;
+  const keyId = values['verification-key-id'] ?? ctx.env.BOUNCER_VERIFICATION_KEY_ID;
+  const algorithm = values['verification-alg'] ?? ctx.env.BOUNCER_VERIFICATION_ALG ?? 'RS256';
+  const verify = keyFile ? verifierFromKeyFile({ keyFile, algorithm, ...(keyId ? { keyId } : {}) }) : undefined;
   const bundle = await loadBundle(values.name, bytes, verify ? { verify } : {});
   const store = storeFor(ctx, values);
   const { pointer, pruned } = await store.push(values.name, bytes, bundle.revision, { keep });

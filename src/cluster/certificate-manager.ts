@@ -6,13 +6,11 @@
 // trusted, so no request fails while certificates change.
 import { AdmissionregistrationV1Api, ApiException, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { planRotation, type RotationPolicy, type TlsState } from '../certs/rotation.js';
+import type { CertificateSource, ServingMaterial } from '../certs/serving-certificate.js';
 import { BouncerError, describeThrown } from '../errors/errors.js';
 import { createLeaderElector } from './lease.js';
 
-export interface ServingCertificate {
-  readonly cert: string;
-  readonly key: string;
-}
+export type ServingCertificate = ServingMaterial;
 
 export interface CertificateManagerOptions {
   readonly kc: KubeConfig;
@@ -27,14 +25,12 @@ export interface CertificateManagerOptions {
   /** How often to re-read the Secret and, when leading, plan (ms). */
   readonly intervalMs?: number;
   readonly log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
-  readonly onCertificate: (cert: ServingCertificate) => void;
+  /** How long start waits for a first certificate (default 60 s). */
+  readonly startTimeoutMs?: number;
 }
 
-export interface CertificateManager {
-  /** Resolves with the first serving certificate (waiting for the leader to create one). */
-  start(timeoutMs?: number): Promise<ServingCertificate>;
-  stop(): void;
-}
+/** A CertificateSource: start resolves with the first serving certificate (waiting for the leader to create one). */
+export type CertificateManager = CertificateSource;
 
 const KEYS = {
   caCert: 'ca.crt',
@@ -101,6 +97,7 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
   let timer: NodeJS.Timeout | undefined;
   let served: string | undefined;
   let running = false;
+  const listeners: ((cert: ServingCertificate) => void)[] = [];
 
   async function readSecret(): Promise<V1Secret | undefined> {
     try {
@@ -162,7 +159,8 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
     if (state.tlsCert !== served) {
       served = state.tlsCert;
       const cert = { cert: state.tlsCert, key: state.tlsKey };
-      options.onCertificate(cert);
+      for (const listener of listeners) listener(cert);
+      log.info({ secret: secretName }, 'serving certificate reloaded from the Secret');
       return cert;
     }
     return { cert: state.tlsCert, key: state.tlsKey };
@@ -178,7 +176,11 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
   };
 
   return {
-    async start(timeoutMs = 60_000) {
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    async start() {
+      const timeoutMs = options.startTimeoutMs ?? 60_000;
       running = true;
       const deadline = Date.now() + timeoutMs;
       for (;;) {

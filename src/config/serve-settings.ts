@@ -1,0 +1,268 @@
+// Every setting of `bouncer serve`, declared once (see settings.ts). The order here is the
+// order of the help text and of docs/configuration.md.
+import { hostname } from 'node:os';
+import { cpuBudget } from './cpu-budget.js';
+import { anyText, commaList, integer, matching, oneOf, parseDuration, portNumber, type Setting } from './settings.js';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+type Options<V> = Omit<Setting<V>, 'arity' | 'parse' | 'group' | 'default' | '_value'> & { readonly default?: V | (() => V) };
+type Declared<V, O> = Omit<O, 'default'> & Setting<V> & (O extends { default: unknown } ? { readonly default: () => V } : unknown);
+
+function declare<V>(group: string, arity: Setting<V>['arity'], parse: (text: string) => unknown) {
+  return <const O extends Options<V>>(o: O): Declared<V, O> => {
+    const { default: d, ...rest } = o;
+    const fallback = d === undefined ? {} : { default: typeof d === 'function' ? (d as () => V) : () => d as V };
+    return { ...rest, group, arity, parse, ...fallback } as Declared<V, O>;
+  };
+}
+
+/** A setting written once, checked and converted by `parse`. */
+const value = <T>(group: string, parse: (text: string) => T) => declare<T>(group, 'value', parse);
+/** A repeatable flag (comma-separated in its variable). */
+const multiple = <T>(group: string, parse: (text: string) => T) => declare<T[]>(group, 'multiple', parse);
+/** A flag without a value (true/false in its variable). */
+const toggle = (group: string) => declare<boolean>(group, 'boolean', anyText);
+
+const SOURCES = 'Policy sources';
+const TLS = 'Serving certificate';
+const SERVING = 'Serving';
+const EVALUATION = 'Evaluation';
+const DECISIONS = 'Decision log';
+
+export const SERVE_SETTINGS = {
+  watchNamespace: value(SOURCES, matching(DNS_LABEL, 'a namespace name'))({
+    flag: 'watch-namespace',
+    env: 'BOUNCER_NAMESPACE',
+    metavar: 'NS',
+    help: 'load bundles from the ConfigMaps of NS and hot-swap them (the in-cluster mode)',
+  }),
+  bundles: multiple(SOURCES, anyText)({
+    flag: 'bundle',
+    metavar: '[NAME=]FILE',
+    help: "serve a bundle built by 'bouncer build' (NAME defaults to the file name)",
+  }),
+  policiesDir: value(SOURCES, anyText)({
+    flag: 'policies',
+    env: 'BOUNCER_POLICIES',
+    metavar: 'DIR',
+    help: 'build DIR with the OPA CLI at startup and serve it as bundle "local" (development)',
+  }),
+  opa: value(SOURCES, anyText)({ flag: 'opa', env: 'OPA_BIN', metavar: 'PATH', help: 'the OPA CLI used by --policies' }),
+  kubeconfig: value(SOURCES, anyText)({
+    flag: 'kubeconfig',
+    metavar: 'FILE',
+    help: 'cluster credentials; without it $KUBECONFIG, ~/.kube/config, then the in-cluster service account',
+  }),
+  replica: value(SOURCES, anyText)({
+    flag: 'replica',
+    env: 'POD_NAME',
+    metavar: 'NAME',
+    help: "this replica's name in bundle status annotations and the certificate Lease",
+    default: () => hostname(),
+    defaultText: 'the host name',
+  }),
+  requiredBundles: multiple(SOURCES, matching(DNS_LABEL, 'a bundle name'))({
+    flag: 'require-bundle',
+    env: 'BOUNCER_REQUIRED_BUNDLES',
+    metavar: 'NAME',
+    help: 'not ready until bundle NAME is active',
+    default: [] as string[],
+  }),
+  verificationKey: value(SOURCES, anyText)({
+    flag: 'verification-key',
+    env: 'BOUNCER_VERIFICATION_KEY',
+    metavar: 'FILE',
+    help: 'require every bundle to be signed by this PEM public key',
+  }),
+  verificationAlg: value(SOURCES, oneOf(ALGORITHMS))({
+    flag: 'verification-alg',
+    env: 'BOUNCER_VERIFICATION_ALG',
+    metavar: 'ALG',
+    help: `signature algorithm (${ALGORITHMS.join(', ')})`,
+    default: 'RS256',
+  }),
+  verificationKeyId: value(SOURCES, anyText)({
+    flag: 'verification-key-id',
+    env: 'BOUNCER_VERIFICATION_KEY_ID',
+    metavar: 'KID',
+    help: 'require this key id (kid) in the signature',
+  }),
+
+  tlsCert: value(TLS, anyText)({ flag: 'tls-cert', env: 'BOUNCER_TLS_CERT', metavar: 'FILE', help: 'serving certificate (PEM); reloaded when the file changes' }),
+  tlsKey: value(TLS, anyText)({ flag: 'tls-key', env: 'BOUNCER_TLS_KEY', metavar: 'FILE', help: 'serving key (PEM)' }),
+  clientCa: value(TLS, anyText)({
+    flag: 'client-ca',
+    env: 'BOUNCER_CLIENT_CA',
+    metavar: 'FILE',
+    help: 'require client certificates signed by this CA (mutual TLS with the API server)',
+  }),
+  manageCerts: toggle(TLS)({
+    flag: 'manage-certs',
+    env: 'BOUNCER_MANAGE_CERTS',
+    help: 'generate and rotate the webhook CA and serving certificate (Secret, caBundle injection, leader-elected) instead of --tls-cert/--tls-key; needs --watch-namespace',
+  }),
+  certSecret: value(TLS, matching(DNS_LABEL, 'a Secret name'))({
+    flag: 'cert-secret',
+    env: 'BOUNCER_CERT_SECRET',
+    metavar: 'NAME',
+    help: 'the Secret holding the managed certificates, in --watch-namespace',
+    default: 'bouncer-tls',
+  }),
+  serviceName: value(TLS, matching(DNS_LABEL, 'a Service name'))({
+    flag: 'service-name',
+    env: 'BOUNCER_SERVICE_NAME',
+    metavar: 'NAME',
+    help: "the Service the API server calls: the managed certificate's DNS names",
+    default: 'bouncer',
+  }),
+  webhookName: value(TLS, anyText)({
+    flag: 'webhook-name',
+    env: 'BOUNCER_WEBHOOK_NAME',
+    metavar: 'NAME',
+    help: 'the webhook configurations whose caBundle is kept current',
+    default: 'bouncer',
+  }),
+  certSans: value(TLS, commaList)({
+    flag: 'cert-sans',
+    env: 'BOUNCER_CERT_SANS',
+    metavar: 'LIST',
+    help: 'extra DNS names or IP addresses of the managed serving certificate, comma-separated',
+    default: [] as string[],
+  }),
+  caValidityMs: value(TLS, parseDuration)({ flag: 'ca-validity', env: 'BOUNCER_CA_VALIDITY', metavar: 'D', help: 'lifetime of a managed CA', default: 8760 * 3_600_000, defaultText: '8760h' }),
+  certValidityMs: value(TLS, parseDuration)({
+    flag: 'cert-validity',
+    env: 'BOUNCER_CERT_VALIDITY',
+    metavar: 'D',
+    help: 'lifetime of a managed serving certificate',
+    default: 720 * 3_600_000,
+    defaultText: '720h',
+  }),
+  certOverlapMs: value(TLS, parseDuration)({
+    flag: 'cert-overlap',
+    env: 'BOUNCER_CERT_OVERLAP',
+    metavar: 'D',
+    help: 'how long both CAs are trusted during a CA rotation',
+    default: 600_000,
+    defaultText: '10m',
+  }),
+  certCheckIntervalMs: value(TLS, parseDuration)({
+    flag: 'cert-check-interval',
+    env: 'BOUNCER_CERT_CHECK_INTERVAL',
+    metavar: 'D',
+    help: 'how often the certificate Secret is re-read (and, when leading, rotation planned)',
+    default: 10_000,
+    defaultText: '10s',
+  }),
+
+  host: value(SERVING, anyText)({ flag: 'host', env: 'BOUNCER_HOST', metavar: 'ADDR', help: 'listen address of both ports', default: '0.0.0.0' }),
+  port: value(SERVING, portNumber)({ flag: 'port', env: 'BOUNCER_PORT', metavar: 'N', help: 'webhook HTTPS port (POST /validate, /mutate)', default: 8443 }),
+  healthPort: value(SERVING, portNumber)({
+    flag: 'health-port',
+    env: 'BOUNCER_HEALTH_PORT',
+    metavar: 'N',
+    help: '/healthz, /readyz and /metrics over HTTP; must differ from --port',
+    default: 8080,
+  }),
+  logLevel: value(SERVING, oneOf(LOG_LEVELS))({ flag: 'log-level', env: 'BOUNCER_LOG_LEVEL', metavar: 'LEVEL', help: LOG_LEVELS.join('|'), default: 'info' }),
+  shutdownDelayMs: value(SERVING, parseDuration)({
+    flag: 'shutdown-delay',
+    env: 'BOUNCER_SHUTDOWN_DELAY',
+    metavar: 'D',
+    help: 'after SIGTERM, keep serving (not ready, answering with Connection: close) this long before closing',
+    default: 5000,
+    defaultText: '5s',
+  }),
+
+  workers: value(EVALUATION, integer(0, 64))({
+    flag: 'workers',
+    env: 'BOUNCER_WORKERS',
+    metavar: 'N',
+    help: 'evaluation worker threads; 0 evaluates on the main thread, without time budgets',
+    default: () => cpuBudget(),
+    defaultText: 'the CPUs allowed by affinity and the cgroup CPU quota, at least 1',
+  }),
+  policyTimeoutMs: value(EVALUATION, parseDuration)({
+    flag: 'policy-timeout',
+    env: 'BOUNCER_POLICY_TIMEOUT',
+    metavar: 'D',
+    help: "one policy's time budget; past it the policy fails by its failure mode",
+    default: 1000,
+    defaultText: '1s',
+  }),
+  reviewTimeoutMs: value(EVALUATION, parseDuration)({
+    flag: 'review-timeout',
+    env: 'BOUNCER_REVIEW_TIMEOUT',
+    metavar: 'D',
+    help: 'every review is answered within this; keep it under the webhook timeout',
+    default: 3000,
+    defaultText: '3s',
+  }),
+  maxQueue: value(EVALUATION, integer(1, 1_000_000))({
+    flag: 'max-queue',
+    env: 'BOUNCER_MAX_QUEUE',
+    metavar: 'N',
+    help: 'reviews waiting for a worker; beyond it they fail fast as overloaded',
+    default: 1024,
+  }),
+  maxMemoryMb: value(EVALUATION, integer(4, 4096))({
+    flag: 'max-memory-mb',
+    env: 'BOUNCER_MAX_MEMORY_MB',
+    metavar: 'N',
+    help: 'WASM memory cap per bundle instance, in MiB',
+    default: 256,
+  }),
+  decisionCacheSize: value(EVALUATION, integer(0, 10_000_000))({
+    flag: 'decision-cache-size',
+    env: 'BOUNCER_DECISION_CACHE_SIZE',
+    metavar: 'N',
+    help: 'cache the outcomes of up to N distinct review contents (0: off); pays only when the same content is reviewed again',
+    default: 0,
+  }),
+  decisionCacheTtlMs: value(EVALUATION, parseDuration)({
+    flag: 'decision-cache-ttl',
+    env: 'BOUNCER_DECISION_CACHE_TTL',
+    metavar: 'D',
+    help: 'how long a cached outcome is used (bounds policies that read the clock)',
+    default: 60_000,
+    defaultText: '60s',
+  }),
+
+  decisionLogUrl: value(DECISIONS, matching(/^https?:\/\/\S+$/, 'an http(s) URL'))({
+    flag: 'decision-log-url',
+    env: 'BOUNCER_DECISION_LOG_URL',
+    metavar: 'URL',
+    help: "deliver decision events to this HTTP sink (gzipped JSON arrays, OPA's decision-log upload format)",
+  }),
+  decisionLogSpool: value(DECISIONS, anyText)({
+    flag: 'decision-log-spool',
+    env: 'BOUNCER_DECISION_LOG_SPOOL',
+    metavar: 'DIR',
+    help: 'on-disk spool while the sink is down (created private, 0700)',
+    default: '/tmp/bouncer-decision-spool',
+  }),
+  decisionLogSpoolMaxMb: value(DECISIONS, integer(1, 1_048_576))({
+    flag: 'decision-log-spool-max-mb',
+    env: 'BOUNCER_DECISION_LOG_SPOOL_MAX_MB',
+    metavar: 'N',
+    help: 'spool bound in MiB; beyond it events are dropped and counted',
+    default: 256,
+  }),
+  decisionLogInput: toggle(DECISIONS)({
+    flag: 'decision-log-input',
+    env: 'BOUNCER_DECISION_LOG_INPUT',
+    help: 'include the request objects in decision events, masked (Secret data, env values, last-applied configuration, --decision-log-mask)',
+  }),
+  decisionLogMask: multiple(DECISIONS, matching(/^\//, 'a JSON pointer starting with /'))({
+    flag: 'decision-log-mask',
+    env: 'BOUNCER_DECISION_LOG_MASK',
+    metavar: 'PTR',
+    help: 'another JSON pointer to mask in logged objects, e.g. /spec/token',
+    default: [] as string[],
+  }),
+} as const;
+
+export type ServeSettings = typeof SERVE_SETTINGS;
