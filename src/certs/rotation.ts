@@ -33,11 +33,27 @@ export interface RotationPolicy {
   readonly overlapSeconds: number;
 }
 
+/** What a plan changed, as stable codes (control flow and tests use these, never the reason texts). */
+export const ROTATION_STEPS = {
+  'created': 'no certificate yet: new CA and serving certificate',
+  'replaced-unusable': 'the stored CA is unusable or expired: new CA and serving certificate',
+  'previous-ca-dropped': 'overlap over: the previous CA left the bundle',
+  'next-ca-promoted': 'the next CA became the CA; serving certificate reissued from it',
+  'next-ca-added': 'the CA is past 2/3 of its life: a next CA joined the bundle',
+  'leaf-reissued': 'the serving certificate is past 2/3 of its life, for other names, or not from the CA: reissued',
+} as const;
+
+export type RotationStep = keyof typeof ROTATION_STEPS;
+
 export interface RotationPlan {
   readonly state: TlsState;
-  /** What changed and why; empty when nothing did. */
+  /** What changed, in order; empty when nothing did. */
+  readonly steps: readonly RotationStep[];
+  /** The same, as sentences for the log. */
   readonly reasons: readonly string[];
 }
+
+const plan = (state: TlsState, steps: readonly RotationStep[]): RotationPlan => ({ state, steps, reasons: steps.map((s) => ROTATION_STEPS[s]) });
 
 const RENEW_AT = 2 / 3;
 
@@ -78,7 +94,7 @@ function issuedBy(leafPem: string, caPem: string): boolean {
 }
 
 export async function planRotation(current: TlsState | undefined, policy: RotationPolicy, now = Date.now()): Promise<RotationPlan> {
-  const reasons: string[] = [];
+  const steps: RotationStep[] = [];
   const leafSpec = {
     commonName: policy.commonName,
     dnsNames: [...policy.dnsNames],
@@ -90,10 +106,7 @@ export async function planRotation(current: TlsState | undefined, policy: Rotati
   if (!usable(current, now)) {
     const ca = await createCertificateAuthority(`${policy.commonName}-ca`, policy.caValiditySeconds, new Date(now));
     const leaf = await ca.issue(leafSpec);
-    return {
-      state: { caCert: ca.certPem, caKey: ca.keyPem, tlsCert: leaf.certPem, tlsKey: leaf.keyPem, caBundle: pemBundle(ca.certPem) },
-      reasons: [current ? 'the stored CA is unusable or expired: new CA and serving certificate' : 'no certificate yet: new CA and serving certificate'],
-    };
+    return plan({ caCert: ca.certPem, caKey: ca.keyPem, tlsCert: leaf.certPem, tlsKey: leaf.keyPem, caBundle: pemBundle(ca.certPem) }, [current ? 'replaced-unusable' : 'created']);
   }
   let state: TlsState = current;
   const overlapMs = policy.overlapSeconds * 1000;
@@ -101,26 +114,27 @@ export async function planRotation(current: TlsState | undefined, policy: Rotati
   if (state.dropPreviousAfter !== undefined && now >= state.dropPreviousAfter) {
     const { dropPreviousAfter: _drop, ...rest } = state;
     state = { ...rest, caBundle: pemBundle(state.caCert) };
-    reasons.push('overlap over: the previous CA left the bundle');
+    steps.push('previous-ca-dropped');
   }
   if (state.nextCaCert && state.nextCaKey && state.nextCaSince !== undefined && now - state.nextCaSince >= overlapMs) {
     const next = await loadCertificateAuthority(state.nextCaCert, state.nextCaKey);
     const leaf = await next.issue(leafSpec);
     const { nextCaCert: _c, nextCaKey: _k, nextCaSince: _s, ...rest } = state;
     state = { ...rest, caCert: next.certPem, caKey: next.keyPem, tlsCert: leaf.certPem, tlsKey: leaf.keyPem, caBundle: pemBundle(state.caCert, next.certPem), dropPreviousAfter: now + overlapMs };
-    reasons.push('the next CA became the CA; serving certificate reissued from it');
+    steps.push('next-ca-promoted');
   } else if (!state.nextCaCert && state.dropPreviousAfter === undefined && lifeUsed(state.caCert, now) >= RENEW_AT) {
     const next = await createCertificateAuthority(`${policy.commonName}-ca`, policy.caValiditySeconds, new Date(now));
     state = { ...state, nextCaCert: next.certPem, nextCaKey: next.keyPem, nextCaSince: now, caBundle: pemBundle(state.caCert, next.certPem) };
-    reasons.push('the CA is past 2/3 of its life: a next CA joined the bundle');
+    steps.push('next-ca-added');
   }
   const leafStale =
     !issuedBy(state.tlsCert, state.caCert) || !servesNames(state.tlsCert, policy) || lifeUsed(state.tlsCert, now) >= RENEW_AT;
-  if (leafStale && !reasons.some((r) => r.includes('reissued'))) {
+  // A promotion has just issued a fresh serving certificate from the new CA.
+  if (leafStale && !steps.includes('next-ca-promoted')) {
     const ca = await loadCertificateAuthority(state.caCert, state.caKey);
     const leaf = await ca.issue(leafSpec);
     state = { ...state, tlsCert: leaf.certPem, tlsKey: leaf.keyPem };
-    reasons.push('the serving certificate is past 2/3 of its life, for other names, or not from the CA: reissued');
+    steps.push('leaf-reissued');
   }
-  return { state, reasons };
+  return plan(state, steps);
 }
