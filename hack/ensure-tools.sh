@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes the pinned toolchain available and prints where it is, one NAME=PATH per line:
-#   OPA, ETCD, KUBE_APISERVER, KUBECTL, and with `all` SHELLCHECK and PROMTOOL (when they can be had)
+#   OPA, ETCD, KUBE_APISERVER, KUBECTL, and with `test-tools` or `all` SHELLCHECK and PROMTOOL
+#   (when they can be had: see ensure_test_tools)
 #
 # Versions are pinned by the wrapper modules under hack/tools/ (their go.mod is the single
 # source of truth). Binaries are built with the Go toolchain from the Go module proxy
@@ -10,7 +11,8 @@
 #   KUBEBUILDER_ASSETS      a directory holding kube-apiserver, etcd and kubectl (the envtest convention)
 #   BOUNCER_CACHE           cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/bouncer)
 #
-# Usage: hack/ensure-tools.sh [opa|control-plane|all]   (default all)
+# Usage: hack/ensure-tools.sh [opa|control-plane|test-tools|all]   (default all; `npm start` asks for
+# opa and control-plane only, `npm test` for all)
 # Progress goes to stderr, and only when something has to be built.
 set -euo pipefail
 what=${1:-all}
@@ -80,40 +82,48 @@ ensure_control_plane() {
   printf 'ETCD=%s\nKUBE_APISERVER=%s\nKUBECTL=%s\n' "$edir/etcd" "$kdir/kube-apiserver" "$kdir/kubectl"
 }
 
-# ShellCheck lints hack/*.sh (test/unit/shellcheck.test.ts). It is a convenience, not a
-# prerequisite: without root or apt the test is skipped, so this only warns.
-ensure_shellcheck() {
-  if ! command -v shellcheck >/dev/null; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-      say "installing shellcheck with apt-get"
-      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } >&2 \
-        || say "apt-get could not install shellcheck; the shellcheck test will be skipped"
-    else
-      say "shellcheck is not installed (apt-get install shellcheck); the shellcheck test will be skipped"
-    fi
+# Test-only tools: ShellCheck (test/unit/shellcheck.test.ts) and promtool
+# (test/unit/alerts.test.ts). Nothing is installed system-wide, ever: the Debian package is
+# downloaded and unpacked into the cache (so promtool comes without the Prometheus server
+# and its service), and only in CI (CI=true) or when asked (BOUNCER_INSTALL_TEST_TOOLS=1).
+# Otherwise this says what is missing and the tests that need it are skipped.
+fetch_allowed() { [ "${CI:-}" = true ] || [ "${BOUNCER_INSTALL_TEST_TOOLS:-}" = 1 ]; }
+
+# ensure_debian_tool NAME PACKAGE WHAT_NEEDS_IT
+ensure_debian_tool() {
+  local name=$1 package=$2 needed_by=$3 dir="$cache/tools/debian-$2"
+  local var; var=$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')
+  if command -v "$name" >/dev/null; then echo "$var=$(command -v "$name")"; return; fi
+  if [ -x "$dir/usr/bin/$name" ]; then echo "$var=$dir/usr/bin/$name"; return; fi
+  if ! fetch_allowed; then
+    say "$name is not installed: $needed_by skipped. BOUNCER_INSTALL_TEST_TOOLS=1 fetches it into $dir (the Debian package $package unpacked, nothing installed system-wide), or put $name on PATH"
+    return
   fi
-  if command -v shellcheck >/dev/null; then echo "SHELLCHECK=$(command -v shellcheck)"; fi
+  if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
+    say "$name is missing and this is not a Debian/Ubuntu machine (no apt-get/dpkg-deb): put $name on PATH"
+    return
+  fi
+  local tmp; tmp=$(mktemp -d)
+  say "fetching $name: Debian package $package, unpacked into $dir (not installed)"
+  # apt-get download needs package lists; on a fresh machine only root can fetch them.
+  if ! (cd "$tmp" && apt-get download -qq "$package" >&2 2>/dev/null); then
+    if [ "$(id -u)" -eq 0 ]; then apt-get update -qq >&2 || true; fi
+    (cd "$tmp" && apt-get download -qq "$package" >&2) || { say "apt-get could not download $package"; rm -rf "$tmp"; return; }
+  fi
+  mkdir -p "$dir.tmp.$$" && dpkg-deb -x "$tmp"/*.deb "$dir.tmp.$$" && rm -rf "$dir" && mv "$dir.tmp.$$" "$dir"
+  rm -rf "$tmp"
+  if [ -x "$dir/usr/bin/$name" ]; then echo "$var=$dir/usr/bin/$name"; else say "$package has no usr/bin/$name"; fi
 }
 
-# promtool (Debian package `prometheus`) checks and unit-tests the alerting rules of
-# manifests/overlays/monitoring (test/unit/alerts.test.ts). Unlike shellcheck that test fails
-# without it, so this installs it when it can and otherwise warns.
-ensure_promtool() {
-  if ! command -v promtool >/dev/null; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-      say "installing promtool with apt-get: Debian package prometheus (it also brings the Prometheus server, whose service apt enables under systemd)"
-      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } >&2 \
-        || say "apt-get could not install prometheus; test/unit/alerts.test.ts will fail without promtool"
-    else
-      say "promtool is not installed (apt-get install prometheus, or a release from prometheus.io); test/unit/alerts.test.ts will fail"
-    fi
-  fi
-  if command -v promtool >/dev/null; then echo "PROMTOOL=$(command -v promtool)"; fi
+ensure_test_tools() {
+  ensure_debian_tool shellcheck shellcheck 'test/unit/shellcheck.test.ts'
+  ensure_debian_tool promtool prometheus 'the promtool tests (test/unit/alerts.test.ts, dashboards.test.ts)'
 }
 
 case "$what" in
   opa) ensure_opa ;;
   control-plane) ensure_control_plane ;;
-  all) ensure_opa; ensure_control_plane; ensure_shellcheck; ensure_promtool ;;
-  *) say "usage: $0 [opa|control-plane|all]"; exit 2 ;;
+  test-tools) ensure_test_tools ;;
+  all) ensure_opa; ensure_control_plane; ensure_test_tools ;;
+  *) say "usage: $0 [opa|control-plane|test-tools|all]"; exit 2 ;;
 esac

@@ -14,7 +14,7 @@ export interface Toolchain {
 const script = fileURLToPath(new URL('../ensure-tools.sh', import.meta.url));
 
 /** Runs ensure-tools.sh for `what` and returns the NAME=PATH lines it printed. */
-export function ensureTools(what: 'opa' | 'control-plane' | 'all'): Toolchain {
+export function ensureTools(what: 'opa' | 'control-plane' | 'test-tools' | 'all'): Toolchain {
   const out = execFileSync('bash', [script, what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const tools: Record<string, string> = {};
   for (const line of out.split('\n')) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ensureTools } from '../../hack/lib/tools.js';
+import { testTool } from '../support/test-tools.js';
 
 const MONITORING = 'manifests/overlays/monitoring';
 const DASHBOARDS = join(MONITORING, 'dashboards');
@@ -163,17 +163,15 @@ describe('Grafana dashboards', () => {
     expect(read.filter((r) => !recorded.has(r.name))).toEqual([]);
   });
 
-  it('every panel query parses as PromQL (promtool check rules)', () => {
-    const onPath = spawnSync('bash', ['-c', 'command -v promtool'], { encoding: 'utf8' });
-    const promtool = onPath.status === 0 && onPath.stdout.trim() ? onPath.stdout.trim() : (ensureTools('all') as Record<string, string | undefined>).PROMTOOL;
-    if (!promtool) throw new Error('promtool is required: see hack/ensure-tools.sh (apt-get install prometheus)');
+  const promtool = testTool('promtool');
+  it.skipIf(!promtool)('every panel query parses as PromQL (promtool check rules)', () => {
     // Grafana's interval variables become durations; $namespace etc. stay (valid inside a regex string).
     const promql = (expr: string) => expr.replaceAll('$__rate_interval', '5m').replaceAll('$__interval', '1m').replaceAll('$__range', '1d');
     const checked = panelExprs.map((e, i) => ({ record: `dashboard_query_${i}`, expr: promql(e.expr) }));
     const dir = mkdtempSync(join(tmpdir(), 'bouncer-dashboards-'));
     try {
       writeFileSync(join(dir, 'queries.yaml'), stringify({ groups: [{ name: 'dashboards', rules: checked }] }, { lineWidth: 0 }));
-      const result = spawnSync(promtool, ['check', 'rules', 'queries.yaml'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      const result = spawnSync(promtool as string, ['check', 'rules', 'queries.yaml'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
       const output = result.stdout + result.stderr;
       const failing = [...output.matchAll(/dashboard_query_(\d+)/g)].map((m) => panelExprs[Number(m[1])]);
       expect(result.status, `${output}\n${JSON.stringify(failing, null, 2)}`).toBe(0);
