@@ -12,6 +12,15 @@ export default defineConfig({
         },
       },
       {
+        // The benchmark harness, end to end (servers, OPA and all): its own project so unit runs stay unit.
+        test: {
+          name: 'bench',
+          include: ['test/bench/**/*.test.ts'],
+          globalSetup: ['test/support/policies-setup.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

@@ -1,6 +1,7 @@
 // Command-line options of the harness (`npm run bench -- ...`).
 import { parseArgs } from 'node:util';
 import { SYSTEMS, type SystemName } from './targets.js';
+import { parseDuration } from '../src/config/settings.js';
 
 export const SECTIONS = ['main', 'variants', 'goal', 'scaling', 'cores'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -68,12 +69,6 @@ export const USAGE = `usage: npm run bench -- [options]
   --cpu-prof DIR          write a CPU profile of each bouncer process's main thread to DIR
                           (summarize with: npx tsx bench/profile-summary.ts DIR/FILE.cpuprofile)
   --bouncer-arg ARG       extra argument for \`bouncer serve\` (repeatable), e.g. --bouncer-arg=--workers=0`;
-
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
-  if (!m) throw new Error(`not a duration: ${JSON.stringify(text)} (use e.g. 10s, 500ms, 1m)`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'];
-}
 
 function numbers(text: string, what: string): number[] {
   const list = text.split(',').map((s) => Number(s.trim()));

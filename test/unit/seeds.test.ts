@@ -25,7 +25,12 @@ describe('seed and crasher replay', () => {
       const res = await app.inject({ method: 'POST', url: `/${endpoint}`, headers: { 'content-type': 'application/json' }, payload });
       const answer = res.json();
       if (res.statusCode === 200) expect(answer).toMatchObject({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: expect.any(String) } });
-      else expect(answer).toMatchObject({ kind: 'Status', code: res.statusCode });
+      else {
+        // Not an answer in-band: then a precise client error, never a 5xx.
+        expect(res.statusCode, `${file} on /${endpoint}: ${res.body}`).toBeGreaterThanOrEqual(400);
+        expect(res.statusCode, `${file} on /${endpoint}: ${res.body}`).toBeLessThan(500);
+        expect(answer).toMatchObject({ kind: 'Status', code: res.statusCode });
+      }
     }
   });
 });
