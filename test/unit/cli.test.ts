@@ -127,3 +127,33 @@ expect:
     expect(out).toContain('expected allowed=true, got allowed=false');
   });
 });
+
+describe('bouncer push checks the signature before it speaks to the cluster', () => {
+  const keyFile = () => {
+    const file = join(dir, 'signer.pem');
+    writeFileSync(file, inject('signingKeys').signerPublic);
+    return file;
+  };
+  const noCluster = join(dir, 'no-such-kubeconfig');
+
+  it('refuses a signature without the required key id (--verification-key-id)', async () => {
+    const { code, err } = await run(['push', inject('bundles')['signed-rs256'] as string, '--name', 'x', '--kubeconfig', noCluster, '--verification-key', keyFile(), '--verification-key-id', 'k1']);
+    expect(code).toBe(2);
+    expect(err).toContain('BUNDLE_SIGNATURE_INVALID');
+    expect(err).toContain('is not k1');
+  });
+
+  it('refuses a bundle signed by another key', async () => {
+    const other = join(dir, 'other.pem');
+    writeFileSync(other, inject('signingKeys').otherPublic);
+    const { code, err } = await run(['push', inject('bundles')['signed-rs256'] as string, '--name', 'x', '--kubeconfig', noCluster, '--verification-key', other]);
+    expect(code).toBe(2);
+    expect(err).toContain('BUNDLE_SIGNATURE_INVALID');
+  });
+
+  it('gets past the signature to the cluster when key and signature agree', async () => {
+    const { code, err } = await run(['push', inject('bundles')['signed-rs256'] as string, '--name', 'x', '--kubeconfig', noCluster, '--verification-key', keyFile()]);
+    expect(code).toBe(2);
+    expect(err).toContain('CLUSTER_FAILED');
+  });
+});
