@@ -15,6 +15,12 @@ export interface PolicyRegistry {
   onChange(listener: (set: PolicySet) => void): void;
 }
 
+/**
+ * The one place the active policy set lives. `activate` and `remove` build the next set
+ * aside and publish it with a single assignment; listeners run after the swap, never
+ * before, so none can observe a half-published set. Bundles are checked by their loader
+ * before they reach here: the registry never refuses one.
+ */
 export function createPolicyRegistry(initial: readonly LoadedBundle[] = []): PolicyRegistry {
   let active: PolicySet | undefined = initial.length > 0 ? createPolicySet(initial) : undefined;
   const listeners: ((set: PolicySet) => void)[] = [];

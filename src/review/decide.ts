@@ -50,6 +50,13 @@ function auditAnnotations(input: DecideInput, allowed: boolean): Record<string, 
   return out;
 }
 
+/**
+ * The one Decision of a review, from the outcomes of every in-scope policy: a deny (or a
+ * fail-closed error) rejects, with a message naming each policy and its violations; warn
+ * and fail-open errors admit with warnings; dryrun admits and records the would-be denial
+ * in audit annotations; the combined patch rides along when admitted. Pure: the response,
+ * the metrics and the decision log are all made from what it returns.
+ */
 export function decide(input: DecideInput): Decision {
   const lines: string[] = [];
   const warnings: string[] = [];
