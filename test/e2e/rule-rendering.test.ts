@@ -5,7 +5,7 @@
 // is rendered, applied to the real kube-apiserver, and a request of that kind is denied.
 // The custom kinds come from test/fixtures/crds/bouncer.example.com.yaml: Registry is
 // given with its resource in the scope, Cactus (plural cacti) is resolved by --cluster.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -40,7 +40,7 @@ describe.skipIf(inject('externalCluster'))('rules rendered by bouncer manifests 
 
   async function manifests(args: string[]): Promise<Rendered> {
     const r: Rendered = { code: 0, out: '', err: '' };
-    r.code = await main(['manifests', '--policies', POLICIES, ...args], {
+    r.code = await main(['manifests', ...args], {
       env: { OPA_BIN: inject('opa'), KUBECONFIG: state.kubeconfig },
       stdout: (t) => (r.out += t),
       stderr: (t) => (r.err += t),
@@ -79,33 +79,54 @@ describe.skipIf(inject('externalCluster'))('rules rendered by bouncer manifests 
   });
 
   it('without --cluster, a custom kind given without its resource is an error that says what to write', async () => {
-    const r = await manifests(['--url', 'https://127.0.0.1:1']);
+    const r = await manifests(['--policies', POLICIES, '--url', 'https://127.0.0.1:1']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('scope.kinds "bouncer.example.com/Cactus" is not a built-in kind');
     expect(r.err).toContain('{kind: bouncer.example.com/Cactus, resource: <plural>}');
     expect(r.err).toContain('--cluster');
   });
 
-  it('each kind is denied through the rules `bouncer manifests --cluster` renders; unlabelled objects are admitted', async () => {
+  /**
+   * Renders the policies of `policiesDir` with `bouncer manifests ARGS`, checks the rules
+   * name exactly `expected`'s resources, applies them, and tries each kind: labelled, it is
+   * denied by its policy; unlabelled, admitted.
+   */
+  async function renderApplyAndTry(policiesDir: string, args: string[], expected: typeof objects): Promise<void> {
     const b = bouncer as BouncerProcess;
-    const r = await manifests(['--cluster', '--name', hook, '--url', b.url, '--ca-bundle-file', join(dir, 'ca.pem')]);
+    const name = uniqueName(hook);
+    const r = await manifests(['--policies', policiesDir, ...args, '--name', name, '--url', b.url, '--ca-bundle-file', join(dir, 'ca.pem')]);
     expect(r.code, r.err).toBe(0);
     const docs = parseAllDocuments(r.out).map((d) => d.toJS() as { kind: string; webhooks: { rules: { resources: string[] }[] }[] });
     const validating = docs.find((d) => d.kind === 'ValidatingWebhookConfiguration');
     const resources = validating?.webhooks.flatMap((w) => w.rules.flatMap((rule) => rule.resources)).sort();
-    expect(resources).toEqual(objects.map(([resource]) => resource).sort());
-    ok(['create', '-f', '-'], r.out);
-    // Registration takes effect asynchronously.
-    await waitFor(() => create(objects[0]![2](DENY, uniqueName('probe'))).stderr.includes('[endpoints]'), 30_000, 'the rendered webhook in effect');
-
-    for (const [resource, kind, object] of objects) {
-      const name = uniqueName(resource);
-      const denied = create(object(DENY, name));
-      expect(denied.code, `${kind}: ${denied.stdout}`).not.toBe(0);
-      expect(denied.stderr).toContain('admission webhook "validate.bouncer.dev" denied the request');
-      expect(denied.stderr).toContain(`[${resource}] ${kind} ${name} carries the deny label`);
-      const admitted = create(object({}, uniqueName(resource)));
-      expect(admitted.code, `${kind}: ${admitted.stderr}`).toBe(0);
+    expect(resources).toEqual(expected.map(([resource]) => resource).sort());
+    try {
+      ok(['create', '-f', '-'], r.out);
+      // Registration takes effect asynchronously: a PriorityClass (in every set) shows when it has.
+      const probe = objects.find(([resource]) => resource === 'priorityclasses')![2];
+      await waitFor(() => create(probe(DENY, uniqueName('probe'))).stderr.includes('[priorityclasses]'), 30_000, 'the rendered webhook in effect');
+      for (const [resource, kind, object] of expected) {
+        const objectName = uniqueName(resource);
+        const denied = create(object(DENY, objectName));
+        expect(denied.code, `${kind} was admitted: the rule rendered for it does not match\n${denied.stderr}`).not.toBe(0);
+        expect(denied.stderr).toContain('admission webhook "validate.bouncer.dev" denied the request');
+        expect(denied.stderr).toContain(`[${resource}] ${kind} ${objectName} carries the deny label`);
+        const admitted = create(object({}, uniqueName(resource)));
+        expect(admitted.code, `${kind}: ${admitted.stderr}`).toBe(0);
+      }
+    } finally {
+      await deleteWebhooks(kube, name);
     }
+  }
+
+  it('built-in kinds and a custom kind given with its resource: denied through the rules `bouncer manifests` renders', async () => {
+    const subset = join(dir, 'policies');
+    cpSync(POLICIES, subset, { recursive: true });
+    rmSync(join(subset, 'cacti'), { recursive: true });
+    await renderApplyAndTry(subset, [], objects.filter(([resource]) => resource !== 'cacti'));
+  });
+
+  it('every kind, the custom one without its resource too: denied through the rules `bouncer manifests --cluster` renders', async () => {
+    await renderApplyAndTry(POLICIES, ['--cluster'], objects);
   });
 });

@@ -58,7 +58,9 @@ describe.skipIf(inject('externalCluster'))('subresource requests reach the polic
       includedNamespaces: [ns],
     });
     await kube.admission.createValidatingWebhookConfiguration({ body: configs.validating as never });
-    await waitFor(() => evict().stderr.includes('[pods-eviction]'), 30_000, `webhook ${hook} in effect`);
+    // In effect once a (dry-run) status update is denied; each case below then stands alone.
+    const probe = () => run(['patch', 'pod', 'target', '-n', ns, '--subresource=status', '--type=merge', '--dry-run=server', '-p', '{"status":{"message":"probe"}}']);
+    await waitFor(() => probe().stderr.includes('[pods-status]'), 30_000, `webhook ${hook} in effect`);
   });
 
   afterAll(async () => {
