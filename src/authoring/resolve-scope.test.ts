@@ -87,6 +87,9 @@ describe('resolveScope: subresources and operations that no request reaches are 
     { name: 'eviction with UPDATE only', scope: { kinds: ['Pod'], subresources: ['eviction'], operations: ['UPDATE'] }, says: 'add CREATE' },
     { name: 'scale with CREATE only', scope: { kinds: ['apps/Deployment'], subresources: ['scale'], operations: ['CREATE'] }, says: 'add UPDATE' },
     { name: 'the main resource with CONNECT only', scope: { kinds: ['Pod'], operations: ['CONNECT'] }, says: 'pods is reached only by CREATE, UPDATE, DELETE' },
+    { name: 'a read-only subresource', scope: { kinds: ['Pod'], subresources: ['log'], operations: ['*'] }, says: 'pods/log can only be read' },
+    { name: 'a kind the API server never sends to webhooks', scope: { kinds: ['admissionregistration.k8s.io/ValidatingWebhookConfiguration'] }, says: 'never sends requests for ValidatingWebhookConfiguration objects' },
+    { name: 'another one', scope: { kinds: ['admissionregistration.k8s.io/MutatingAdmissionPolicyBinding'] }, says: 'never sends' },
   ])('$name', ({ scope, says }) => {
     expect(failure(scope).message).toContain(says);
   });

@@ -22,6 +22,18 @@ export interface ResolveOptions {
 const OWN_KIND_SUBRESOURCES = new Set(['', 'status']);
 const KIND = /^[A-Z][A-Za-z0-9]*$/;
 
+/**
+ * Kinds the API server never sends to admission webhooks, whatever the rules say
+ * (IsExemptAdmissionConfigurationResource in k8s.io/apiserver
+ * pkg/admission/plugin/webhook/predicates/rules/rules.go, v0.35.4): a policy on them is
+ * never called.
+ */
+const NEVER_SENT = new Set(
+  ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding'].map(
+    (k) => `admissionregistration.k8s.io/${k}`,
+  ),
+);
+
 function invalid(id: string, message: string): BouncerError {
   return new BouncerError('POLICY_SOURCE_INVALID', `policy ${id}: ${message}`);
 }
@@ -42,6 +54,7 @@ function resolveKind(id: string, k: KindMatcher, table: ResourceTable, options: 
     if (k.group !== '*' && !groups.has(k.group) && !k.group.includes('.')) throw invalid(id, `scope.kinds ${written}: unknown API group "${k.group}"${didYouMean([...groups].filter((g) => g.startsWith(k.group.slice(0, 3)) && g !== '').map((g) => `${g}/*`))}`);
     return k;
   }
+  if (NEVER_SENT.has(formatKind(k))) throw invalid(id, `scope.kinds ${written}: the API server never sends requests for ${k.kind} objects to admission webhooks, so this policy would never be called`);
   if (!KIND.test(k.kind)) throw invalid(id, `scope.kinds ${written}: a kind is written as the API writes it (UpperCamelCase, singular)${didYouMean(suggestKinds(table, k.group, k.kind))}`);
   const found = lookupKind(table, k.group, k.kind);
   if (found.length > 0) {
@@ -77,6 +90,8 @@ function ops(list: readonly Operation[]): string {
 
 /** What each scoped subresource of each resolved kind allows; errors for those no request can reach. */
 function checkSubresources(id: string, meta: PolicyMetadata, kinds: readonly KindMatcher[], table: ResourceTable): void {
+  // An explicitly empty kind list is a policy switched off on purpose.
+  if (kinds.length === 0) return;
   const known: ResourceInfo[] = [];
   let unknown = false;
   for (const k of kinds) {
@@ -108,6 +123,7 @@ function checkSubresources(id: string, meta: PolicyMetadata, kinds: readonly Kin
     }
     if (!reaching.some((r) => r.operations.some((o) => meta.scope.operations.includes(o)))) {
       const needed = [...new Set(reaching.flatMap((r) => r.operations))];
+      if (needed.length === 0) throw invalid(id, `scope.subresources "${s}": ${reaching.map((r) => r.name).join(', ')} can only be read, and reads are not sent to admission webhooks`);
       throw invalid(
         id,
         `scope.subresources "${s}": ${reaching.map((r) => r.name).join(', ')} ${reaching.length > 1 ? 'are' : 'is'} reached only by ${ops(needed)}, and scope.operations is [${ops(meta.scope.operations)}]: add ${ops(needed)}`,

@@ -62,9 +62,21 @@ export function mergeTables(base: ResourceTable, extra: ResourceTable): Resource
   return { source: extra.source, resources: [...base.resources.filter((r) => !replaced.has(key(r))), ...extra.resources] };
 }
 
+/** Edit distance between two short strings (kinds), for near-miss suggestions. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length] as number;
+}
+
 /**
  * What the author probably meant by an unknown `group`/`kind`: the same kind in another
- * case or another group, or the kind whose resource (plural) they wrote. Best first.
+ * case or another group, the kind whose resource (plural) they wrote, or a kind one or two
+ * letters off (`Endpoint` for `Endpoints`). Best first.
  */
 export function suggestKinds(table: ResourceTable, group: string, kind: string): string[] {
   const lower = kind.toLowerCase();
@@ -78,5 +90,7 @@ export function suggestKinds(table: ResourceTable, group: string, kind: string):
   for (const r of table.resources) if (sameGroup(r) && r.resource === lower) add(r);
   for (const r of table.resources) if (r.kind === kind) add(r);
   for (const r of table.resources) if (r.kind.toLowerCase() === lower || r.resource === lower) add(r);
+  if (found.length === 0) for (const r of table.resources) if (sameGroup(r) && distance(r.kind.toLowerCase(), lower) <= 2) add(r);
+  if (found.length === 0) for (const r of table.resources) if (distance(r.kind.toLowerCase(), lower) <= 1) add(r);
   return found;
 }
