@@ -89,9 +89,15 @@ describe('resolveScope: subresources and operations that no request reaches are 
     { name: 'the main resource with CONNECT only', scope: { kinds: ['Pod'], operations: ['CONNECT'] }, says: 'pods is reached only by CREATE, UPDATE, DELETE' },
     { name: 'a read-only subresource', scope: { kinds: ['Pod'], subresources: ['log'], operations: ['*'] }, says: 'pods/log can only be read' },
     { name: 'a kind the API server never sends to webhooks', scope: { kinds: ['admissionregistration.k8s.io/ValidatingWebhookConfiguration'] }, says: 'never sends requests for ValidatingWebhookConfiguration objects' },
+    { name: 'namespaces.include on cluster-scoped kinds only', scope: { kinds: ['scheduling.k8s.io/PriorityClass'], namespaces: { include: ['team-a'] } }, says: 'is cluster-scoped, so no request for it has a namespace' },
     { name: 'another one', scope: { kinds: ['admissionregistration.k8s.io/MutatingAdmissionPolicyBinding'] }, says: 'never sends' },
   ])('$name', ({ scope, says }) => {
     expect(failure(scope).message).toContain(says);
+  });
+
+  it('namespaces.include is fine with a namespaced kind among them, and on Namespaces', () => {
+    expect(() => resolve({ kinds: ['Pod', 'scheduling.k8s.io/PriorityClass'], namespaces: { include: ['team-a'] } })).not.toThrow();
+    expect(() => resolve({ kinds: ['Namespace'], namespaces: { include: ['team-a'] } })).not.toThrow();
   });
 
   it('a subresource some of the kinds have is fine (the rules name it only where it exists)', () => {

@@ -132,9 +132,23 @@ function checkSubresources(id: string, meta: PolicyMetadata, kinds: readonly Kin
   }
 }
 
+/**
+ * Requests for a cluster-scoped resource have no namespace, so namespaces.include never
+ * matches them. (Namespaces are left out: an update of one carries its own name as the
+ * request's namespace, a create none.)
+ */
+function checkNamespaces(id: string, meta: PolicyMetadata, kinds: readonly KindMatcher[], table: ResourceTable): void {
+  if (!meta.scope.namespaces.include || kinds.length === 0) return;
+  const infos = kinds.map((k) => (k.resource === undefined ? undefined : table.resources.find((r) => r.resource === k.resource && (k.group === '*' || r.group === k.group))));
+  if (infos.every((r) => r !== undefined && !r.namespaced && !(r.group === '' && r.resource === 'namespaces'))) {
+    throw invalid(id, `scope.namespaces.include: ${kinds.map(formatKind).join(', ')} ${kinds.length > 1 ? 'are' : 'is'} cluster-scoped, so no request for ${kinds.length > 1 ? 'them' : 'it'} has a namespace: drop the include`);
+  }
+}
+
 /** The metadata with every kind of its scope resolved against `table` (see the file comment). */
 export function resolveScope(meta: PolicyMetadata, table: ResourceTable, options: ResolveOptions): PolicyMetadata {
   const kinds = meta.scope.kinds.map((k) => resolveKind(meta.id, k, table, options));
   checkSubresources(meta.id, meta, kinds, table);
+  checkNamespaces(meta.id, meta, kinds, table);
   return { ...meta, scope: { ...meta.scope, kinds } };
 }
