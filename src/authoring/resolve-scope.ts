@@ -42,8 +42,9 @@ function didYouMean(suggestions: readonly string[]): string {
   return suggestions.length > 0 ? `; did you mean ${suggestions.slice(0, 3).join(' or ')}?` : '';
 }
 
+/** How to write `k` as a custom resource (CRD groups always contain a dot). */
 function customHint(k: KindMatcher): string {
-  return `a custom resource is written {kind: ${formatKind({ group: k.group === '' ? 'example.com' : k.group, kind: k.kind })}, resource: <plural>}`;
+  return ` (a custom resource is written {kind: ${formatKind({ group: k.group.includes('.') ? k.group : 'example.com', kind: k.kind })}, resource: <plural>})`;
 }
 
 /** The one resource a written kind names in the table, or undefined for a custom kind. */
@@ -73,7 +74,8 @@ function resolveKind(id: string, k: KindMatcher, table: ResourceTable, options: 
   const builtinGroup = k.group === '' || groups.has(k.group) || (k.group !== '*' && !k.group.includes('.'));
   if (builtinGroup || k.group === '*') {
     const where = k.group === '' ? 'in the core group' : k.group === '*' ? 'in any group' : `in group ${k.group}`;
-    throw invalid(id, `scope.kinds ${written}: ${table.source} serves no kind ${k.kind} ${where}${didYouMean(suggestKinds(table, k.group === '' ? '*' : k.group, k.kind))} (${customHint(k)})`);
+    const suggestions = suggestKinds(table, k.group === '' ? '*' : k.group, k.kind);
+    throw invalid(id, `scope.kinds ${written}: ${table.source} serves no kind ${k.kind} ${where}${suggestions.length > 0 ? didYouMean(suggestions) : customHint(k)}`);
   }
   if (options.unresolved === 'error') {
     throw invalid(
