@@ -7,7 +7,9 @@ import { dirname, join, resolve } from 'node:path';
 import { METADATA_SCHEMA, parsePolicyMetadata, serializePolicyMetadata, type PolicyMetadata } from '../bundles/policy-metadata.js';
 import { supportedBuiltins } from '../engine/capabilities.js';
 import { BouncerError } from '../errors/errors.js';
+import { BUILTIN_RESOURCES } from './builtin-resources.js';
 import { runOpa } from './opa-cli.js';
+import { resolveScope } from './resolve-scope.js';
 import { stagePolicies, type Stage, type StagedPolicy } from './stage.js';
 
 export interface BuildOptions {
@@ -81,7 +83,9 @@ function metadataFor(policy: StagedPolicy, inspection: Inspection, rules: Readon
   const mutate = rules.has('patch');
   if (!validate && !mutate) throw invalid(`policy ${policy.id} defines none of deny, warn or patch`);
   try {
-    return parsePolicyMetadata({
+    // Kinds are resolved to their resources here, once, and the bundle carries them: the
+    // rules rendered from it and the matching at review time then name the same resources.
+    const parsed = parsePolicyMetadata({
       id: policy.id,
       package: `policies.${policy.snake}`,
       title: annotation?.title,
@@ -94,6 +98,7 @@ function metadataFor(policy: StagedPolicy, inspection: Inspection, rules: Readon
         ...(mutate ? { mutate: `bouncer/entry/${policy.snake}/mutate` } : {}),
       },
     });
+    return resolveScope(parsed, BUILTIN_RESOURCES, { unresolved: 'keep' });
   } catch (err) {
     throw invalid(`${policy.id}/: invalid METADATA: ${(err as Error).message}`);
   }

@@ -9,17 +9,38 @@ type Json = Record<string, unknown>;
 
 const requestOf = (review: Json): Json => review.request as Json;
 
-describe('resourceFor', () => {
+describe('resourceFor: from the table of built-in kinds, never guessed', () => {
   it.each([
-    { kind: 'Pod', resource: 'pods' },
-    { kind: 'Deployment', resource: 'deployments' },
-    { kind: 'ConfigMap', resource: 'configmaps' },
-    { kind: 'StorageClass', resource: 'storageclasses' },
-    { kind: 'Ingress', resource: 'ingresses' },
-    { kind: 'NetworkPolicy', resource: 'networkpolicies' },
-    { kind: 'PodSecurityPolicy', resource: 'podsecuritypolicies' },
-  ])('$kind → $resource', ({ kind, resource }) => {
-    expect(resourceFor(kind)).toBe(resource);
+    { kind: 'Pod', group: '', sub: '', resource: 'pods' },
+    { kind: 'Deployment', group: 'apps', sub: '', resource: 'deployments' },
+    { kind: 'ConfigMap', group: '', sub: '', resource: 'configmaps' },
+    { kind: 'StorageClass', group: 'storage.k8s.io', sub: '', resource: 'storageclasses' },
+    { kind: 'Ingress', group: 'networking.k8s.io', sub: '', resource: 'ingresses' },
+    { kind: 'NetworkPolicy', group: 'networking.k8s.io', sub: '', resource: 'networkpolicies' },
+    // The kinds the old "add s or es" guess got wrong or could not know.
+    { kind: 'Endpoints', group: '', sub: '', resource: 'endpoints' },
+    { kind: 'PriorityClass', group: 'scheduling.k8s.io', sub: '', resource: 'priorityclasses' },
+    // A subresource request carries another kind: its resource is the parent's.
+    { kind: 'Eviction', group: 'policy', sub: 'eviction', resource: 'pods' },
+    { kind: 'TokenRequest', group: 'authentication.k8s.io', sub: 'token', resource: 'serviceaccounts' },
+    { kind: 'Pod', group: '', sub: 'ephemeralcontainers', resource: 'pods' },
+  ])('$group/$kind $sub → $resource', ({ kind, group, sub, resource }) => {
+    expect(resourceFor({ group, kind }, sub)?.resource).toBe(resource);
+  });
+
+  it.each([
+    { name: 'a kind in the wrong group', kind: 'Deployment', group: '', sub: '' },
+    { name: 'a custom kind', kind: 'Widget', group: 'example.com', sub: '' },
+    { name: 'a subresource kind shared by several resources (Scale)', kind: 'Scale', group: 'autoscaling', sub: 'scale' },
+  ])('$name has no single resource', ({ kind, group, sub }) => {
+    expect(resourceFor({ group, kind }, sub)).toBeUndefined();
+  });
+
+  it('a fixture for a kind with no single built-in resource must name its resource', () => {
+    const widget = { kind: { group: 'example.com', version: 'v1', kind: 'Widget' }, operation: 'CREATE', object: { metadata: { name: 'w' } } };
+    expect(thrown(() => completeReview('f.yaml', widget))).toMatchObject({ code: 'POLICY_SOURCE_INVALID', message: expect.stringContaining('request.resource is needed') });
+    const named = completeReview('f.yaml', { ...widget, resource: { group: 'example.com', version: 'v1', resource: 'widgets' } });
+    expect(requestOf(named).resource).toEqual({ group: 'example.com', version: 'v1', resource: 'widgets' });
   });
 });
 

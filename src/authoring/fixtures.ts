@@ -7,6 +7,8 @@ import { parse as parseYaml } from 'yaml';
 import type { Endpoint } from '../admission/respond.js';
 import type { AdmissionResponse, JsonPatchOperation } from '../admission/types.js';
 import { BouncerError } from '../errors/errors.js';
+import { BUILTIN_RESOURCES } from './builtin-resources.js';
+import { lookupKind, type ResourceTable } from './resource-table.js';
 
 export interface FixtureExpectation {
   readonly allowed?: boolean;
@@ -26,11 +28,23 @@ export interface Fixture {
 
 type Raw = Record<string, unknown>;
 
-const IRREGULAR_PLURALS: Readonly<Record<string, string>> = { Ingress: 'ingresses', NetworkPolicy: 'networkpolicies', PodSecurityPolicy: 'podsecuritypolicies' };
-
-/** Kind → resource the way the API server names it for the common kinds. */
-export function resourceFor(kind: string): string {
-  return IRREGULAR_PLURALS[kind] ?? `${kind.toLowerCase()}${kind.endsWith('s') ? 'es' : 's'}`;
+/**
+ * The resource a request for `kind` is made to, the way the API server names it: the kind's
+ * own resource, or for a subresource the resource that has a subresource of that name and
+ * kind (Eviction + eviction → pods). Undefined when the table has none, or several
+ * (autoscaling/Scale + scale): the fixture then gives request.resource itself.
+ */
+export function resourceFor(
+  kind: { readonly group: string; readonly kind: string },
+  subResource = '',
+  table: ResourceTable = BUILTIN_RESOURCES,
+): { group: string; version: string; resource: string } | undefined {
+  const matches =
+    subResource === ''
+      ? lookupKind(table, kind.group, kind.kind)
+      : table.resources.filter((r) => r.subresources.some((s) => s.name === subResource && s.kind === kind.kind && s.group === kind.group));
+  const [only] = matches;
+  return matches.length === 1 && only ? { group: only.group, version: only.versions[0] ?? '', resource: only.resource } : undefined;
 }
 
 function invalid(file: string, message: string): BouncerError {
@@ -44,12 +58,19 @@ export function completeReview(file: string, request: Raw): Record<string, unkno
   const object = request.object as { metadata?: { name?: string; namespace?: string } } | undefined;
   const old = request.oldObject as { metadata?: { name?: string; namespace?: string } } | undefined;
   const meta = object?.metadata ?? old?.metadata;
+  const group = kind.group ?? '';
+  const subResource = typeof request.subResource === 'string' ? request.subResource : '';
+  const found = resourceFor({ group, kind: kind.kind }, subResource);
+  const resource = found === undefined ? undefined : subResource === '' ? { ...found, version: kind.version } : found;
+  if (resource === undefined && request.resource === undefined) {
+    throw invalid(file, `request.resource is needed: ${group === '' ? kind.kind : `${group}/${kind.kind}`}${subResource ? ` on subresource ${subResource}` : ''} names no single built-in resource`);
+  }
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
     request: {
       uid: randomUUID(),
-      resource: { group: kind.group ?? '', version: kind.version, resource: resourceFor(kind.kind) },
+      resource,
       requestKind: { group: kind.group ?? '', ...kind },
       userInfo: { username: 'fixture-user', groups: ['system:authenticated'] },
       name: meta?.name,

@@ -7,8 +7,10 @@
 // https://kubernetes.io/docs/concepts/cluster-administration/admission-webhooks-good-practices/
 import type { Endpoint } from '../admission/respond.js';
 import type { Operation } from '../admission/types.js';
-import type { PolicyMetadata } from '../bundles/policy-metadata.js';
-import { resourceFor } from './fixtures.js';
+import type { KindMatcher, PolicyMetadata } from '../bundles/policy-metadata.js';
+import { BUILTIN_RESOURCES } from './builtin-resources.js';
+import { resolveScope } from './resolve-scope.js';
+import type { ResourceTable } from './resource-table.js';
 
 export type ClientConfig = { readonly url: string; readonly caBundle?: string } | { readonly service: { readonly namespace: string; readonly name: string; readonly path: string; readonly port?: number }; readonly caBundle?: string };
 
@@ -37,23 +39,41 @@ export interface WebhookOptions {
   readonly mutatingFailurePolicy?: 'Fail' | 'Ignore';
   readonly timeoutSeconds?: number;
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * What the target API server serves, to name resources with: the built-in table of the
+   * pinned Kubernetes version by default, a cluster's discovery with `manifests --cluster`.
+   */
+  readonly resources?: ResourceTable;
 }
 
-/** Subresources that exist only on some resources: a rule is emitted only where they exist. */
-const SUBRESOURCE_OWNERS: Readonly<Record<string, string>> = { ephemeralcontainers: 'pods' };
+/**
+ * The rule resources for one kind of a resolved scope: the resource and each scoped
+ * subresource it has. A kind the table does not know (a custom resource) gets every scoped
+ * subresource: the API server accepts a rule for one that does not exist.
+ */
+function resourcesOf(kind: KindMatcher, subresources: readonly string[], table: ResourceTable): string[] {
+  const base = kind.kind === '*' ? '*' : kind.resource;
+  if (base === undefined) throw new Error(`unresolved kind ${kind.group}/${kind.kind}`);
+  const infos = base === '*' ? [] : table.resources.filter((r) => r.resource === base && (kind.group === '*' || r.group === kind.group));
+  const has = (s: string) => infos.length === 0 || infos.some((r) => r.subresources.some((x) => x.name === s));
+  return subresources.filter((s) => s === '' || s === '*' || has(s)).map((s) => (s === '' ? base : `${base}/${s}`));
+}
 
-/** Admission rules covering every policy with an entrypoint for `endpoint`. */
-export function rulesFor(policies: readonly PolicyMetadata[], endpoint: Endpoint): Rule[] {
+/**
+ * Admission rules covering every policy with an entrypoint for `endpoint`. Scopes are
+ * resolved against `table` first (an unknown kind, or a custom one without its resource,
+ * throws POLICY_SOURCE_INVALID): a rule naming a resource the API server does not serve is
+ * accepted and never matches.
+ */
+export function rulesFor(policies: readonly PolicyMetadata[], endpoint: Endpoint, table: ResourceTable = BUILTIN_RESOURCES): Rule[] {
   const byKey = new Map<string, { group: string; operations: Set<Operation>; resources: Set<string> }>();
-  for (const p of policies) {
-    if (!p.entrypoints[endpoint]) continue;
+  for (const unresolved of policies) {
+    if (!unresolved.entrypoints[endpoint]) continue;
+    const p = resolveScope(unresolved, table, { unresolved: 'error' });
     for (const kind of p.scope.kinds) {
-      const base = kind.kind === '*' ? '*' : resourceFor(kind.kind);
-      const resources = p.scope.subresources
-        .filter((s) => SUBRESOURCE_OWNERS[s] === undefined || SUBRESOURCE_OWNERS[s] === base || base === '*')
-        .map((s) => (s === '' ? base : s === '*' ? `${base}/*` : `${base}/${s}`));
+      const resources = resourcesOf(kind, p.scope.subresources, table);
       const ops = endpoint === 'mutate' ? p.scope.operations.filter((o) => o === 'CREATE' || o === 'UPDATE') : p.scope.operations;
-      if (ops.length === 0) continue;
+      if (ops.length === 0 || resources.length === 0) continue;
       const key = `${kind.group}|${ops.slice().sort().join(',')}`;
       const entry = byKey.get(key) ?? { group: kind.group, operations: new Set(ops), resources: new Set<string>() };
       for (const r of resources) entry.resources.add(r);
@@ -95,8 +115,8 @@ function webhook(options: WebhookOptions, endpoint: Endpoint, rules: Rule[]) {
 
 export function webhookConfigurations(policies: readonly PolicyMetadata[], options: WebhookOptions) {
   const metadata = { name: options.name, ...(options.labels ? { labels: { ...options.labels } } : {}) };
-  const validateRules = rulesFor(policies, 'validate');
-  const mutateRules = rulesFor(policies, 'mutate');
+  const validateRules = rulesFor(policies, 'validate', options.resources);
+  const mutateRules = rulesFor(policies, 'mutate', options.resources);
   return {
     validating: {
       apiVersion: 'admissionregistration.k8s.io/v1',

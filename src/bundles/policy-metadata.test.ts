@@ -120,8 +120,11 @@ describe('parsePolicyMetadata', () => {
     { name: 'operations as a string', raw: minimal({ scope: { operations: 'CREATE' } }), message: 'scope.operations must be a list of strings' },
     { name: 'an unknown operation', raw: minimal({ scope: { operations: ['PATCH'] } }), message: 'unknown operation PATCH' },
     { name: 'a lowercase operation', raw: minimal({ scope: { operations: ['create'] } }), message: 'unknown operation create' },
-    { name: 'kinds as a string', raw: minimal({ scope: { kinds: 'Pod' } }), message: 'scope.kinds must be a list of strings' },
-    { name: 'kinds with a number', raw: minimal({ scope: { kinds: ['Pod', 1] } }), message: 'scope.kinds must be a list of strings' },
+    { name: 'kinds as a string', raw: minimal({ scope: { kinds: 'Pod' } }), message: 'scope.kinds must be a list' },
+    { name: 'kinds with a number', raw: minimal({ scope: { kinds: ['Pod', 1] } }), message: 'each of scope.kinds is "group/Kind" or {kind: "group/Kind", resource: "plural"}' },
+    { name: 'a kind object without kind', raw: minimal({ scope: { kinds: [{ resource: 'cacti' }] } }), message: 'each of scope.kinds is' },
+    { name: 'a resource that is not a resource name', raw: minimal({ scope: { kinds: [{ kind: 'example.com/Cactus', resource: 'Cacti' }] } }), message: 'resource must be a lowercase resource name' },
+    { name: 'a resource on a wildcard kind', raw: minimal({ scope: { kinds: [{ kind: 'example.com/*', resource: 'cacti' }] } }), message: 'a wildcard kind takes no resource' },
     { name: 'subresources as a string', raw: minimal({ scope: { subresources: 'status' } }), message: 'scope.subresources must be a list of strings' },
     { name: 'namespaces.include as a string', raw: minimal({ scope: { namespaces: { include: 'default' } } }), message: 'scope.namespaces.include must be a list' },
     { name: 'namespaces.exclude with a number', raw: minimal({ scope: { namespaces: { exclude: [1] } } }), message: 'scope.namespaces.exclude must be a list' },
@@ -163,5 +166,19 @@ describe('serializePolicyMetadata', () => {
     const serialized = JSON.parse(JSON.stringify(serializePolicyMetadata(meta))) as Json;
     expect((serialized.scope as Json).kinds).toEqual(meta.scope.kinds.map(formatKind));
     expect(parsePolicyMetadata(serialized)).toEqual(meta);
+  });
+});
+
+describe('scope.kinds with resources', () => {
+  it('reads {kind, resource} entries beside plain ones and writes them back the same way', () => {
+    const meta = parsePolicyMetadata(minimal({ scope: { kinds: ['Pod', { kind: 'example.com/Cactus', resource: 'cacti' }, { kind: 'apps/Deployment' }] } }));
+    expect(meta.scope.kinds).toEqual([
+      { group: '', kind: 'Pod' },
+      { group: 'example.com', kind: 'Cactus', resource: 'cacti' },
+      { group: 'apps', kind: 'Deployment' },
+    ]);
+    const written = serializePolicyMetadata(meta);
+    expect((written.scope as Json).kinds).toEqual(['Pod', { kind: 'example.com/Cactus', resource: 'cacti' }, 'apps/Deployment']);
+    expect(parsePolicyMetadata(written)).toEqual(meta);
   });
 });

@@ -12,6 +12,13 @@ export interface KindMatcher {
   readonly group: string;
   /** Kind, '*' for any. */
   readonly kind: string;
+  /**
+   * The resource (plural) requests for this kind are sent and matched by, e.g. "pods".
+   * Written by `bouncer build` from the table of built-in kinds, or given in the scope for
+   * a custom resource; absent for wildcards and in bundles built before it existed, which
+   * match on the request's kind instead.
+   */
+  readonly resource?: string;
 }
 
 export interface PolicyScope {
@@ -67,6 +74,25 @@ export function formatKind(k: KindMatcher): string {
   return k.group === '' ? k.kind : `${k.group}/${k.kind}`;
 }
 
+const RESOURCE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** One entry of scope.kinds: "group/Kind", or {kind: "group/Kind", resource: "plural"}. */
+function parseKindEntry(id: string, v: unknown): KindMatcher {
+  if (typeof v === 'string') return parseKind(v);
+  if (!isObject(v) || typeof v.kind !== 'string') fail(id, 'each of scope.kinds is "group/Kind" or {kind: "group/Kind", resource: "plural"}');
+  const kind = parseKind(v.kind);
+  if (v.resource === undefined || v.resource === null) return kind;
+  if (typeof v.resource !== 'string' || !RESOURCE.test(v.resource)) fail(id, `scope.kinds ${v.kind}: resource must be a lowercase resource name such as "crontabs"`);
+  if (kind.kind === '*') fail(id, `scope.kinds ${v.kind}: a wildcard kind takes no resource`);
+  return { ...kind, resource: v.resource };
+}
+
+function kindList(id: string, v: unknown): KindMatcher[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) fail(id, 'scope.kinds must be a list');
+  return v.map((entry) => parseKindEntry(id, entry));
+}
+
 function enumValue<T extends string>(id: string, field: string, v: unknown, allowed: readonly T[], fallback: T): T {
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'string' || !allowed.includes(v as T)) fail(id, `${field} must be one of ${allowed.join(', ')}`);
@@ -97,7 +123,7 @@ export function parsePolicyMetadata(raw: unknown): PolicyMetadata {
     enforcement: enumValue(id, 'enforcement', raw.enforcement, ['deny', 'warn', 'dryrun'] as const, 'deny'),
     failure: enumValue(id, 'failure', raw.failure, ['fail-closed', 'fail-open'] as const, 'fail-closed'),
     scope: {
-      kinds: (stringList(id, 'scope.kinds', scope.kinds) ?? ['*']).map(parseKind),
+      kinds: kindList(id, scope.kinds) ?? [parseKind('*')],
       operations: (operations as string[]).includes('*') ? ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] : (operations as Operation[]),
       subresources: stringList(id, 'scope.subresources', scope.subresources) ?? [''],
       namespaces: { ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) },
@@ -106,7 +132,8 @@ export function parsePolicyMetadata(raw: unknown): PolicyMetadata {
   };
 }
 
-/** The manifest form of metadata (kinds as "group/Kind" text), read back by parsePolicyMetadata. */
+/** The manifest form of metadata (kinds as "group/Kind" text, or with their resource), read back by parsePolicyMetadata. */
 export function serializePolicyMetadata(meta: PolicyMetadata): Record<string, unknown> {
-  return { ...meta, scope: { ...meta.scope, kinds: meta.scope.kinds.map(formatKind) } };
+  const kinds = meta.scope.kinds.map((k) => (k.resource === undefined ? formatKind(k) : { kind: formatKind(k), resource: k.resource }));
+  return { ...meta, scope: { ...meta.scope, kinds } };
 }

@@ -1,4 +1,6 @@
 // Flags shared by the commands that speak to the cluster of the current kubeconfig.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createBundleStore, type BundleStore } from '../cluster/bundle-store.js';
 import { loadKubeConfig } from '../cluster/kubeconfig.js';
@@ -22,6 +24,14 @@ export function clusterArgs<O extends NonNullable<ParseArgsConfig['options']>>(c
 
 export function storeFor(ctx: CliContext, values: { namespace?: unknown; kubeconfig?: unknown }): BundleStore {
   const namespace = typeof values.namespace === 'string' ? values.namespace : (ctx.env.BOUNCER_NAMESPACE ?? DEFAULT_NAMESPACE);
+  const kc = kubeConfigFor(ctx, values);
+  return createBundleStore(kc, namespace);
+}
+
+type KubeConfigLike = ReturnType<typeof loadKubeConfig>;
+
+/** The kubeconfig of --kubeconfig, else $KUBECONFIG's first file, else client-node's default order. */
+export function kubeConfigFor(ctx: CliContext, values: { kubeconfig?: unknown }): KubeConfigLike {
   let kc;
   try {
     const file = typeof values.kubeconfig === 'string' ? values.kubeconfig : ctx.env.KUBECONFIG?.split(':')[0];
@@ -30,5 +40,39 @@ export function storeFor(ctx: CliContext, values: { namespace?: unknown; kubecon
     throw new BouncerError('CLUSTER_FAILED', `no usable kubeconfig: ${(cause as Error).message}`, { cause });
   }
   if (!kc.getCurrentCluster()) throw new BouncerError('CLUSTER_FAILED', 'no cluster in the kubeconfig (set KUBECONFIG or --kubeconfig)');
-  return createBundleStore(kc, namespace);
+  return kc;
+}
+
+/**
+ * GETs paths of the kubeconfig's cluster as JSON with its credentials (discovery documents);
+ * a non-2xx answer or an unreachable server is CLUSTER_FAILED naming the path.
+ */
+export function discoveryGetter(kc: KubeConfigLike, timeoutMs = 15_000): (path: string) => Promise<unknown> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new BouncerError('CLUSTER_FAILED', 'no cluster in the kubeconfig (set KUBECONFIG or --kubeconfig)');
+  return async (path) => {
+    const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' }, timeout: timeoutMs };
+    await kc.applyToHTTPSOptions(options);
+    const url = new URL(path, server);
+    return new Promise((resolve, reject) => {
+      const failed = (message: string, cause?: unknown) => reject(new BouncerError('CLUSTER_FAILED', `GET ${url.pathname}: ${message}`, cause === undefined ? {} : { cause }));
+      const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) return failed(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+          try {
+            resolve(JSON.parse(text));
+          } catch (cause) {
+            failed('the answer is not JSON', cause);
+          }
+        });
+        res.on('error', (cause) => failed(cause.message, cause));
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', (cause) => failed(cause.message, cause));
+      req.end();
+    });
+  };
 }

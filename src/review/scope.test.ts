@@ -119,3 +119,36 @@ describe('inScope: all conditions together', () => {
     expect(inScope(scope(full), request(req))).toBe(expected);
   });
 });
+
+/** A request as the API server sends it for a subresource: `kind` is what is sent, `resource` the parent. */
+function subresourceRequest(resource: string, group: string, subResource: string, kind: [string, string, string], operation: Operation): AdmissionRequest {
+  return {
+    uid: 'u',
+    kind: { group: kind[0], version: kind[1], kind: kind[2] },
+    resource: { group, version: 'v1', resource },
+    subResource,
+    operation,
+    userInfo: {},
+    namespace: 'default',
+  };
+}
+
+describe('inScope: resolved kinds match the request resource, whatever kind the request carries', () => {
+  const pods = { kind: 'Pod', resource: 'pods' };
+  it.each<{ name: string; scope: Record<string, unknown>; req: AdmissionRequest; expected: boolean }>([
+    { name: 'Pod + exec is called for a PodExecOptions request', scope: { kinds: [pods], subresources: ['exec'], operations: ['CONNECT'] }, req: subresourceRequest('pods', '', 'exec', ['', 'v1', 'PodExecOptions'], 'CONNECT'), expected: true },
+    { name: 'Pod + attach is called for PodAttachOptions', scope: { kinds: [pods], subresources: ['attach'], operations: ['CONNECT'] }, req: subresourceRequest('pods', '', 'attach', ['', 'v1', 'PodAttachOptions'], 'CONNECT'), expected: true },
+    { name: 'Pod + portforward is called for PodPortForwardOptions', scope: { kinds: [pods], subresources: ['portforward'], operations: ['CONNECT'] }, req: subresourceRequest('pods', '', 'portforward', ['', 'v1', 'PodPortForwardOptions'], 'CONNECT'), expected: true },
+    { name: 'Pod + eviction is called for policy/v1 Eviction', scope: { kinds: [pods], subresources: ['eviction'] }, req: subresourceRequest('pods', '', 'eviction', ['policy', 'v1', 'Eviction'], 'CREATE'), expected: true },
+    { name: 'Pod + binding is called for Binding', scope: { kinds: [pods], subresources: ['binding'] }, req: subresourceRequest('pods', '', 'binding', ['', 'v1', 'Binding'], 'CREATE'), expected: true },
+    { name: 'apps/Deployment + scale is called for autoscaling/v1 Scale', scope: { kinds: [{ kind: 'apps/Deployment', resource: 'deployments' }], subresources: ['scale'] }, req: subresourceRequest('deployments', 'apps', 'scale', ['autoscaling', 'v1', 'Scale'], 'UPDATE'), expected: true },
+    { name: 'ServiceAccount + token is called for authentication.k8s.io TokenRequest', scope: { kinds: [{ kind: 'ServiceAccount', resource: 'serviceaccounts' }], subresources: ['token'] }, req: subresourceRequest('serviceaccounts', '', 'token', ['authentication.k8s.io', 'v1', 'TokenRequest'], 'CREATE'), expected: true },
+    { name: 'apps/* + scale is called for the Scale of a Deployment', scope: { kinds: ['apps/*'], subresources: ['scale'] }, req: subresourceRequest('deployments', 'apps', 'scale', ['autoscaling', 'v1', 'Scale'], 'UPDATE'), expected: true },
+    { name: 'the scale of a ReplicaSet is not the scale of a Deployment', scope: { kinds: [{ kind: 'apps/Deployment', resource: 'deployments' }], subresources: ['scale'] }, req: subresourceRequest('replicasets', 'apps', 'scale', ['autoscaling', 'v1', 'Scale'], 'UPDATE'), expected: false },
+    { name: 'a Pod policy is not called for another resource whose object is a Pod-named kind', scope: { kinds: [pods], subresources: ['eviction'] }, req: subresourceRequest('evictions', '', 'eviction', ['policy', 'v1', 'Eviction'], 'CREATE'), expected: false },
+    { name: 'the resource group counts: pods of another group do not match', scope: { kinds: [pods], subresources: ['eviction'] }, req: subresourceRequest('pods', 'example.com', 'eviction', ['policy', 'v1', 'Eviction'], 'CREATE'), expected: false },
+    { name: 'a custom kind with its resource matches its status', scope: { kinds: [{ kind: 'example.com/Cactus', resource: 'cacti' }], subresources: ['status'], operations: ['UPDATE'] }, req: subresourceRequest('cacti', 'example.com', 'status', ['example.com', 'v1', 'Cactus'], 'UPDATE'), expected: true },
+  ])('$name', ({ scope: raw, req, expected }) => {
+    expect(inScope(scope(raw), req)).toBe(expected);
+  });
+});
