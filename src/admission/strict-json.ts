@@ -4,16 +4,17 @@
 // objects for patches and the decision log), so the two parsers must agree on every body
 // bouncer evaluates. OPA's parser (opa/wasm/src/json.c) departs from JSON both ways:
 //
-// - it aborts on a lone UTF-16 surrogate escape ("\ud800", "\udc00", "\ud800x"), and
-//   decodes other unpaired ones ("\ud800\u0041", "\udc00\ud800") to characters JSON.parse
-//   does not produce;
+// - it aborts on a lone UTF-16 surrogate escape ("\ud800", "\udc00", "\ud800x"), decodes
+//   other unpaired ones ("\ud800\u0041", "\udc00\ud800") to characters JSON.parse does not
+//   produce, and misdecodes half of the paired ones (see skipEscape);
 // - it accepts what JSON forbids: arrays without commas or with a trailing one ("[1 2]",
 //   "[1,]"), non-string keys ("{1:2}"), numbers without digits after "." or "e" ("1.",
 //   "1e+"), form feed and vertical tab as whitespace, anything after the first value.
 //
 // This checker accepts exactly the intersection, found empirically against the real engine
 // and kept so by test/unit/json-language.property.test.ts: JSON with only these further
-// rules — every \u surrogate escape is a high one followed by a low one; every number is a
+// rules — every \u surrogate escape is a high one followed by a low one, in a pair OPA
+// decodes right; every number is a
 // finite double (Go's decoder in the API server rejects 1e400, JSON.parse reads Infinity
 // while OPA keeps the decimal); at most MAX_DEPTH levels of nesting. UTF-8 is checked for
 // the whole body before (node:buffer isUtf8 and OPA's decoder reject the same sequences:
@@ -105,6 +106,11 @@ function skipEscape(body: Uint8Array, at: number): number {
   if (unit < 0xd800 || unit > 0xdbff) return at + 6;
   const low = unitAt(body, at + 6);
   if (low < 0xdc00 || low > 0xdfff) fail('lone high surrogate escape', at);
+  // OPA joins a pair as (high - 0xd800) << 10 | (low - 0xdc00) + 0x10000: an OR where an
+  // addition is meant, wrong whenever bit 6 of (high - 0xd800) is set (U+20000 "\ud840\udc00"
+  // reads as U+10000). Those pairs are refused; the API server writes such characters as
+  // UTF-8, which OPA decodes right.
+  if ((unit - 0xd800) & 0x40) fail('surrogate pair escape the policy engine misreads (write the character as UTF-8)', at);
   return at + 12;
 }
 
