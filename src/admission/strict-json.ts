@@ -62,17 +62,8 @@ function fail(what: string, at: number): never {
   throw new MalformedJson(`${what} at byte ${at}`);
 }
 
-function isSpace(b: number | undefined): boolean {
-  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
-}
-
 function isDigit(b: number | undefined): boolean {
   return b !== undefined && b >= ZERO && b <= NINE;
-}
-
-function skipSpace(body: Uint8Array, pos: number): number {
-  while (isSpace(body[pos])) pos++;
-  return pos;
 }
 
 function hexValue(b: number | undefined): number {
@@ -114,51 +105,80 @@ function skipEscape(body: Uint8Array, at: number): number {
   return at + 12;
 }
 
-/** Position after the string opening at `pos`. Bytes from 0x80 up were checked as UTF-8 already. */
-function skipString(body: Uint8Array, pos: number): number {
-  let at = pos + 1;
-  for (;;) {
-    const b = body[at];
-    if (b === undefined) fail('unterminated string', pos);
-    if (b === QUOTE) return at + 1;
-    if (b === BACKSLASH) at = skipEscape(body, at);
-    else if (b < 0x20) fail('unescaped control character in a string', at);
-    else at++;
+/**
+ * The scanning steps over one body. Every loop checks its bound rather than reading past the
+ * end (an out-of-bounds read of a typed array is the slow path in V8).
+ */
+class Cursor {
+  constructor(readonly body: Uint8Array) {}
+
+  skipSpace(pos: number): number {
+    const body = this.body;
+    const len = body.length;
+    while (pos < len) {
+      const b = body[pos];
+      if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) break;
+      pos++;
+    }
+    return pos;
   }
-}
 
-function skipDigits(body: Uint8Array, pos: number, what: string): number {
-  if (!isDigit(body[pos])) fail(what, pos);
-  while (isDigit(body[pos])) pos++;
-  return pos;
-}
+  /** Position after the string opening at `pos`. Bytes from 0x80 up were checked as UTF-8 already. */
+  skipString(pos: number): number {
+    const body = this.body;
+    const len = body.length;
+    let at = pos + 1;
+    while (at < len) {
+      const b = body[at] as number;
+      if (b === QUOTE) return at + 1;
+      if (b === BACKSLASH) at = skipEscape(body, at);
+      else if (b < 0x20) fail('unescaped control character in a string', at);
+      else at++;
+    }
+    return fail('unterminated string', pos);
+  }
 
-/** Position after the number starting at `pos`; it must be a finite double. */
-function skipNumber(body: Uint8Array, pos: number): number {
-  const start = pos;
-  if (body[pos] === MINUS) pos++;
-  if (body[pos] === ZERO) {
+  private skipDigits(pos: number, what: string): number {
+    const body = this.body;
+    const len = body.length;
+    if (!isDigit(body[pos])) fail(what, pos);
     pos++;
-    if (isDigit(body[pos])) fail('leading zero in a number', start);
-  } else pos = skipDigits(body, pos, 'expected a digit');
-  if (body[pos] === DOT) pos = skipDigits(body, pos + 1, 'expected a digit after "."');
-  let exponent = false;
-  if (body[pos] === 0x65 || body[pos] === 0x45) {
-    exponent = true;
-    pos++;
-    if (body[pos] === PLUS || body[pos] === MINUS) pos++;
-    pos = skipDigits(body, pos, 'expected a digit in the exponent');
+    while (pos < len) {
+      const b = body[pos] as number;
+      if (b < ZERO || b > NINE) break;
+      pos++;
+    }
+    return pos;
   }
-  // Only a number with an exponent or more than 308 digits can overflow a double.
-  if ((exponent || pos - start > 308) && !Number.isFinite(Number(utf8.decode(body.subarray(start, pos))))) {
-    fail('number out of the range of a double', start);
-  }
-  return pos;
-}
 
-function skipLiteral(body: Uint8Array, pos: number, text: string): number {
-  for (let i = 0; i < text.length; i++) if (body[pos + i] !== text.charCodeAt(i)) fail('invalid literal', pos);
-  return pos + text.length;
+  /** Position after the number starting at `pos`; it must be a finite double. */
+  skipNumber(pos: number): number {
+    const body = this.body;
+    const start = pos;
+    if (body[pos] === MINUS) pos++;
+    if (body[pos] === ZERO) {
+      pos++;
+      if (isDigit(body[pos])) fail('leading zero in a number', start);
+    } else pos = this.skipDigits(pos, 'expected a digit');
+    if (body[pos] === DOT) pos = this.skipDigits(pos + 1, 'expected a digit after "."');
+    let exponent = false;
+    if (body[pos] === 0x65 || body[pos] === 0x45) {
+      exponent = true;
+      pos++;
+      if (body[pos] === PLUS || body[pos] === MINUS) pos++;
+      pos = this.skipDigits(pos, 'expected a digit in the exponent');
+    }
+    // Only a number with an exponent or more than 308 digits can overflow a double.
+    if ((exponent || pos - start > 308) && !Number.isFinite(Number(utf8.decode(body.subarray(start, pos))))) {
+      fail('number out of the range of a double', start);
+    }
+    return pos;
+  }
+
+  skipLiteral(pos: number, text: string): number {
+    for (let i = 0; i < text.length; i++) if (this.body[pos + i] !== text.charCodeAt(i)) fail('invalid literal', pos);
+    return pos + text.length;
+  }
 }
 
 /** A key's text: the bytes between its quotes, unescaped. */
@@ -182,8 +202,9 @@ export function checkJson(body: Uint8Array, visit?: MemberVisitor): void {
   const inObject: boolean[] = [];
   const keys: string[] = [];
   const starts: number[] = [];
+  const cursor = new Cursor(body);
   let depth = 0;
-  let pos = skipSpace(body, 0);
+  let pos = cursor.skipSpace(0);
   let next = Next.Value;
   for (;;) {
     if (next === Next.Value) {
@@ -192,7 +213,7 @@ export function checkJson(body: Uint8Array, visit?: MemberVisitor): void {
         if (depth === MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`, pos);
         const object = b === OPEN_OBJECT;
         inObject[++depth] = object;
-        pos = skipSpace(body, pos + 1);
+        pos = cursor.skipSpace(pos + 1);
         if (body[pos] === (object ? CLOSE_OBJECT : CLOSE_ARRAY)) {
           pos++;
           depth--;
@@ -200,20 +221,20 @@ export function checkJson(body: Uint8Array, visit?: MemberVisitor): void {
         } else next = object ? Next.Key : Next.Value;
         continue;
       }
-      if (b === QUOTE) pos = skipString(body, pos);
-      else if (b === MINUS || isDigit(b)) pos = skipNumber(body, pos);
-      else if (b === 0x74) pos = skipLiteral(body, pos, 'true');
-      else if (b === 0x66) pos = skipLiteral(body, pos, 'false');
-      else if (b === 0x6e) pos = skipLiteral(body, pos, 'null');
+      if (b === QUOTE) pos = cursor.skipString(pos);
+      else if (b === MINUS || isDigit(b)) pos = cursor.skipNumber(pos);
+      else if (b === 0x74) pos = cursor.skipLiteral(pos, 'true');
+      else if (b === 0x66) pos = cursor.skipLiteral(pos, 'false');
+      else if (b === 0x6e) pos = cursor.skipLiteral(pos, 'null');
       else fail(b === undefined ? 'expected a value, found the end' : 'expected a value', pos);
       next = Next.AfterValue;
     } else if (next === Next.Key) {
       if (body[pos] !== QUOTE) fail('expected a string key', pos);
-      const keyEnd = skipString(body, pos);
+      const keyEnd = cursor.skipString(pos);
       if (visit && (depth === 1 || (depth === 2 && inObject[1]))) keys[depth] = keyText(body, pos, keyEnd);
-      pos = skipSpace(body, keyEnd);
+      pos = cursor.skipSpace(keyEnd);
       if (body[pos] !== COLON) fail('expected ":"', pos);
-      pos = skipSpace(body, pos + 1);
+      pos = cursor.skipSpace(pos + 1);
       starts[depth] = pos;
       next = Next.Value;
     } else {
@@ -222,10 +243,10 @@ export function checkJson(body: Uint8Array, visit?: MemberVisitor): void {
       if (visit && inObject[depth] && (depth === 1 || (depth === 2 && inObject[1]))) {
         visit(depth === 1 ? [keys[1] as string] : [keys[1] as string, keys[2] as string], [starts[depth] as number, pos]);
       }
-      pos = skipSpace(body, pos);
+      pos = cursor.skipSpace(pos);
       const b = body[pos];
       if (b === COMMA) {
-        pos = skipSpace(body, pos + 1);
+        pos = cursor.skipSpace(pos + 1);
         next = inObject[depth] ? Next.Key : Next.Value;
       } else if (b === (inObject[depth] ? CLOSE_OBJECT : CLOSE_ARRAY)) {
         pos++;
@@ -233,6 +254,6 @@ export function checkJson(body: Uint8Array, visit?: MemberVisitor): void {
       } else fail(inObject[depth] ? 'expected "," or "}"' : 'expected "," or "]"', pos);
     }
   }
-  pos = skipSpace(body, pos);
+  pos = cursor.skipSpace(pos);
   if (pos !== body.length) fail('unexpected content after the JSON value', pos);
 }

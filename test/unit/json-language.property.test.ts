@@ -229,8 +229,6 @@ describe('one JSON language for the decoder and the policy engine', () => {
       }),
       { numRuns: RUNS * 4 },
     );
-    console.log(JSON.stringify(seen));
-    if (process.env.SHOW_DIFFS) console.log(differences.join("\n"));
     // The generator must reach every region: accepted, refused by both, read differently, duplicates.
     expect(seen.accepted).toBeGreaterThan(RUNS / 10);
     expect(seen.refusedByBoth).toBeGreaterThan(RUNS / 10);
