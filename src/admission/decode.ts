@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { BouncerError } from '../errors/errors.js';
-import { MalformedJson, memberSpan, splitReview, type Span } from './envelope.js';
+import { MalformedJson, memberSpan, splitReview, splitReviewLoose, type SplitReview, type Span } from './envelope.js';
 import {
   ADMISSION_API_VERSION,
   OPERATIONS,
@@ -76,25 +76,43 @@ export interface ParsedBody {
   readonly object?: Span;
   readonly oldObject?: Span;
   readonly uid?: Span;
+  /**
+   * Set when the body is outside the accepted JSON language (admission/strict-json.ts) but
+   * its envelope could still be read: checkReview throws it, so the rejection is answered
+   * as an AdmissionReview with the uid rather than a bare 400.
+   */
+  readonly malformed?: BouncerError;
 }
 
-/** Parses a body's envelope; the error says precisely what is wrong instead of leaking a SyntaxError. */
+function parsedSplit(body: Uint8Array, split: SplitReview): ParsedBody {
+  const { object, oldObject, uid } = split;
+  return { value: JSON.parse(split.envelope), bytes: body, ...(object ? { object } : {}), ...(oldObject ? { oldObject } : {}), ...(uid ? { uid } : {}) };
+}
+
+/**
+ * Parses a body's envelope after checking the whole body is JSON both JavaScript and the
+ * policy engine read alike; the error says precisely what is wrong instead of leaking a
+ * SyntaxError. Throws when not even the envelope can be read; otherwise a malformed body
+ * comes back with `malformed` set, for checkReview to throw with the uid.
+ */
 export function parseBody(body: Uint8Array): ParsedBody {
   if (body.byteLength === 0) throw new BouncerError('REVIEW_EMPTY', 'the request body is empty');
   if (!isUtf8(body)) throw new BouncerError('REVIEW_NOT_JSON', 'the request body is not valid UTF-8');
-  let split;
+  let refused: MalformedJson;
   try {
-    split = splitReview(body);
+    return parsedSplit(body, splitReview(body));
   } catch (cause) {
     if (!(cause instanceof MalformedJson)) throw cause;
-    throw notJson(cause.message, cause);
+    refused = cause;
   }
+  let envelope: ParsedBody;
   try {
-    const { object, oldObject, uid } = split;
-    return { value: JSON.parse(split.envelope), bytes: body, ...(object ? { object } : {}), ...(oldObject ? { oldObject } : {}), ...(uid ? { uid } : {}) };
-  } catch (cause) {
-    throw notJson((cause as Error).message, cause);
+    envelope = parsedSplit(body, splitReviewLoose(body));
+  } catch {
+    throw notJson(refused.message, refused);
   }
+  const uid = uidOf(envelope.value);
+  return { ...envelope, malformed: notJson(refused.message, refused, uid) };
 }
 
 type ObjectField = 'object' | 'oldObject';
@@ -195,6 +213,7 @@ class CheckedRequest implements AdmissionRequest {
  * `parsed` is either a whole document or the envelope of `body` (see parseBody).
  */
 export function checkReview(parsed: unknown, body?: ParsedBody): AdmissionReview {
+  if (body?.malformed) throw body.malformed;
   if (!isObject(parsed)) throw invalid('the body must be a JSON object');
   if (parsed.kind !== 'AdmissionReview' || parsed.apiVersion !== ADMISSION_API_VERSION) {
     throw new BouncerError(

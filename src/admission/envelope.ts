@@ -4,13 +4,13 @@
 // kind, operation, namespace, userInfo — on the /validate path; the objects are parsed
 // when something asks for them (a patch, a decision log with inputs).
 //
-// This is a structural scan, not a validator: it finds where each value ends by its
-// strings and brackets. The envelope is then parsed by JSON.parse (which validates it),
-// and the objects are validated when parsed — by WASM for every review, which reports a
-// body that is not JSON as an input failure.
+// splitReview checks the whole body against the language both parsers read alike
+// (strict-json.ts) in the same pass, so nothing the engine cannot parse reaches it.
+// splitReviewLoose is only a structural scan (strings and brackets), for reading the uid of
+// a body that failed that check, so that even its rejection is answered by uid.
+import { checkJson, MalformedJson, type Span } from './strict-json.js';
 
-/** [start, end) byte offsets of a JSON value in the body. */
-export type Span = readonly [number, number];
+export { MalformedJson, type Span } from './strict-json.js';
 
 export interface SplitReview {
   /** The body's JSON text with request.object and request.oldObject replaced by null. */
@@ -31,9 +31,6 @@ const COLON = 0x3a;
 const COMMA = 0x2c;
 
 const utf8 = new TextDecoder('utf-8');
-
-/** Thrown by the scan when the body's structure is broken; callers report "not JSON". */
-export class MalformedJson extends Error {}
 
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
@@ -130,23 +127,10 @@ function members(body: Uint8Array, pos: number, onMember: (key: string, valueSta
   }
 }
 
-/**
- * Finds request.object and request.oldObject; throws MalformedJson when the structure
- * around them is broken. A body whose top level or request is not an object is returned
- * whole as the envelope, for the envelope's checks to reject.
- */
-export function splitReview(body: Uint8Array): SplitReview {
-  const top = skipSpace(body, 0);
-  if (body[top] !== OPEN_OBJECT) return { envelope: utf8.decode(body) };
-  const spans: { object?: Span; oldObject?: Span; uid?: Span } = {};
-  members(body, top, (key, start) => {
-    if (key !== 'request' || body[start] !== OPEN_OBJECT) return skipValue(body, start);
-    return members(body, start, (field, valueStart) => {
-      const end = skipValue(body, valueStart);
-      if (field === 'object' || field === 'oldObject' || field === 'uid') spans[field] = [valueStart, end];
-      return end;
-    });
-  });
+type Spans = { object?: Span; oldObject?: Span; uid?: Span };
+
+/** The envelope text: `body` with the given spans (sorted, disjoint) replaced by null. */
+function envelopeOf(body: Uint8Array, spans: Spans): SplitReview {
   const cut = [spans.object, spans.oldObject].filter((s): s is Span => s !== undefined).sort((a, b) => a[0] - b[0]);
   if (cut.length === 0) return { envelope: utf8.decode(body), ...spans };
   let envelope = '';
@@ -157,6 +141,52 @@ export function splitReview(body: Uint8Array): SplitReview {
   }
   envelope += utf8.decode(body.subarray(from));
   return { envelope, ...spans };
+}
+
+/**
+ * Checks the whole body (strict-json.ts) and finds request.object, request.oldObject and
+ * request.uid; throws MalformedJson when the body is outside the accepted language. With
+ * duplicate keys the last one wins, as in JSON.parse and in OPA: a later "request" replaces
+ * every span an earlier one had.
+ */
+export function splitReview(body: Uint8Array): SplitReview {
+  let spans: Spans = {};
+  let pending: Spans = {};
+  checkJson(body, (path, span) => {
+    if (path.length === 1) {
+      if (path[0] === 'request') {
+        spans = pending;
+        pending = {};
+      }
+      return;
+    }
+    const [parent, field] = path;
+    if (parent === 'request' && (field === 'object' || field === 'oldObject' || field === 'uid')) pending[field] = span;
+  });
+  // A request that is not an object has no members: its spans are empty, as they should be.
+  return envelopeOf(body, spans);
+}
+
+/**
+ * The structural scan alone, for a body splitReview refused: finds the same spans by strings
+ * and brackets, without checking the values. Throws MalformedJson when even the structure
+ * around them is broken. A body whose top level is not an object is returned whole.
+ */
+export function splitReviewLoose(body: Uint8Array): SplitReview {
+  const top = skipSpace(body, 0);
+  if (body[top] !== OPEN_OBJECT) return { envelope: utf8.decode(body) };
+  let spans: Spans = {};
+  members(body, top, (key, start) => {
+    if (key !== 'request') return skipValue(body, start);
+    spans = {};
+    if (body[start] !== OPEN_OBJECT) return skipValue(body, start);
+    return members(body, start, (field, valueStart) => {
+      const end = skipValue(body, valueStart);
+      if (field === 'object' || field === 'oldObject' || field === 'uid') spans[field] = [valueStart, end];
+      return end;
+    });
+  });
+  return envelopeOf(body, spans);
 }
 
 /** The span of member `key` of the object at `span`, or undefined when it has none. */

@@ -13,6 +13,11 @@ import { loadPolicySync, type LoadedPolicy } from './sdk.js';
 import { BouncerError, describeThrown } from '../errors/errors.js';
 import type { WasmModule } from './wasm-module.js';
 
+/**
+ * Why an entrypoint has no value. 'input' is the one class that is not the policy's: the
+ * engine could not parse the input (the review), so the review is malformed whatever the
+ * policies' failure modes (evaluate-policies.ts turns it into REVIEW_NOT_JSON).
+ */
 export type FailureClass = 'runtime' | 'builtin' | 'memory' | 'input' | 'result' | 'timeout' | 'overload';
 
 export interface EngineFailure {
@@ -130,12 +135,16 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
         try {
           inputAddr = instance.loadInput(input);
         } catch (thrown) {
+          // OPA's parser aborts on some bodies instead of returning 0 (a lone surrogate
+          // escape, bad UTF-8 in a string), overflows the stack on deep nesting, and can run
+          // out of memory: every one is "the engine cannot parse this input", a property of
+          // the bytes and not of any policy, so it is an input failure like a 0 return.
           instance = build();
-          const failure = classify(thrown);
+          const failure: EngineFailure = { class: 'input', message: `the policy engine cannot parse the input: ${describeThrown(thrown)}` };
           return [...outcomes, ...entrypoints.slice(next).map(() => ({ ok: false as const, failure }))];
         }
         if (inputAddr === 0) {
-          const failure: EngineFailure = { class: 'input', message: 'the input is not valid JSON' };
+          const failure: EngineFailure = { class: 'input', message: 'the policy engine cannot parse the input: it is not JSON' };
           return [...outcomes, ...entrypoints.slice(next).map(() => ({ ok: false as const, failure }))];
         }
         const heap = instance.abi.opa_heap_ptr_get();

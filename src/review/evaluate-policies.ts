@@ -75,10 +75,13 @@ export async function evaluatePolicies(
     selected.map((s) => ({ bundle: s.bundle, entrypoints: s.policies.map((p) => p[endpoint] as number) })),
     deadline,
   );
-  // The input is the review's raw bytes, only scanned in JavaScript: bytes WASM cannot parse
-  // are a malformed review, not a policy failure to settle by failure mode.
-  if (results.some((r) => r.some((o) => !o.ok && o.failure.class === 'input'))) {
-    throw new BouncerError('REVIEW_NOT_JSON', 'the request body is not valid JSON (the policy engine could not parse it)', { details: { uid: request.uid } });
+  // Bytes the engine cannot parse are a malformed review, never a policy failure to settle
+  // by failure mode: one such outcome, in any bundle, rejects the whole review. The decoder
+  // accepts only JSON the engine parses (admission/strict-json.ts), so this is the guard
+  // for what it cannot foresee (nesting beyond this thread's stack, memory).
+  const unparsed = results.flat().find((o) => !o.ok && o.failure.class === 'input');
+  if (unparsed && !unparsed.ok) {
+    throw new BouncerError('REVIEW_NOT_JSON', `the request body is not valid JSON: ${unparsed.failure.message}`, { details: { uid: request.uid } });
   }
   return selected.flatMap((s, j) =>
     s.policies.map((policy, i) => toOutcome(endpoint, s.bundle, policy, results[j]?.[i] ?? { ok: false, failure: { class: 'runtime', message: 'no result' } })),
