@@ -89,9 +89,13 @@ export function guardConnections(server: NetServer, limits: ConnectionLimits, on
     clearTimeout(handshaking.get(id));
     handshaking.delete(id);
   });
-  // Node's idle handshake timer (a client that stopped sending), reported like the deadline.
-  server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') onClosed('handshake_timeout');
+  // Node's idle handshake timer (a client that stopped sending) may fire first; counted once.
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    const id = key(socket);
+    if (err.code !== 'ERR_TLS_HANDSHAKE_TIMEOUT' || !handshaking.has(id)) return;
+    clearTimeout(handshaking.get(id));
+    handshaking.delete(id);
+    onClosed('handshake_timeout');
   });
   server.on('clientError', (err: NodeJS.ErrnoException) => {
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') onClosed('request_timeout');

@@ -15,7 +15,7 @@ import type { Decision } from '../review/decision.js';
 import type { Reviewer } from '../review/reviewer.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeoutOptions, type ConnectionClosedReason, type ConnectionLimits } from './connection-limits.js';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.js';
 import { fromFastifyError, statusBody } from './status.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -38,8 +38,6 @@ export interface WebhookServerOptions {
   readonly handshakeTimeoutMs?: number;
   /** Open connections; beyond it new ones are closed at accept. Default 1024. */
   readonly maxConnections?: number;
-  /** Each connection closed by a limit (for a metric); must not throw. */
-  readonly onConnectionClosed?: (reason: ConnectionClosedReason) => void;
 }
 
 /** The webhook server: a fastify instance plus the first step of shutdown. */
@@ -92,7 +90,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
         }
       : { http: timeouts }),
   }) as unknown as FastifyInstance;
-  if (options.tls) guardConnections(app.server, limits, options.onConnectionClosed ?? (() => undefined));
+  if (options.tls) guardConnections(app.server, limits, (reason) => metrics.connectionClosed(reason));
 
   let draining = false;
   app.addHook('onRequest', (_request, reply, done) => {

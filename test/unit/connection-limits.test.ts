@@ -8,8 +8,8 @@ import { connect as netConnect, createServer as netServer, type AddressInfo, typ
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCertificateAuthority } from '../../src/certs/pki.js';
-import type { ConnectionClosedReason } from '../../src/http/connection-limits.js';
 import type { WebhookServer } from '../../src/http/webhook-server.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
 import { configMapRequest } from '../support/bundle-files.js';
 import { webhookApp } from '../support/webhook-app.js';
 
@@ -71,7 +71,9 @@ describe('connection limits', () => {
   let app: WebhookServer;
   let port: number;
   let caPem: string;
-  const closed: ConnectionClosedReason[] = [];
+  const metrics = createMetrics({ defaultMetrics: false });
+  /** bouncer_connections_closed_total for one reason. */
+  const closed = async (reason: string): Promise<number> => (await metrics.registry.getSingleMetric('bouncer_connections_closed_total')?.get())?.values.find((v) => v.labels.reason === reason)?.value ?? 0;
 
   beforeAll(async () => {
     const ca = await createCertificateAuthority('limits-test-ca');
@@ -79,7 +81,7 @@ describe('connection limits', () => {
     const leaf = await ca.issue({ commonName: 'bouncer', ipAddresses: ['127.0.0.1'], usage: 'server' });
     app = await webhookApp(
       { basic: inject('bundles').basic as string },
-      { tls: { cert: leaf.certPem, key: leaf.keyPem }, ...LIMITS, onConnectionClosed: (reason) => closed.push(reason) },
+      { tls: { cert: leaf.certPem, key: leaf.keyPem }, ...LIMITS, metrics },
     );
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
@@ -107,7 +109,7 @@ describe('connection limits', () => {
     const end = await ending(netConnect(port, '127.0.0.1'), started);
     expect(end).toMatchObject({ by: 'server', answer: '' });
     expect(end.ms).toBeGreaterThanOrEqual(LIMITS.handshakeTimeoutMs - 100);
-    expect(closed).toContain('handshake_timeout');
+    expect(await closed('handshake_timeout')).toBe(1);
     expect(await review()).toBe(200);
   });
 
@@ -132,7 +134,7 @@ describe('connection limits', () => {
     const end = await ending(socket, started, () => stop());
     expect(end.by).toBe('server');
     expect(end.answer).toMatch(/^HTTP\/1\.1 408 /);
-    expect(closed).toContain('request_timeout');
+    expect(await closed('request_timeout')).toBe(1);
     expect(await review()).toBe(200);
   });
 
@@ -161,7 +163,7 @@ describe('connection limits', () => {
     expect(secured).toBe(false);
     expect(end.by).toBe('server');
     expect(end.ms).toBeLessThan(LIMITS.handshakeTimeoutMs);
-    expect(closed).toContain('limit');
+    expect(await closed('limit')).toBe(1);
     for (const h of holders) h.destroy();
     await expect.poll(() => new Promise((resolve) => app.server.getConnections((_e, n) => resolve(n)))).toBe(0);
     expect(await review()).toBe(200);
