@@ -128,7 +128,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       const parsedBody = parseBody(body);
       parsed = parsedBody.value;
       const review = checkReview(parsed, parsedBody);
-      const decision = await reviewer.review(endpoint, review, body);
+      // The budget runs from the request's arrival (fastify's clock starts at onRequest).
+      const decision = await reviewer.review(endpoint, review, body, Date.now() - reply.elapsedTime);
       metrics.decision({
         endpoint,
         allowed: decision.allowed,
