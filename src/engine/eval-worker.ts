@@ -3,7 +3,7 @@
 // here needs cleaning up.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEvaluator, type EvalOutcome, type Evaluator } from './evaluator.js';
-import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { FLUSH_AFTER_MS, type FromWorker, type ToWorker } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('eval-worker must run as a worker thread');
@@ -29,13 +29,31 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'evaluate': {
       let base = 0;
+      // Finished outcomes of earlier jobs (flattened), and how many were reported.
+      const finished: EvalOutcome[] = [];
+      let reported = 0;
+      let lastReport = performance.now();
+      const report = (current: readonly EvalOutcome[]) => {
+        const now = performance.now();
+        if ((!message.eager && now - lastReport < FLUSH_AFTER_MS) || finished.length + current.length === reported) return;
+        const all = [...finished, ...current];
+        send({ type: 'partial', id: message.id, from: reported, outcomes: all.slice(reported) });
+        reported = all.length;
+        lastReport = now;
+      };
       const outcomes: EvalOutcome[][] = message.jobs.map((job) => {
         const evaluator = evaluators.get(job.key);
         const start = base;
         base += job.entrypoints.length;
-        if (!evaluator) return job.entrypoints.map(() => ({ ok: false, failure: { class: 'runtime', message: `bundle ${job.key} is not loaded in this worker` } }));
-        // The progress slot names the entrypoint running, for the pool's timeout handling.
-        return evaluator.evaluate(message.input, job.entrypoints, (i) => Atomics.store(progress, 0, start + i + 1));
+        const done: EvalOutcome[] = evaluator
+          ? // The progress slot names the entrypoint running, for the pool's timeout handling.
+            evaluator.evaluate(message.input, job.entrypoints, (i, sofar) => {
+              report(sofar);
+              Atomics.store(progress, 0, start + i + 1);
+            })
+          : job.entrypoints.map(() => ({ ok: false, failure: { class: 'runtime', message: `bundle ${job.key} is not loaded in this worker` } }));
+        finished.push(...done);
+        return done;
       });
       Atomics.store(progress, 0, 0);
       send({ type: 'result', id: message.id, outcomes });

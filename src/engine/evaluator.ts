@@ -10,7 +10,7 @@
 // shadow stack and heap inconsistent, so the instance is rebuilt from the compiled
 // module before the next entrypoint runs.
 import { loadPolicySync, type LoadedPolicy } from './sdk.js';
-import { BouncerError, describeThrown } from '../errors/errors.js';
+import { BouncerError, describeThrown, type ErrorCode } from '../errors/errors.js';
 import type { WasmModule } from './wasm-module.js';
 
 /**
@@ -23,6 +23,8 @@ export type FailureClass = 'runtime' | 'builtin' | 'memory' | 'input' | 'result'
 export interface EngineFailure {
   readonly class: FailureClass;
   readonly message: string;
+  /** A stable code when the failure has its own (timeouts and policies not evaluated in time). */
+  readonly code?: ErrorCode;
 }
 
 export type EvalOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly failure: EngineFailure };
@@ -36,8 +38,11 @@ export const DEFAULT_LIMITS: EvaluatorLimits = { maxMemoryPages: 4096 };
 
 /** One synchronous, non-reentrant policy instance with its data loaded. */
 export interface Evaluator {
-  /** Evaluates each entrypoint id against `input` (JSON text); one outcome per entrypoint, in order. */
-  evaluate(input: Uint8Array, entrypoints: readonly number[], onStart?: (index: number) => void): EvalOutcome[];
+  /**
+   * Evaluates each entrypoint id against `input` (JSON text); one outcome per entrypoint, in
+   * order. `onStart` is called before each entrypoint with the outcomes so far.
+   */
+  evaluate(input: Uint8Array, entrypoints: readonly number[], onStart?: (index: number, done: readonly EvalOutcome[]) => void): EvalOutcome[];
   /** Bytes of linear memory currently held (it grows on demand and never shrinks). */
   memoryBytes(): number;
 }
@@ -150,7 +155,7 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
         const heap = instance.abi.opa_heap_ptr_get();
         for (; next < entrypoints.length; next++) {
           try {
-            onStart?.(next);
+            onStart?.(next, outcomes);
             outcomes.push(resultValue(instance.run(inputAddr, heap, entrypoints[next] as number)));
           } catch (thrown) {
             outcomes.push({ ok: false, failure: classify(thrown) });

@@ -1,16 +1,19 @@
 // Evaluation on worker threads: both cores work, and a policy that runs past its time
 // budget cannot hang the server. WASM cannot be interrupted, so a worker whose current
-// entrypoint exceeds the per-policy budget is terminated and replaced; that policy's
-// outcome is a timeout (its failure mode decides) and the review's other policies are
-// evaluated again on a healthy worker. The queue is bounded: beyond it, or past the
-// review's deadline, policies fail fast as overloaded instead of the API server timing out.
-import { Worker } from 'node:worker_threads';
+// entrypoint runs too long is terminated and replaced; that policy's outcome is a timeout
+// (its failure mode decides) and the review's policies not yet evaluated are evaluated on
+// another worker, ahead of every queued review.
+//
+// The review's budget is a deadline carried with its task: each policy may run for
+// min(policy timeout, time left), a task still queued at its deadline is answered at once,
+// and policies not started by then fail as not evaluated. The queue is bounded: beyond it
+// reviews fail fast as overloaded instead of the API server timing out.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EvalBackend, EvalJob, Loadable } from './backend.js';
 import type { EngineFailure, EvalOutcome } from './evaluator.js';
-import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { startSlot, type Running, type Slot, type Task } from './worker-slot.js';
 
 export interface PoolOptions {
   readonly size: number;
@@ -21,21 +24,14 @@ export interface PoolOptions {
   readonly log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   readonly onTimeout?: () => void;
   readonly onOverload?: () => void;
-}
-
-interface Task {
-  readonly input: Uint8Array;
-  readonly jobs: readonly EvalJob[];
-  readonly deadline: number;
-  readonly resolve: (outcomes: EvalOutcome[][]) => void;
-}
-
-interface Slot {
-  worker: Worker;
-  progress: Int32Array;
-  ready: Promise<void>;
-  task?: { id: number; task: Task; position: number; since: number };
-  waiting: Map<string, { resolve: () => void; reject: (err: Error) => void }>;
+  /** The worker's entry module (default: eval-worker next to this file). */
+  readonly workerUrl?: URL;
+  /**
+   * Workers kept booted beside the pool (default 1), so a worker stopped for a timeout is
+   * replaced at once: a boot (a thread, and every bundle instantiated) takes long enough that
+   * the review's remaining policies would otherwise miss its deadline.
+   */
+  readonly spares?: number;
 }
 
 const fail = (failure: EngineFailure) => ({ ok: false as const, failure });
@@ -59,165 +55,168 @@ function workerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
+const NOT_STARTED: EngineFailure = {
+  class: 'overload',
+  code: 'POLICY_NOT_EVALUATED',
+  message: "not evaluated: the review's time budget ran out before this policy started",
+};
+const AT_CAPACITY: EngineFailure = { class: 'overload', code: 'POLICY_NOT_EVALUATED', message: 'bouncer is at capacity; the review was not evaluated' };
+
+/**
+ * Finishes `task` from what is known: outcomes the worker reported (`done`) and `failure` for
+ * entrypoint `hung` (flattened index; -1 for none). The rest become a task to run next, or
+ * with `retry` false fail with `failure` too; with nothing left, `task` is resolved at once.
+ */
+function remainder(task: Task, done: ReadonlyMap<number, EvalOutcome>, hung: number, failure: EngineFailure, retry: boolean): Task | undefined {
+  const flat = task.jobs.flatMap((job, j) => job.entrypoints.map((e, i) => ({ j, i, e })));
+  const known = (k: number) => done.get(k) ?? (k === hung ? fail(failure) : undefined);
+  const left = flat.map((f, k) => ({ ...f, k })).filter((f) => known(f.k) === undefined);
+  const results = task.jobs.map((job) => job.entrypoints.map((): EvalOutcome => fail(failure)));
+  flat.forEach((f, k) => {
+    const outcome = known(k);
+    if (outcome) results[f.j]![f.i] = outcome;
+  });
+  if (left.length === 0 || !retry) {
+    task.resolve(results);
+    return undefined;
+  }
+  const jobs = task.jobs
+    .map((job, j) => ({ bundle: job.bundle, entrypoints: left.filter((l) => l.j === j).map((l) => l.e) }))
+    .filter((job) => job.entrypoints.length > 0);
+  const merge = (partial: EvalOutcome[][]) => {
+    const flatPartial = partial.flat();
+    left.forEach((l, r) => (results[l.j]![l.i] = flatPartial[r] ?? fail(failure)));
+    task.resolve(results);
+  };
+  return { input: task.input, jobs, deadline: task.deadline, resolve: merge, retry: true };
+}
+
+/** Creates the pool; `close()` stops every worker. */
 export function createWorkerPool(options: PoolOptions): EvalBackend {
+  const entry = options.workerUrl ?? workerEntry();
   const bundles = new Map<string, Loadable>();
+  /** Waiting tasks, oldest first; retries of stopped tasks go first. */
   const queue: Task[] = [];
   const slots: Slot[] = [];
+  const spares: Slot[] = [];
   let nextId = 1;
   let closed = false;
 
-  const post = (slot: Slot, message: ToWorker) => slot.worker.postMessage(message);
-
-  function prepareOn(slot: Slot, bundle: Loadable): Promise<void> {
-    return new Promise((resolve, reject) => {
-      slot.waiting.set(bundle.key, { resolve, reject });
-      post(slot, {
-        type: 'prepare',
-        key: bundle.key,
-        module: bundle.wasm.module,
-        entrypoints: bundle.wasm.entrypoints,
-        hostBuiltins: bundle.wasm.hostBuiltins,
-        data: bundle.data,
-        limits: bundle.limits,
-      });
-    });
-  }
-
-  function spawn(): Slot {
-    const shared = new SharedArrayBuffer(4);
-    const worker = new Worker(workerEntry(), { workerData: { progress: shared } });
-    const slot: Slot = { worker, progress: new Int32Array(shared), ready: Promise.resolve(), waiting: new Map() };
-    worker.on('message', (message: FromWorker) => {
-      if (message.type === 'prepared') {
-        const waiter = slot.waiting.get(message.key);
-        slot.waiting.delete(message.key);
-        if (message.error) waiter?.reject(new Error(message.error));
-        else waiter?.resolve();
-        return;
-      }
-      const running = slot.task;
-      if (!running || running.id !== message.id) return;
-      slot.task = undefined;
-      running.task.resolve(message.outcomes);
+  const events = {
+    onReady: () => dispatch(),
+    onResult: (_slot: Slot, running: Running, outcomes: EvalOutcome[][]) => {
+      running.task.resolve(outcomes);
       dispatch();
-    });
-    worker.on('error', (err) => {
+    },
+    onCrash: (slot: Slot, err: Error) => {
       options.log.error({ err }, 'evaluation worker crashed; replacing it');
       replace(slot, { class: 'runtime', message: `the evaluation worker crashed: ${err.message}` });
-    });
-    slot.ready = Promise.all([...bundles.values()].map((b) => prepareOn(slot, b))).then(() => undefined);
-    return slot;
-  }
+    },
+  };
+  const spawn = () => startSlot(entry, bundles.values(), events);
 
-  /** Terminates a slot's worker; its running task is finished with `failure` for the current policy. */
+  /** Terminates a slot's worker; its running task continues elsewhere without the current policy. */
   function replace(slot: Slot, failure: EngineFailure): void {
-    const running = slot.task;
-    slot.task = undefined;
-    void slot.worker.terminate();
-    for (const w of slot.waiting.values()) w.reject(new Error('worker replaced'));
+    const running = slot.running;
+    slot.running = undefined;
+    void slot.stop();
     const index = slots.indexOf(slot);
-    if (!closed && index >= 0) slots[index] = spawn();
-    if (running) retryWithout(running.task, running.position - 1, failure);
+    if (!closed && index >= 0) {
+      // A spare still booting is further along than a new worker.
+      const spare = Math.max(0, spares.findIndex((s) => s.ready));
+      slots[index] = spares.splice(spare, 1)[0] ?? spawn();
+      while (spares.length < (options.spares ?? 1)) spares.push(spawn());
+    }
+    if (running) {
+      // A policy was running: it gets `failure`, the others go on elsewhere. None was (the
+      // input was being read): nothing says what to blame, so every policy gets `failure`.
+      const again = remainder(running.task, running.done, running.position - 1, failure, running.position > 0);
+      // Already admitted: ahead of the queue and outside its bound.
+      if (again) queue.unshift(again);
+    }
     dispatch();
   }
 
-  /** Finishes `task` with entrypoint `hung` (flattened index) failed, evaluating the others again. */
-  function retryWithout(task: Task, hung: number, failure: EngineFailure): void {
-    const flat = task.jobs.flatMap((job, j) => job.entrypoints.map((e, i) => ({ j, i, e })));
-    const others = flat.filter((_, k) => k !== hung);
-    const remaining = task.jobs
-      .map((job, j) => ({ bundle: job.bundle, entrypoints: others.filter((o) => o.j === j).map((o) => o.e) }))
-      .filter((job) => job.entrypoints.length > 0);
-    const merge = (partial: EvalOutcome[][]) => {
-      const results = failAll(task.jobs, failure);
-      let r = 0;
-      const flatPartial = partial.flat();
-      others.forEach((o) => (results[o.j]![o.i] = flatPartial[r++] ?? fail(failure)));
-      task.resolve(results);
-    };
-    if (remaining.length === 0 || hung < 0) {
-      task.resolve(failAll(task.jobs, failure));
-      return;
-    }
-    enqueue({ input: task.input, jobs: remaining, deadline: task.deadline, resolve: merge });
-  }
-
-  function enqueue(task: Task): void {
-    if (queue.length >= options.maxQueue) {
-      options.onOverload?.();
-      task.resolve(failAll(task.jobs, { class: 'overload', message: 'bouncer is at capacity; the review was not evaluated' }));
-      return;
-    }
-    queue.push(task);
-    dispatch();
+  /** Answers a task that can no longer start in time. */
+  function expire(task: Task): void {
+    options.onOverload?.();
+    task.resolve(failAll(task.jobs, NOT_STARTED));
   }
 
   function dispatch(): void {
     for (const slot of slots) {
-      if (slot.task) continue;
-      // Reviews already past their deadline are answered as overloaded; the slot then takes the
-      // next one, so an idle worker never waits while reviews are queued.
+      if (slot.running || !slot.ready) continue;
       let task: Task | undefined;
-      while ((task = queue.shift()) && Date.now() >= task.deadline) {
-        options.onOverload?.();
-        task.resolve(failAll(task.jobs, { class: 'overload', message: 'the review waited past its deadline for a worker' }));
-      }
+      while ((task = queue.shift()) && Date.now() >= task.deadline) expire(task);
       if (!task) return;
-      const id = nextId++;
-      slot.task = { id, task, position: 0, since: Date.now() };
-      Atomics.store(slot.progress, 0, 0);
-      void slot.ready.then(
-        () => post(slot, { type: 'evaluate', id, input: (task as Task).input, jobs: (task as Task).jobs.map((j) => ({ key: j.bundle.key, entrypoints: j.entrypoints })) }),
-        () => undefined,
-      );
+      slot.start(nextId++, task);
     }
   }
 
-  // The watchdog: a policy running past its budget (or a review past its deadline) loses its worker.
+  // The watchdog: a policy past its own budget or past the review's deadline loses its worker;
+  // a task still queued at its deadline is answered.
   const watchdog = setInterval(() => {
     const now = Date.now();
     for (const slot of slots) {
-      const running = slot.task;
+      const running = slot.running;
       if (!running) continue;
-      const position = Atomics.load(slot.progress, 0);
+      const position = slot.position();
       if (position !== running.position) {
         running.position = position;
         running.since = now;
+      }
+      const overBudget = position > 0 && now - running.since > options.policyTimeoutMs;
+      const overDeadline = now >= running.task.deadline;
+      if (!overBudget && !overDeadline) continue;
+      if (position === 0) {
+        options.onOverload?.();
+        replace(slot, NOT_STARTED);
         continue;
       }
-      const overDeadline = now >= running.task.deadline;
-      if (position > 0 && (now - running.since > options.policyTimeoutMs || overDeadline)) {
-        options.onTimeout?.();
-        options.log.warn({ budgetMs: options.policyTimeoutMs, position }, 'a policy ran past its time budget; replacing its worker');
-        replace(slot, { class: 'timeout', message: `the policy ran past its ${options.policyTimeoutMs} ms budget` });
-      } else if (overDeadline && now - running.since > options.policyTimeoutMs) {
-        replace(slot, { class: 'timeout', message: 'the review ran past its deadline' });
-      }
+      options.onTimeout?.();
+      options.log.warn({ budgetMs: options.policyTimeoutMs, position, atDeadline: !overBudget }, 'a policy ran past its time budget; replacing its worker');
+      const message = overBudget ? `the policy ran past its ${options.policyTimeoutMs} ms budget` : "the policy was stopped when the review's time budget ran out";
+      replace(slot, { class: 'timeout', code: 'POLICY_TIMEOUT', message });
+    }
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const task = queue[i] as Task;
+      if (now < task.deadline) continue;
+      queue.splice(i, 1);
+      expire(task);
     }
   }, Math.max(5, Math.min(50, Math.floor(options.policyTimeoutMs / 4))));
   watchdog.unref();
 
   for (let i = 0; i < Math.max(1, options.size); i++) slots.push(spawn());
+  for (let i = 0; i < (options.spares ?? 1); i++) spares.push(spawn());
 
   return {
     async prepare(bundle) {
       bundles.set(bundle.key, bundle);
-      await Promise.all(slots.map((slot) => slot.ready.then(() => prepareOn(slot, bundle))));
+      await Promise.all([...slots, ...spares].map((slot) => slot.prepare(bundle)));
     },
     retain(keys) {
       const drop = [...bundles.keys()].filter((k) => !keys.has(k));
       if (drop.length === 0) return;
       for (const key of drop) bundles.delete(key);
-      for (const slot of slots) post(slot, { type: 'release', keys: drop });
+      for (const slot of [...slots, ...spares]) slot.release(drop);
     },
     evaluate(input, jobs, deadline) {
       if (jobs.length === 0) return Promise.resolve([]);
-      return new Promise((resolve) => enqueue({ input, jobs, deadline, resolve }));
+      return new Promise((resolve) => {
+        if (queue.length >= options.maxQueue) {
+          options.onOverload?.();
+          resolve(failAll(jobs, AT_CAPACITY));
+          return;
+        }
+        queue.push({ input, jobs, deadline, resolve });
+        dispatch();
+      });
     },
     async close() {
       closed = true;
       clearInterval(watchdog);
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      await Promise.all([...slots, ...spares].map((s) => s.stop()));
     },
   };
 }

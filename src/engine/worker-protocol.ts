@@ -12,11 +12,28 @@ export type ToWorker =
       readonly limits: EvaluatorLimits;
     }
   | { readonly type: 'release'; readonly keys: readonly string[] }
-  | { readonly type: 'evaluate'; readonly id: number; readonly input: Uint8Array; readonly jobs: readonly { readonly key: string; readonly entrypoints: readonly number[] }[] };
+  | {
+      readonly type: 'evaluate';
+      readonly id: number;
+      readonly input: Uint8Array;
+      readonly jobs: readonly { readonly key: string; readonly entrypoints: readonly number[] }[];
+      /** Report every outcome as it is made (a retry: a policy of this review already hung once). */
+      readonly eager?: boolean;
+    };
 
 export type FromWorker =
   | { readonly type: 'prepared'; readonly key: string; readonly error?: string }
+  /**
+   * Outcomes of a running task so far, in its flattened entrypoint order from `from`: sent
+   * only once a task has run for a while (see FLUSH_AFTER_MS), or eagerly for a retry, so
+   * that when a later policy hangs and the worker is stopped, the policies already evaluated
+   * keep their outcomes. A review without slow policies sends none.
+   */
+  | { readonly type: 'partial'; readonly id: number; readonly from: number; readonly outcomes: readonly EvalOutcome[] }
   | { readonly type: 'result'; readonly id: number; readonly outcomes: EvalOutcome[][] };
+
+/** A task running longer than this reports its finished outcomes before each next policy. */
+export const FLUSH_AFTER_MS = 5;
 
 /**
  * Shared progress slot: before each entrypoint the worker stores its position in the job's

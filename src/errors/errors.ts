@@ -34,6 +34,9 @@ export const ERRORS = {
   OPA_FAILED: { status: 500, meaning: 'the OPA CLI failed' },
   POLICY_SOURCE_INVALID: { status: 400, meaning: 'a policy directory does not follow the policy contract' },
   INPUT_INVALID: { status: 400, meaning: 'an input file cannot be read as AdmissionReview documents' },
+  // Evaluation cut by time (decided by the policy's failure mode, like POLICY_EVAL_FAILED).
+  POLICY_TIMEOUT: { status: 500, meaning: "a policy ran past its time budget (--policy-timeout, or what was left of the review's --review-timeout) and was stopped" },
+  POLICY_NOT_EVALUATED: { status: 503, meaning: "a policy was not started: the review's time budget ran out first, or every worker was busy past the queue bound" },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

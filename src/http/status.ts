@@ -17,7 +17,11 @@ export function statusBody(err: BouncerError): KubeStatus {
   return { apiVersion: 'v1', kind: 'Status', status: 'Failure', code: err.status, reason: err.code, message: err.message };
 }
 
-/** Maps fastify's own body errors (size, content type) onto the registry's codes. */
+/**
+ * Maps fastify's own body errors (size, content type) onto the registry's codes. Any other
+ * 4xx fastify raises is the client's (REVIEW_INVALID); an error without a client status is
+ * ours (INTERNAL, 500), never blamed on the review.
+ */
 export function fromFastifyError(err: { code?: string; statusCode?: number; message: string }): BouncerError {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -28,6 +32,7 @@ export function fromFastifyError(err: { code?: string; statusCode?: number; mess
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new BouncerError('REVIEW_EMPTY', ERRORS.REVIEW_EMPTY.meaning);
     default:
-      return new BouncerError('REVIEW_INVALID', err.message);
+      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return new BouncerError('REVIEW_INVALID', err.message);
+      return new BouncerError('INTERNAL', 'internal error while handling the request', { cause: err });
   }
 }

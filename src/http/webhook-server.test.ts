@@ -104,6 +104,33 @@ describe('webhook server', () => {
     expect(res.json().response).toMatchObject({ uid: 'uid-old', allowed: false, status: { code: 400, reason: code } });
   });
 
+  it.each([
+    ['with the uid echoed when the body names one', review(configMapRequest({}, { uid: 'uid-edge' })), 'uid-edge'],
+    ['as a 500 Status when it does not', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, undefined],
+  ])('answers an unexpected error at the HTTP edge as INTERNAL (500), never as the review\'s fault, %s', async (_name, payload, uid) => {
+    // A fault outside the handler's own try (here, recording the request size), reaching the error handler.
+    const broken = createWebhookServer({
+      reviewer: createReviewer({ policies: () => undefined }),
+      metrics: {
+        ...metrics,
+        requestSize: () => {
+          throw new TypeError('a bug at the edge');
+        },
+      },
+      logger: capturingLogger().logger,
+      onDecision: () => undefined,
+    });
+    const res = await broken.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+    await broken.close();
+    if (uid) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json().response).toMatchObject({ uid, allowed: false, status: { code: 500, reason: 'INTERNAL' } });
+    } else {
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toMatchObject({ kind: 'Status', code: 500, reason: 'INTERNAL' });
+    }
+  });
+
   it('exposes decisions and rejections on /metrics', async () => {
     const text = (await health.inject({ method: 'GET', url: '/metrics' })).body;
     expect(text).toMatch(/bouncer_decisions_total\{endpoint="validate",decision="denied"\} [1-9]/);

@@ -1,7 +1,10 @@
 // The webhook endpoints over HTTPS. This file owns fastify; the handler behind it
 // (review/) never sees HTTP. Body limit: an UPDATE review carries the object and the old
 // object, each up to the API server's 3 MiB request limit, plus the envelope — so the
-// limit is 8 MiB rather than fastify's 1 MiB default.
+// limit is 8 MiB rather than fastify's 1 MiB default. What a connection may cost is bounded
+// in connection-limits.ts. Shutdown is two steps: drain() (answers carry `Connection: close`,
+// so kept-alive clients move to new connections, while everything is still served), then
+// close() (stop accepting, finish what is in flight).
 // https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#request
 import { fastify, LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { checkReview, parseBody, uidOf } from '../admission/decode.js';
@@ -12,6 +15,7 @@ import type { Decision } from '../review/decision.js';
 import type { Reviewer } from '../review/reviewer.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.js';
 import { fromFastifyError, statusBody } from './status.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -26,20 +30,54 @@ export interface WebhookServerOptions {
   readonly bodyLimit?: number;
   /** Serving certificate; omitted only for in-process tests through inject(). */
   readonly tls?: Pick<TlsMaterial, 'cert' | 'key' | 'ca'>;
-  /** Slow or stalled clients are cut off after this long. */
+  /** A request's headers and body must arrive within this (408 and closed after it). Default 10 s. */
   readonly requestTimeoutMs?: number;
+  /** A request's headers must arrive within this. Default 10 s (never more than requestTimeoutMs). */
+  readonly headersTimeoutMs?: number;
+  /** A connection must finish its TLS handshake within this. Default 10 s. */
+  readonly handshakeTimeoutMs?: number;
+  /** Open connections; beyond it new ones are closed at accept. Default 1024. */
+  readonly maxConnections?: number;
 }
 
-export function createWebhookServer(options: WebhookServerOptions): FastifyInstance {
+/** The webhook server: a fastify instance plus the first step of shutdown. */
+export type WebhookServer = FastifyInstance & {
+  /**
+   * Starts the drain before close(): every answer from now on carries `Connection: close`,
+   * so kept-alive clients reconnect (to a replica still in the endpoints) instead of
+   * finding this one gone; requests keep being served normally. Idempotent.
+   */
+  drain(): void;
+};
+
+function limitsOf(options: WebhookServerOptions): ConnectionLimits {
+  const d = DEFAULT_CONNECTION_LIMITS;
+  const requestTimeoutMs = options.requestTimeoutMs ?? d.requestTimeoutMs;
+  return {
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? d.handshakeTimeoutMs,
+    headersTimeoutMs: Math.min(options.headersTimeoutMs ?? d.headersTimeoutMs, requestTimeoutMs),
+    requestTimeoutMs,
+    maxConnections: options.maxConnections ?? d.maxConnections,
+    keepAliveTimeoutMs: d.keepAliveTimeoutMs,
+  };
+}
+
+export function createWebhookServer(options: WebhookServerOptions): WebhookServer {
   const { reviewer, metrics, logger, onDecision } = options;
+  const limits = limitsOf(options);
+  const timeouts = serverTimeoutOptions(limits);
   const app = fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    requestTimeout: options.requestTimeoutMs ?? 10_000,
-    connectionTimeout: options.requestTimeoutMs ?? 10_000,
-    keepAliveTimeout: 65_000,
-    return503OnClosing: true,
+    // fastify sets these on the server after creating it; the same values go in the server
+    // options below, where Node also derives its headers deadline and checking interval.
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Requests arriving while close() runs (on a connection that was busy) are still answered,
+    // with `Connection: close`, rather than refused with 503.
+    return503OnClosing: false,
     ...(options.tls
       ? {
           https: {
@@ -47,10 +85,18 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
             key: options.tls.key,
             minVersion: 'TLSv1.2' as const,
             ...(options.tls.ca ? { ca: options.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+            ...timeouts,
           },
         }
-      : {}),
+      : { http: timeouts }),
   }) as unknown as FastifyInstance;
+  if (options.tls) guardConnections(app.server, limits, (reason) => metrics.connectionClosed(reason));
+
+  let draining = false;
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (draining) reply.header('connection', 'close');
+    done();
+  });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -62,11 +108,14 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
     return reply.code(err.status).send(statusBody(err));
   };
 
+  // Errors thrown outside the handler's own catch: fastify's typed body errors (size, content
+  // type) are the client's; anything else is ours, a 500 answered with the uid when the body
+  // names one.
   app.setErrorHandler((err, request, reply) => {
     const endpoint: Endpoint = request.url.startsWith('/mutate') ? 'mutate' : 'validate';
-    const failure = isBouncerError(err) ? err : fromFastifyError(err as { code?: string; message: string });
-    if (!isBouncerError(err) && (err as { statusCode?: number }).statusCode === undefined) request.log.error({ err }, 'unexpected error handling a review');
-    return reject(endpoint, reply, failure);
+    const failure = isBouncerError(err) ? err : fromFastifyError(err as { code?: string; statusCode?: number; message: string });
+    if (failure.code === 'INTERNAL') request.log.error({ err }, 'unexpected error handling a review; denying');
+    return reject(endpoint, reply, failure, failure.code === 'INTERNAL' ? readable(request.body) : undefined);
   });
 
   const handler = (endpoint: Endpoint) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -79,7 +128,8 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
       const parsedBody = parseBody(body);
       parsed = parsedBody.value;
       const review = checkReview(parsed, parsedBody);
-      const decision = await reviewer.review(endpoint, review, body);
+      // The budget runs from the request's arrival (fastify's clock starts at onRequest).
+      const decision = await reviewer.review(endpoint, review, body, Date.now() - reply.elapsedTime);
       metrics.decision({
         endpoint,
         allowed: decision.allowed,
@@ -104,5 +154,19 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
   });
   app.post('/validate', timed('validate'), handler('validate'));
   app.post('/mutate', timed('mutate'), handler('mutate'));
-  return app;
+  return Object.assign(app, {
+    drain() {
+      draining = true;
+    },
+  });
+}
+
+/** The parsed body when it is JSON, to find the uid in; undefined otherwise. */
+function readable(body: unknown): unknown {
+  if (!(body instanceof Buffer)) return undefined;
+  try {
+    return parseBody(body).value;
+  } catch {
+    return undefined;
+  }
 }

@@ -12,7 +12,12 @@ import { evaluatePolicies } from './evaluate-policies.js';
 import { combinePatches } from './patches.js';
 
 export interface Reviewer {
-  review(endpoint: Endpoint, review: AdmissionReview, raw: Uint8Array): Promise<Decision>;
+  /**
+   * Decides one review. `receivedAt` (epoch ms, default now) is when the request arrived: the
+   * review's budget runs from there, since the API server's timeout runs while the body is
+   * read and decoded too.
+   */
+  review(endpoint: Endpoint, review: AdmissionReview, raw: Uint8Array, receivedAt?: number): Promise<Decision>;
 }
 
 export interface ReviewerDeps {
@@ -20,7 +25,12 @@ export interface ReviewerDeps {
   readonly policies: () => PolicySet | undefined;
   /** Where WASM runs (default: this thread). */
   readonly backend?: EvalBackend;
-  /** Each review is answered within this budget; policies still running fail by their failure mode. */
+  /**
+   * Each review is answered within this budget, a deadline carried with its evaluation: a
+   * policy may run for min(its timeout, time left); policies still running or not started at
+   * the deadline fail by their failure mode (enforced by the worker pool; the in-process
+   * backend cannot interrupt WASM).
+   */
   readonly reviewBudgetMs?: number;
   readonly now?: () => number;
   readonly newId?: () => string;
@@ -55,13 +65,13 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
   const backend = deps.backend ?? inProcessBackend();
   const budget = deps.reviewBudgetMs ?? 3000;
   return {
-    async review(endpoint, review, raw) {
+    async review(endpoint, review, raw, receivedAt = Date.now()) {
       const started = now();
       const set = deps.policies();
       const request = review.request;
       const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.revision}\u0000${review.contentDigest()}` : undefined;
       const cached = key === undefined ? undefined : deps.cache?.get(key);
-      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, Date.now() + budget) : [];
+      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget) : [];
       if (key !== undefined && !cached) deps.cache?.set(key, outcomes);
       let patch;
       if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT' && outcomes.some((o) => o.action === 'mutate')) {

@@ -33,6 +33,8 @@ export interface Metrics {
   overloaded(): void;
   /** A decision-cache lookup, and the entries held after it. */
   decisionCacheLookup(hit: boolean, entries: number): void;
+  /** A webhook connection closed by a limit (limit, handshake_timeout, request_timeout; see http/connection-limits.ts). */
+  connectionClosed(reason: string): void;
   /** Log lines stdout dropped because its reader stalled past the buffer. */
   logLinesDropped(lines: number): void;
   /** Decision-log delivery (see decision-shipper.ts). */
@@ -147,12 +149,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     help: 'Log lines (decision lines included) dropped because the reader of stdout stalled past a 64 MiB buffer.',
     registers,
   });
+  const connectionsClosed = new Counter({
+    name: 'bouncer_connections_closed_total',
+    help: 'Webhook connections closed by a limit, by reason (limit: refused at accept, handshake_timeout, request_timeout: headers or body too slow, answered 408).',
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const reason of ['limit', 'handshake_timeout', 'request_timeout']) connectionsClosed.inc({ reason }, 0);
   const overloads = new Counter({ name: 'bouncer_overloaded_total', help: 'Reviews not evaluated because every worker was busy past the queue bound or the deadline.', registers });
 
   return {
     registry,
     evaluationTimedOut: () => timeouts.inc(),
     overloaded: () => overloads.inc(),
+    connectionClosed: (reason) => connectionsClosed.inc({ reason }),
     logLinesDropped: (lines) => logLinesDropped.inc(lines),
     decisionCacheLookup(hit, entries) {
       cacheLookups.inc({ result: hit ? 'hit' : 'miss' });

@@ -36,4 +36,37 @@ describe('graceful shutdown', () => {
     expect(bouncer.logs()).toContain('shutting down: readiness off');
     expect(bouncer.logs()).toContain('"msg":"stopped"');
   });
+
+  // The lead enables this once src/main.ts calls webhook.drain() at SIGTERM (see
+  // test/unit/shutdown-drain.test.ts for the same property on the server alone). With one
+  // replica, connection refusals after the listener closes are expected (the API server would
+  // reach another replica); a 503 or a reset on a kept-alive connection never is.
+  it.skip('keeps kept-alive streams free of 503s and resets across SIGTERM, the delay and exit', async () => {
+    const bouncer = await startBouncer({ basic: inject('bundles').basic as string }, ['--shutdown-delay', '2s']);
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    const seen: { status?: number; reused: boolean; err?: string }[] = [];
+    let sending = true;
+    const once = () =>
+      new Promise<void>((resolve) => {
+        const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: configMapRequest({ deny: 'true' }) });
+        const req = request(`${bouncer.url}/validate`, { method: 'POST', ca: bouncer.caPem, agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => (seen.push({ status: res.statusCode ?? 0, reused: req.reusedSocket }), resolve()));
+        });
+        req.on('error', (err: NodeJS.ErrnoException) => (seen.push({ reused: req.reusedSocket, err: err.code ?? err.message }), resolve()));
+        req.end(body);
+      });
+    const loops = Array.from({ length: 4 }, async () => {
+      while (sending) await once();
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const exited = bouncer.stop('SIGTERM');
+    expect(await exited).toBe(0);
+    sending = false;
+    await Promise.all(loops);
+    agent.destroy();
+    expect(seen.filter((s) => s.status === 200).length).toBeGreaterThan(20);
+    expect(seen.filter((s) => s.status !== undefined && s.status !== 200)).toEqual([]);
+    expect(seen.filter((s) => s.err !== undefined && (s.reused || s.err !== 'ECONNREFUSED'))).toEqual([]);
+  });
 });
