@@ -191,6 +191,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       tls,
       bodyLimit: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,
+      headersTimeoutMs: config.headersTimeoutMs,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      maxConnections: config.maxConnections,
     });
     certificate.onChange((material) => reloadTls(webhook.server, material));
     for (const source of sources) {
@@ -203,6 +206,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
 
     const received = await signal.received;
     stopping = true;
+    // From now on answers carry Connection: close, so kept-alive clients reconnect elsewhere.
+    webhook.drain();
     logger.info({ signal: received }, 'shutting down: readiness off, finishing in-flight reviews');
     // Readiness is already off; endpoints need a moment to stop sending to this replica.
     await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));

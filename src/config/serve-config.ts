@@ -9,8 +9,6 @@ import { SERVE_SETTINGS } from './serve-settings.js';
 
 /** Largest review body accepted (the API server's own request limit is 3 MiB; objects grow with managedFields). */
 const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
-/** Whole-request bound at the HTTP edge (headers and body); the API server's webhook timeout is at most 30 s. */
-const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface BundleFile {
   readonly name: string;
@@ -29,7 +27,12 @@ export interface ServeConfig {
   readonly opa?: string;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
+  /** Headers and body of a request must arrive within this. */
   readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  /** From TCP accept to an established TLS session. */
+  readonly handshakeTimeoutMs: number;
+  readonly maxConnections: number;
   /** After SIGTERM: not ready at once, but keep serving this long so endpoints drop the pod first. */
   readonly shutdownDelayMs: number;
   /** Evaluation worker threads (0: evaluate on the main thread, without time budgets). */
@@ -105,6 +108,7 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
   if (v.port !== 0 && v.port === v.healthPort) throw invalid(`--port and --health-port are both ${v.port}: the webhook and the health server need a port each`);
   if (v.verificationKeyId && !v.verificationKey) throw invalid('--verification-key-id needs --verification-key');
   if (v.reviewTimeoutMs <= 0 || v.policyTimeoutMs <= 0) throw invalid('--review-timeout and --policy-timeout must be more than 0');
+  if (v.requestTimeoutMs <= 0 || v.handshakeTimeoutMs <= 0 || v.headersTimeoutMs <= 0) throw invalid('--request-timeout, --headers-timeout and --handshake-timeout must be more than 0');
   if (given.has('decisionLogInput') || given.has('decisionLogSpool') || given.has('decisionLogMask') || given.has('decisionLogSpoolMaxMb')) {
     if (!v.decisionLogUrl) throw invalid('the --decision-log-* settings need --decision-log-url');
   }
@@ -138,7 +142,10 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     ...(v.opa ? { opa: v.opa } : {}),
     logLevel: v.logLevel,
     bodyLimitBytes: BODY_LIMIT_BYTES,
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    requestTimeoutMs: v.requestTimeoutMs,
+    headersTimeoutMs: v.headersTimeoutMs,
+    handshakeTimeoutMs: v.handshakeTimeoutMs,
+    maxConnections: v.maxConnections,
     ...(v.decisionLogUrl
       ? {
           decisionLog: Object.freeze({

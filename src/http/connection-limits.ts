@@ -34,7 +34,9 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   // A handful of API server replicas keep a few connections each; 1024 leaves room for bursts
   // and costs at most ~45 MiB (an idle TLS connection measured ~45 KiB of RSS on Node 20).
   maxConnections: 1024,
-  keepAliveTimeoutMs: 65_000,
+  // Longer than the idle timeout of the API server's Go client (90 s): the client, not bouncer,
+  // closes an idle connection, so a POST never races a close from this side (Go does not retry it).
+  keepAliveTimeoutMs: 95_000,
 };
 
 export type ConnectionClosedReason = 'limit' | 'handshake_timeout' | 'request_timeout';

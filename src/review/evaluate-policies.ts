@@ -8,7 +8,7 @@ import { readMutateResult, readValidateResult } from '../bundles/policy-result.j
 import type { PolicySet } from '../bundles/policy-set.js';
 import type { EvalBackend } from '../engine/backend.js';
 import type { EvalOutcome } from '../engine/evaluator.js';
-import { BouncerError, describeThrown, isBouncerError } from '../errors/errors.js';
+import { BouncerError, describeThrown, isBouncerError, type ErrorCode } from '../errors/errors.js';
 import type { PolicyOutcome } from './decision.js';
 import { inScope } from './scope.js';
 
@@ -28,13 +28,13 @@ function outcome(
   return { policy: id, bundle: bundle.name, enforcement, failure, action, violations, warnings, ...extra };
 }
 
-function errorOutcome(bundle: LoadedBundle, policy: LoadedPolicy, err: unknown, engineClass?: string): PolicyOutcome {
-  const code = engineClass ? 'POLICY_EVAL_FAILED' : isBouncerError(err) ? err.code : 'POLICY_RESULT_INVALID';
+function errorOutcome(bundle: LoadedBundle, policy: LoadedPolicy, err: unknown, engineClass?: string, engineCode?: ErrorCode): PolicyOutcome {
+  const code = engineClass ? (engineCode ?? 'POLICY_EVAL_FAILED') : isBouncerError(err) ? err.code : 'POLICY_RESULT_INVALID';
   return outcome(bundle, policy, 'error', [], [], { error: { code, class: engineClass ?? 'result', message: describeThrown(err) } });
 }
 
 function toOutcome(endpoint: Endpoint, bundle: LoadedBundle, policy: LoadedPolicy, result: EvalOutcome): PolicyOutcome {
-  if (!result.ok) return errorOutcome(bundle, policy, result.failure.message, result.failure.class);
+  if (!result.ok) return errorOutcome(bundle, policy, result.failure.message, result.failure.class, result.failure.code);
   const { enforcement } = policy.meta;
   try {
     if (endpoint === 'mutate') {

@@ -37,11 +37,11 @@ describe('graceful shutdown', () => {
     expect(bouncer.logs()).toContain('"msg":"stopped"');
   });
 
-  // The lead enables this once src/main.ts calls webhook.drain() at SIGTERM (see
-  // test/unit/shutdown-drain.test.ts for the same property on the server alone). With one
+  // main.ts calls webhook.drain() at SIGTERM (test/unit/shutdown-drain.test.ts shows the same
+  // property on the server alone). With one
   // replica, connection refusals after the listener closes are expected (the API server would
   // reach another replica); a 503 or a reset on a kept-alive connection never is.
-  it.skip('keeps kept-alive streams free of 503s and resets across SIGTERM, the delay and exit', async () => {
+  it('keeps kept-alive streams free of 503s and resets across SIGTERM, the delay and exit', async () => {
     const bouncer = await startBouncer({ basic: inject('bundles').basic as string }, ['--shutdown-delay', '2s']);
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
     const seen: { status?: number; reused: boolean; err?: string }[] = [];
