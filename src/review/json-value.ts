@@ -40,8 +40,21 @@ export function shallowCopy(value: Container): Container {
   return copy;
 }
 
-/** A deep copy of a JSON value; `undefined` members are kept as they are (JSON has none). */
+/**
+ * A deep copy of a JSON value. structuredClone (native, about twice as fast) is the fast
+ * path; a value too deep for it is copied with an explicit work list instead.
+ */
 export function cloneJson<T>(value: T): T {
+  try {
+    return structuredClone(value);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return iterativeClone(value);
+  }
+}
+
+/** cloneJson without the native fast path (exported for its tests). */
+export function iterativeClone<T>(value: T): T {
   if (!isContainer(value)) return value;
   const root = shallowCopy(value);
   const work: Container[] = [root];

@@ -9,8 +9,8 @@
 //   any other annotation holding a JSON object, such as kapp's original) is the whole object
 //   again, Secret values and env values in plain text: it is parsed and masked by the same
 //   rules, and replaced whole when anything in it is masked (or when last-applied does not
-//   parse). Any other annotation containing a masked value (as is, JSON-escaped, or
-//   base64-encoded or -decoded) of at least MIN_COPY_LENGTH characters is replaced whole.
+//   parse). Any other annotation containing a masked value (as is, JSON-escaped, or for
+//   Secret data base64-decoded) of at least MIN_COPY_LENGTH characters is replaced whole.
 // managedFields carry field names, never values, and are kept. ConfigMaps are not secret.
 // The event lists each masked path, so readers know what they are not seeing.
 // Nothing here recurses on the object, so objects as deep as the API server accepts
@@ -50,9 +50,12 @@ function isObject(value: unknown): value is Json {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The forms in which a masked string may be copied elsewhere. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+/** The forms in which a masked string may be copied elsewhere: as is, JSON-escaped, and for Secret data decoded. */
 function copiesOf(value: string, base64: boolean): string[] {
-  const forms = [value, JSON.stringify(value).slice(1, -1), Buffer.from(value, 'utf8').toString('base64')];
+  const forms = [value];
+  if (NEEDS_ESCAPE.test(value)) forms.push(JSON.stringify(value).slice(1, -1));
   if (base64) {
     try {
       forms.push(utf8.decode(Buffer.from(value, 'base64')));
@@ -66,7 +69,8 @@ function copiesOf(value: string, base64: boolean): string[] {
 /** One masking pass over a document; `copies` collects what was masked, for the annotation scan. */
 class Redaction {
   readonly masked = new Set<string>();
-  readonly copies = new Set<string>();
+  /** Masked strings, and whether each is Secret data (base64); their copies are looked for only if needed. */
+  readonly values = new Map<string, boolean>();
   private readonly annotationMaps: { map: Json; pointer: string }[] = [];
 
   /** Masks `parent[key]`, collecting every string under it. */
@@ -74,7 +78,7 @@ class Redaction {
     const work: unknown[] = [(parent as Json)[key as string]];
     while (work.length > 0) {
       const v = work.pop();
-      if (typeof v === 'string' && v !== MASK) for (const c of copiesOf(v, base64)) this.copies.add(c);
+      if (typeof v === 'string' && v !== MASK && v.length >= MIN_COPY_LENGTH) this.values.set(v, base64 || this.values.get(v) === true);
       else if (typeof v === 'object' && v !== null) for (const child of Object.values(v)) work.push(child);
     }
     if (Array.isArray(parent)) parent[key as number] = MASK;
@@ -152,14 +156,17 @@ class Redaction {
           continue;
         }
         const inner = redactDocument(embedded, extraPointers);
-        for (const c of inner.copies) this.copies.add(c);
+        for (const [v, base64] of inner.values) this.values.set(v, base64 || this.values.get(v) === true);
         if (inner.masked.size > 0) this.mask(map, key, at);
         else pending.push({ map, key, pointer: at });
       }
     }
-    for (const { map, key, pointer } of pending) {
+    const scanned = pending.filter(({ map, key }) => (map[key] as string).length >= MIN_COPY_LENGTH);
+    if (scanned.length === 0 || this.values.size === 0) return;
+    const copies = new Set([...this.values].flatMap(([v, base64]) => copiesOf(v, base64)));
+    for (const { map, key, pointer } of scanned) {
       const value = map[key] as string;
-      for (const copy of this.copies) {
+      for (const copy of copies) {
         if (value.includes(copy)) {
           this.mask(map, key, pointer);
           break;
