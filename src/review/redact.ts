@@ -50,12 +50,11 @@ function isObject(value: unknown): value is Json {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
-
 /** The forms in which a masked string may be copied elsewhere: as is, JSON-escaped, and for Secret data decoded. */
 function copiesOf(value: string, base64: boolean): string[] {
   const forms = [value];
-  if (NEEDS_ESCAPE.test(value)) forms.push(JSON.stringify(value).slice(1, -1));
+  const escaped = JSON.stringify(value).slice(1, -1);
+  if (escaped !== value) forms.push(escaped);
   if (base64) {
     try {
       forms.push(utf8.decode(Buffer.from(value, 'base64')));
