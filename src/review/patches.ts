@@ -55,6 +55,11 @@ function conflictOf(op: JsonPatchOperation, touches: readonly Touch[], accepted:
   return undefined;
 }
 
+/**
+ * The combined patch of the outcomes' patches on `object` (the request's object; not
+ * modified), and the outcomes with every refused patch turned into an error outcome; other
+ * outcomes are returned as they are (the same objects).
+ */
 export function combinePatches(object: unknown, outcomes: readonly PolicyOutcome[]): CombinedPatch {
   const original: unknown = object ?? {};
   const originalLength = (prefix: readonly string[]): number => {
