@@ -2,7 +2,7 @@
 // carries what was decided and why, never the object's content.
 import type { AdmissionRequest } from '../admission/types.js';
 import type { Decision } from './decision.js';
-import { redactObject } from './redact.js';
+import { redactInput } from './redact.js';
 
 export const DECISION_EVENT_VERSION = 1;
 
@@ -30,7 +30,7 @@ export interface DecisionEvent {
   readonly duration_ms: number;
   /** Present (true) when the outcomes came from the decision cache. */
   readonly cached?: boolean;
-  /** The request's objects, masked; only when the decision log is configured to carry input. */
+  /** The request's objects, masked (see redact.ts); only when the decision log is configured to carry input. */
   readonly input?: { readonly object: unknown; readonly oldObject: unknown };
   /** JSON pointers (into input) whose values were masked. */
   readonly masked?: readonly string[];
@@ -43,8 +43,7 @@ export interface EventInput {
 }
 
 export function toDecisionEvent(decision: Decision, now = new Date(), withInput?: EventInput): DecisionEvent {
-  const object = withInput ? redactObject(withInput.request.object ?? null, withInput.maskPointers, '/object') : undefined;
-  const oldObject = withInput ? redactObject(withInput.request.oldObject ?? null, withInput.maskPointers, '/oldObject') : undefined;
+  const input = withInput ? redactInput({ object: withInput.request.object ?? null, oldObject: withInput.request.oldObject ?? null }, withInput.maskPointers) : undefined;
   return {
     version: DECISION_EVENT_VERSION,
     decision_id: decision.id,
@@ -68,6 +67,6 @@ export function toDecisionEvent(decision: Decision, now = new Date(), withInput?
     })),
     duration_ms: decision.durationMs,
     ...(decision.cached ? { cached: true } : {}),
-    ...(object && oldObject ? { input: { object: object.value, oldObject: oldObject.value }, masked: [...object.masked, ...oldObject.masked] } : {}),
+    ...(input ? { input: input.value, masked: input.masked } : {}),
   };
 }

@@ -44,10 +44,19 @@ describe('combinePatches', () => {
       name: 'moving a path another policy wrote conflicts',
       object: pod(),
       outcomes: [
+        mutate('a', [{ op: 'replace', path: '/metadata/labels/app', value: 'x' }]),
+        mutate('b', [{ op: 'move', from: '/metadata/labels/app', path: '/metadata/labels/owner' }]),
+      ],
+      expected: { patch: [{ op: 'replace', path: '/metadata/labels/app', value: 'x' }], actions: ['mutate', 'error'], errors: [undefined, 'POLICY_PATCH_CONFLICT'] },
+    },
+    {
+      name: 'moving a path another policy created is invalid: it is not in the object',
+      object: pod(),
+      outcomes: [
         mutate('a', [add('/metadata/labels/team', 'x')]),
         mutate('b', [{ op: 'move', from: '/metadata/labels/team', path: '/metadata/labels/owner' }]),
       ],
-      expected: { patch: [add('/metadata/labels/team', 'x')], actions: ['mutate', 'error'], errors: [undefined, 'POLICY_PATCH_CONFLICT'] },
+      expected: { patch: [add('/metadata/labels/team', 'x')], actions: ['mutate', 'error'], errors: [undefined, 'POLICY_PATCH_INVALID'] },
     },
     {
       name: 'same path with a different value conflicts',
@@ -98,14 +107,10 @@ describe('combinePatches', () => {
       expected: { patch: [add('/spec/missing', 2)], actions: ['error', 'mutate'], errors: ['POLICY_PATCH_INVALID', undefined] },
     },
     {
-      name: 'a later patch applies on top of the earlier ones',
+      name: "a patch that only applies on top of another policy's is invalid",
       object: pod(),
       outcomes: [mutate('a', [add('/spec/containers/-', { name: 'sidecar' })]), mutate('b', [{ op: 'replace', path: '/spec/containers/1/name', value: 'proxy' }])],
-      expected: {
-        patch: [add('/spec/containers/-', { name: 'sidecar' }), { op: 'replace', path: '/spec/containers/1/name', value: 'proxy' }],
-        actions: ['mutate', 'mutate'],
-        errors: [undefined, undefined],
-      },
+      expected: { patch: [add('/spec/containers/-', { name: 'sidecar' })], actions: ['mutate', 'error'], errors: [undefined, 'POLICY_PATCH_INVALID'] },
     },
     {
       name: 'a missing object is patched as {}',

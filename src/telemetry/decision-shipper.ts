@@ -5,6 +5,7 @@
 // lost (the sink dies mid-request) is sent again: sinks deduplicate by decision_id.
 // https://www.openpolicyagent.org/docs/management-decision-logs
 import { gzipSync } from 'node:zlib';
+import { jsonText } from './json-text.js';
 import { openSpool } from './spool.js';
 
 export interface ShipperMetrics {
@@ -128,7 +129,7 @@ export function createDecisionShipper(options: ShipperOptions): DecisionShipper 
         metrics.dropped('memory_full', 1);
         return;
       }
-      pending.push(JSON.stringify(event));
+      pending.push(jsonText(event));
       flushTimer ??= setTimeout(flush, 20);
     },
     flush,

@@ -4,8 +4,14 @@
 // position is persisted, so a restart neither loses nor repeats an acknowledged event).
 // When the spool is full, new events are refused (and counted by the caller), never the
 // oldest silently overwritten.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Events can carry request content (--decision-log-input), so the spool is private to the
+// process's user whatever the umask: the directory is 0700 (made so if it already existed
+// with more), every file in it 0600. A directory that is a symbolic link or belongs to
+// another user (another user created the default /tmp path first; a volume's root owned by
+// root) is refused: name a subdirectory, which is then created private.
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BouncerError } from '../errors/errors.js';
 
 export interface Spool {
   /** Appends events; returns how many were refused because the spool is full. */
@@ -20,6 +26,25 @@ export interface Spool {
 
 const SEGMENT_BYTES = 4 * 1024 * 1024;
 const OFFSET_FILE = 'acked.json';
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+/** `path` with exactly `mode` (the umask does not apply to chmod). */
+function restrict(path: string, mode: number): void {
+  if ((statSync(path).mode & 0o777) !== mode) chmodSync(path, mode);
+}
+
+/** Creates `dir` private, or makes an existing one private; refuses one this user cannot own. */
+function privateDirectory(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  const stat = lstatSync(dir);
+  const refuse = (why: string) =>
+    new BouncerError('CONFIG_INVALID', `decision log spool ${dir} ${why}; the spool holds decision events (with --decision-log-input, request content) and must be private: name a directory of its own, e.g. ${join(dir, 'spool')}`);
+  if (!stat.isDirectory()) throw refuse('is not a directory (a symbolic link is not followed)');
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) throw refuse(`belongs to uid ${stat.uid}, not to this process's uid ${uid}`);
+  restrict(dir, DIR_MODE);
+}
 
 interface Segment {
   readonly name: string;
@@ -27,9 +52,11 @@ interface Segment {
 }
 
 export function openSpool(dir: string, maxBytes: number): Spool {
-  mkdirSync(dir, { recursive: true });
+  privateDirectory(dir);
   const segmentNames = () => readdirSync(dir).filter((f) => /^\d{16}\.jsonl$/.test(f)).sort();
   const offsetPath = join(dir, OFFSET_FILE);
+  // Files left by an earlier run (or an earlier version) are made private too.
+  for (const name of [...segmentNames(), ...(existsSync(offsetPath) ? [OFFSET_FILE] : [])]) restrict(join(dir, name), FILE_MODE);
   // Acknowledged lines of the oldest segment (older segments are deleted when fully acknowledged).
   let acked = existsSync(offsetPath) ? (JSON.parse(readFileSync(offsetPath, 'utf8')) as { segment: string; lines: number }) : undefined;
   const segments: Segment[] = segmentNames().map((name) => ({
@@ -46,7 +73,9 @@ export function openSpool(dir: string, maxBytes: number): Spool {
   const saveOffset = () => {
     const first = segments[0];
     const tmp = `${offsetPath}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ segment: first?.name ?? '', lines: ackedInFirst }));
+    // Created afresh, so it is born 0600 (a stale file would keep its mode).
+    rmSync(tmp, { force: true });
+    writeFileSync(tmp, JSON.stringify({ segment: first?.name ?? '', lines: ackedInFirst }), { mode: FILE_MODE });
     renameSync(tmp, offsetPath);
     acked = { segment: first?.name ?? '', lines: ackedInFirst };
   };
@@ -72,7 +101,7 @@ export function openSpool(dir: string, maxBytes: number): Spool {
         segments.push(current);
         currentBytes = 0;
       }
-      appendFileSync(join(dir, current.name), `${accepted.join('\n')}\n`);
+      appendFileSync(join(dir, current.name), `${accepted.join('\n')}\n`, { mode: FILE_MODE });
       current.lines.push(...accepted);
       currentBytes += added;
       bytes += added;
