@@ -187,6 +187,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       onDecision: decisionRecorder({
         log: createDecisionLog({ logger, ...(shipper ? { shipper } : {}) }),
         ...(config.decisionLog?.includeInput ? { input: { maskPointers: config.decisionLog.maskPointers } } : {}),
+        onError: (err) => logger.error({ err }, 'a decision could not be recorded in the decision log'),
       }),
       tls,
       bodyLimit: config.bodyLimitBytes,

@@ -272,7 +272,7 @@ export const SERVE_SETTINGS = {
     flag: 'decision-log-spool',
     env: 'BOUNCER_DECISION_LOG_SPOOL',
     metavar: 'DIR',
-    help: 'on-disk spool while the sink is down (created private, 0700)',
+    help: 'on-disk spool while the sink is down: kept private (0700, files 0600) and must be owned by bouncer\'s user, so name a subdirectory of a volume rather than its mount root',
     default: '/tmp/bouncer-decision-spool',
   }),
   decisionLogSpoolMaxMb: value(DECISIONS, integer(1, 1_048_576))({
@@ -285,7 +285,7 @@ export const SERVE_SETTINGS = {
   decisionLogInput: toggle(DECISIONS)({
     flag: 'decision-log-input',
     env: 'BOUNCER_DECISION_LOG_INPUT',
-    help: 'include the request objects in decision events, masked (Secret data, env values, last-applied configuration, --decision-log-mask)',
+    help: 'include the request objects in decision events, masked: Secret data at any depth, env values, tokens of TokenReview/TokenRequest, every annotation that holds or quotes masked content (last-applied-configuration), and --decision-log-mask',
   }),
   decisionLogMask: multiple(DECISIONS, matching(/^\//, 'a JSON pointer starting with /'))({
     flag: 'decision-log-mask',
