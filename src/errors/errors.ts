@@ -34,6 +34,9 @@ export const ERRORS = {
   OPA_FAILED: { status: 500, meaning: 'the OPA CLI failed' },
   POLICY_SOURCE_INVALID: { status: 400, meaning: 'a policy directory does not follow the policy contract' },
   INPUT_INVALID: { status: 400, meaning: 'an input file cannot be read as AdmissionReview documents' },
+  // Bundle load budgets (the last good revision keeps serving).
+  BUNDLE_LOAD_TIMEOUT: { status: 400, meaning: 'loading the bundle (compile, instantiate, data, self-check) ran past its time budget' },
+  BUNDLE_OVER_BUDGET: { status: 400, meaning: 'loading the bundle needed more memory than its budget' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
