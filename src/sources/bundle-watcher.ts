@@ -7,10 +7,17 @@
 // - Revisions are ordered by sequence number: an older one is refused unless the pointer
 //   says it is a rollback. Re-delivered pointers (relist after 410 Gone, reconnects) are
 //   recognised by sequence and digest and neither reapplied nor re-reported.
+// - The digest the pointer publishes is checked against the revision's bytes before they
+//   are loaded (nothing unpublished is ever compiled).
+// - A replica with no revision of a bundle active (a cold start, or a bundle it never ran)
+//   whose pointer names a revision it refuses falls back to the newest older revision of
+//   the bundle's history that loads, as a replica that was already running keeps serving
+//   its last good revision; with none, it stays not ready and says which revision was
+//   refused and why. See docs/reliability.md.
 // - client-node's informer relists by itself on 410 Gone but stops on any other error;
 //   it is restarted here with capped exponential backoff.
 import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type ObjectCache, type V1ConfigMap } from '@kubernetes/client-node';
-import type { LoadedBundle } from '../bundles/bundle.js';
+import { bundleDigest, type LoadedBundle } from '../bundles/bundle.js';
 import type { PolicyRegistry } from '../bundles/registry.js';
 import {
   LABEL_BUNDLE,
@@ -62,6 +69,12 @@ export interface BundleWatcher {
 interface Applied {
   readonly sequence: number;
   readonly digest: string;
+  /** Active because the pointer's revision was refused at a time nothing else was active. */
+  readonly fallback?: boolean;
+}
+
+interface Refused extends Applied {
+  readonly code: string;
 }
 
 export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
@@ -71,7 +84,7 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
   const log = logger.child({ component: 'bundle-watcher', namespace });
   const core = deps.kc.makeApiClient(CoreV1Api);
   const active = new Map<string, Applied>();
-  const refused = new Map<string, Applied>();
+  const refused = new Map<string, Refused>();
   const queues = new Map<string, Promise<void>>();
   const presentAtStart = new Set<string>();
   let synced = false;
@@ -104,7 +117,7 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
   }
 
   async function refuse(pointer: Pointer, err: BouncerError): Promise<void> {
-    refused.set(pointer.bundle, { sequence: pointer.sequence, digest: pointer.digest });
+    refused.set(pointer.bundle, { sequence: pointer.sequence, digest: pointer.digest, code: err.code });
     metrics.bundleRefused(pointer.bundle, err.code);
     const serving = active.get(pointer.bundle)?.sequence;
     log.warn(
@@ -128,10 +141,51 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
     );
   }
 
+  /** The bytes of a stored revision, checked against the digest published for it before anything reads them. */
+  async function revisionContent(bundle: string, sequence: number, digest: string): Promise<Uint8Array> {
+    const cm = informer.get(revisionName(bundle, sequence), namespace) ?? (await store.readRevision(bundle, sequence));
+    if (!cm) throw new BouncerError('BUNDLE_CORRUPT', `the revision ConfigMap ${revisionName(bundle, sequence)} does not exist`);
+    const bytes = revisionBytes(cm);
+    const actual = bundleDigest(bytes);
+    if (digest && actual !== digest) throw new BouncerError('BUNDLE_CORRUPT', `the revision's sha256 ${actual} is not the published ${digest}`);
+    return bytes;
+  }
+
+  /**
+   * With nothing of this bundle active and its pointer's revision refused: activates the
+   * newest older revision of its history that loads. Returns its sequence, or undefined.
+   */
+  async function fallBack(pointer: Pointer): Promise<number | undefined> {
+    let older;
+    try {
+      older = (await store.history(pointer.bundle)).revisions.filter((r) => r.sequence < pointer.sequence).sort((a, b) => b.sequence - a.sequence);
+    } catch (err) {
+      log.warn({ err, bundle: pointer.bundle }, 'cannot list the bundle history to fall back to an older revision');
+      return undefined;
+    }
+    for (const revision of older) {
+      try {
+        const bundle = await deps.load(pointer.bundle, await revisionContent(pointer.bundle, revision.sequence, revision.digest));
+        registry.activate(bundle);
+        active.set(pointer.bundle, { sequence: revision.sequence, digest: revision.digest, fallback: true });
+        metrics.bundleActivated(pointer.bundle, undefined);
+        log.warn(
+          { bundle: pointer.bundle, sequence: revision.sequence, revision: bundle.revision, refused: pointer.sequence },
+          'the active revision is refused and nothing else was serving: serving the newest older revision that loads',
+        );
+        return revision.sequence;
+      } catch (err) {
+        log.warn({ err, bundle: pointer.bundle, sequence: revision.sequence, code: isBouncerError(err) ? err.code : undefined }, 'older revision refused too');
+      }
+    }
+    return undefined;
+  }
+
   async function apply(pointer: Pointer): Promise<void> {
     const current = active.get(pointer.bundle);
     const same = (a: Applied | undefined) => a !== undefined && a.sequence === pointer.sequence && a.digest === pointer.digest;
-    if (same(current) || same(refused.get(pointer.bundle))) return;
+    // A revision active as a fallback is applied again when the pointer names it (a rollback), to report it active.
+    if ((same(current) && !current?.fallback) || same(refused.get(pointer.bundle))) return;
     if (current && pointer.sequence < current.sequence && pointer.action !== 'rollback') {
       return refuse(
         pointer,
@@ -139,13 +193,7 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
       );
     }
     try {
-      const cm = informer.get(revisionName(pointer.bundle, pointer.sequence), namespace) ?? (await store.readRevision(pointer.bundle, pointer.sequence));
-      if (!cm) throw new BouncerError('BUNDLE_CORRUPT', `the revision ConfigMap ${revisionName(pointer.bundle, pointer.sequence)} does not exist`);
-      const bytes = revisionBytes(cm);
-      const bundle = await deps.load(pointer.bundle, bytes);
-      if (pointer.digest && bundle.digest !== pointer.digest) {
-        throw new BouncerError('BUNDLE_CORRUPT', `the revision's sha256 ${bundle.digest} is not the published ${pointer.digest}`);
-      }
+      const bundle = await deps.load(pointer.bundle, await revisionContent(pointer.bundle, pointer.sequence, pointer.digest));
       registry.activate(bundle);
       active.set(pointer.bundle, { sequence: pointer.sequence, digest: pointer.digest });
       refused.delete(pointer.bundle);
@@ -164,6 +212,7 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
       );
     } catch (err) {
       const failure = isBouncerError(err) ? err : new BouncerError('BUNDLE_CORRUPT', describeThrown(err), { cause: err });
+      if (!active.has(pointer.bundle)) await fallBack(pointer);
       await refuse(pointer, failure);
     }
   }
@@ -233,7 +282,11 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
       if (!synced) return { ready: false, reason: 'waiting for the initial list of bundles' };
       const expected = new Set([...presentAtStart, ...(deps.requiredBundles ?? [])]);
       const missing = [...expected].filter((b) => !active.has(b));
-      if (missing.length > 0) return { ready: false, reason: `bundles not active yet: ${missing.join(', ')}` };
+      const why = (b: string) => {
+        const r = refused.get(b);
+        return r ? `${b} (revision ${r.sequence} refused: ${r.code}, and no older revision loads)` : b;
+      };
+      if (missing.length > 0) return { ready: false, reason: `bundles not active yet: ${missing.map(why).join(', ')}` };
       if (!registry.current()) return { ready: false, reason: 'no bundle is active' };
       return { ready: true };
     },
