@@ -4,9 +4,11 @@
 // forever; bouncer must refuse it within its load budget (BUNDLE_LOAD_TIMEOUT) while its
 // probes keep answering, and on a cold start with the poisoned revision active serve the
 // newest good revision of the history — or, with none, stay not ready and say why.
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBouncer, type BouncerProcess } from '../../hack/lib/bouncer-process.js';
 import { buildBundle } from '../../src/authoring/build.js';
@@ -59,6 +61,10 @@ describe.skipIf(inject('externalCluster'))('bundle load budget', () => {
     return value ? (JSON.parse(value) as ReplicaStatus) : undefined;
   };
 
+  /** /readyz within 1 s (status 0 when it does not answer: a blocked event loop). */
+  const readyz = (proc: BouncerProcess) =>
+    fetch(`${proc.healthUrl}/readyz`, { signal: AbortSignal.timeout(1000) }).then(async (r) => ({ status: r.status, body: await r.text() }), () => ({ status: 0, body: '' }));
+
   /** Counts /healthz answers (each within 1 s) until `done` holds. */
   const healthAnswersUntil = async (proc: BouncerProcess, done: () => Promise<boolean>, timeoutMs: number) => {
     const answers: number[] = [];
@@ -95,7 +101,7 @@ describe.skipIf(inject('externalCluster'))('bundle load budget', () => {
 
   it('cold start with the poisoned revision active: probes answer during the load, then it serves the newest good revision and reports the refusal', async () => {
     const cold = await serve(system, 'cold', BUNDLE);
-    const answers = await healthAnswersUntil(cold, async () => (await cold.readyz()).status === 200, 45_000);
+    const answers = await healthAnswersUntil(cold, async () => (await readyz(cold)).status === 200, 45_000);
     expect(answers.length).toBeGreaterThanOrEqual(3);
     expect(answers.every((s) => s === 200)).toBe(true);
     expect(await status(system, BUNDLE, 'cold')).toMatchObject({ state: 'refused', sequence: 2, code: 'BUNDLE_LOAD_TIMEOUT', serving: 1 });
@@ -124,9 +130,21 @@ describe.skipIf(inject('externalCluster'))('bundle load budget', () => {
     expect(answers.length).toBeGreaterThanOrEqual(3);
     expect(answers.every((s) => s === 200)).toBe(true);
     expect(await status(system, BUNDLE, 'cold')).toMatchObject({ state: 'refused', code: 'BUNDLE_LOAD_TIMEOUT', serving: good.pointer.sequence });
-    expect((await running.readyz()).status).toBe(200);
+    expect((await readyz(running)).status).toBe(200);
     expect(await decide('red')).toBe('denied');
     expect(await decide('blue')).toBe('allowed');
+  });
+
+  it('checks the published digest before loading: a pointer naming the poisoned revision with another sha256 is refused as corrupt, not loaded', async () => {
+    const serving = (await status(system, BUNDLE, 'cold'))?.serving;
+    const otherDigest = createHash('sha256').update(readFileSync(files.v1)).digest('hex');
+    // Revision 2 holds the poisoned bytes; the pointer claims revision 1's digest for it.
+    await kube.core.patchNamespacedConfigMap(
+      { namespace: system, name: pointerName(BUNDLE), body: { data: { sequence: '2', revision: 'poisoned', sha256: otherDigest, action: 'rollback', publishedAt: String(Date.now()) } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitFor(async () => (await status(system, BUNDLE, 'cold'))?.sequence === 2, 30_000, 'the pointer to revision 2 processed');
+    expect(await status(system, BUNDLE, 'cold')).toMatchObject({ state: 'refused', code: 'BUNDLE_CORRUPT', reason: expect.stringContaining('is not the published'), serving });
   });
 
   it('cold start with no good revision in the history: healthy, not ready, and the reason names the refused revision and its code', async () => {
@@ -134,9 +152,9 @@ describe.skipIf(inject('externalCluster'))('bundle load budget', () => {
     await createNamespace(kube, lonely);
     await createBundleStore(kube.kc, lonely).push('only', poisoned, 'poisoned');
     const proc = await serve(lonely, 'lonely', 'only');
-    await waitFor(async () => (await proc.readyz()).body.includes('refused'), 45_000, 'readiness names the refusal');
-    expect(await proc.readyz()).toMatchObject({ status: 503, body: expect.stringContaining('only (revision 1 refused: BUNDLE_LOAD_TIMEOUT, and no older revision loads)') });
-    expect((await fetch(`${proc.healthUrl}/healthz`)).status).toBe(200);
+    await waitFor(async () => (await readyz(proc)).body.includes('refused'), 45_000, 'readiness names the refusal');
+    expect(await readyz(proc)).toMatchObject({ status: 503, body: expect.stringContaining('only (revision 1 refused: BUNDLE_LOAD_TIMEOUT, and no older revision loads)') });
+    expect((await fetch(`${proc.healthUrl}/healthz`, { signal: AbortSignal.timeout(1000) })).status).toBe(200);
     expect(await status(lonely, 'only', 'lonely')).toMatchObject({ state: 'refused', code: 'BUNDLE_LOAD_TIMEOUT' });
   });
 });
