@@ -1,13 +1,13 @@
 // The bundle loader bouncer serve uses: every step that reads or runs a bundle's content
 // (untar, signature, manifest, data, compile, instantiate with the module's start
-// function, the self-check probe) happens in a fresh worker thread with a time budget and
-// a heap limit, so a bundle that never finishes or grows without bound is refused with a
+// function, the self-check probe) happens in a fresh worker thread with a time and a
+// memory budget, so a bundle that never finishes or grows without bound is refused with a
 // code instead of freezing the event loop (reviews, /healthz, /readyz). The worker is
-// terminated when the budget runs out; WASM loops are interruptible by termination.
+// terminated when the time budget runs out; termination interrupts running WASM.
 //
 // Budgets: the time budget starts once the worker has booted and holds the bundle. The
 // memory budget (maxMemoryMb) has two shares, both enforced before they can be exceeded:
-// WASM linear memory of the load's instance is created with at most maxMemoryMb (a module
+// WASM linear memory of the load's instances is created with a maximum of maxMemoryMb (a module
 // must import its memory, see compileWasm; its allocator failing is BUNDLE_OVER_BUDGET),
 // and JSON files parsed in JavaScript (data.json, .manifest, .signatures.json) may be at
 // most maxMemoryMb / 8 each, since a parsed value costs up to ~8-16 times its text. The
