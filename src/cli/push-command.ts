@@ -2,7 +2,8 @@
 // Checks the bundle locally exactly as bouncer will (and its signature when a key is
 // given), stores it as a new immutable revision and makes it active.
 import { readFileSync } from 'node:fs';
-import { createBundleLoader } from '../bundles/bundle-loader.js';
+import { loadBundle } from '../bundles/bundle.js';
+import { createBundleVerifier } from '../bundles/signature.js';
 import { BUNDLE_KEY, MAX_CONFIGMAP_DATA } from '../cluster/bundle-objects.js';
 import { BouncerError } from '../errors/errors.js';
 import { clusterArgs, storeFor } from './cluster-context.js';
@@ -33,10 +34,10 @@ export async function pushCommand(ctx: CliContext): Promise<number> {
     );
   }
   const keyFile = values['verification-key'] ?? ctx.env.BOUNCER_VERIFICATION_KEY;
-  const verify = keyFile ? { publicKeyPem: readFileSync(keyFile, 'utf8'), algorithm: values['verification-alg'] ?? ctx.env.BOUNCER_VERIFICATION_ALG ?? 'RS256' } : undefined;
-  // The loader bouncer serve uses, with its default budgets: a bundle that would be refused
-  // for never finishing is refused here too, instead of hanging the push.
-  const bundle = await createBundleLoader(verify ? { verify } : {})(values.name, bytes);
+  const verify = keyFile
+    ? createBundleVerifier({ publicKeyPem: readFileSync(keyFile, 'utf8'), algorithm: values['verification-alg'] ?? ctx.env.BOUNCER_VERIFICATION_ALG ?? 'RS256' })
+    : undefined;
+  const bundle = await loadBundle(values.name, bytes, verify ? { verify } : {});
   const store = storeFor(ctx, values);
   const { pointer, pruned } = await store.push(values.name, bytes, bundle.revision, { keep });
   ctx.stdout(

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { configMapRequest } from '../support/bundle-files.js';
-import { neverLoadingBundle } from '../support/poisoned-bundles.js';
 
 async function run(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -127,15 +126,4 @@ expect:
     expect(out).toContain('zz-wrong.yaml');
     expect(out).toContain('expected allowed=true, got allowed=false');
   });
-});
-
-describe('bouncer push', () => {
-  it('refuses a bundle that never finishes loading with BUNDLE_LOAD_TIMEOUT, before it touches a cluster', async () => {
-    const file = join(dir, 'poisoned.tar.gz');
-    writeFileSync(file, await neverLoadingBundle(inject('bundles').colors as string));
-    const { code, out, err } = await run(['push', file, '--name', 'colors']);
-    expect(code).toBe(2);
-    expect(out).toBe('');
-    expect(err).toContain('BUNDLE_LOAD_TIMEOUT');
-  }, 40_000);
 });
