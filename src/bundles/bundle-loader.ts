@@ -1,6 +1,6 @@
 // The bundle loader bouncer serve uses: every step that reads or runs a bundle's content
 // (untar, signature, manifest, data, compile, instantiate with the module's start
-// function, the self-check probe) happens in a fresh worker thread with a time and a
+// function, the self-check probe) happens in a worker thread with a time and a
 // memory budget, so a bundle that never finishes or grows without bound is refused with a
 // code instead of freezing the event loop (reviews, /healthz, /readyz). The worker is
 // terminated when the time budget runs out; termination interrupts running WASM.
@@ -64,31 +64,68 @@ function lazyEvaluator(build: () => Evaluator): Evaluator {
   };
 }
 
-/** Runs one load in a fresh worker; resolves with its reply, or rejects with a budget error. */
-function runInWorker(url: URL, request: LoadRequest, timeoutMs: number): Promise<Extract<LoadReply, { type: 'loaded' }>> {
+/**
+ * Load workers: one that answered (a bundle loaded or refused by a check) has run its load
+ * to the end and is kept for the next load, which then skips the worker's boot (~0.5 s of
+ * module imports on a busy 2-core machine); one terminated for its budget, crashed or exited
+ * is never reused. At most one idle worker is kept, unreferenced so it never holds the
+ * process open.
+ */
+function workerPool(url: URL): { take(): Worker; give(worker: Worker): void } {
+  let idle: Worker | undefined;
+  return {
+    take() {
+      const reused = idle;
+      idle = undefined;
+      if (reused) return reused;
+      const worker = new Worker(url);
+      // An idle worker that dies is forgotten (and its error, with no load listening, is not fatal).
+      worker.on('exit', () => idle === worker && (idle = undefined));
+      worker.on('error', () => undefined);
+      return worker;
+    },
+    give(worker) {
+      if (idle) void worker.terminate();
+      else {
+        worker.unref();
+        idle = worker;
+      }
+    },
+  };
+}
+
+/** Runs one load in a worker; resolves with its reply, or rejects with a budget error. */
+function runInWorker(
+  workers: ReturnType<typeof workerPool>,
+  request: LoadRequest,
+  timeoutMs: number,
+): Promise<Extract<LoadReply, { type: 'loaded' }>> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(url);
+    const worker = workers.take();
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
-    const finish = (outcome: () => void) => {
+    const finish = (answered: boolean, outcome: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (answered) workers.give(worker);
+      else void worker.terminate();
       outcome();
     };
     const arm = (ms: number, message: string) => {
       clearTimeout(timer);
-      timer = setTimeout(() => finish(() => reject(new BouncerError('BUNDLE_LOAD_TIMEOUT', message, { details: { timeoutMs } }))), ms);
+      timer = setTimeout(() => finish(false, () => reject(new BouncerError('BUNDLE_LOAD_TIMEOUT', message, { details: { timeoutMs } }))), ms);
     };
-    arm(BOOT_TIMEOUT_MS, `the bundle loader did not start within ${BOOT_TIMEOUT_MS} ms`);
-    worker.on('message', (reply: LoadReply) => {
+    const onMessage = (reply: LoadReply) => {
       if (reply.type === 'started') arm(timeoutMs, `loading the bundle ran past its ${timeoutMs} ms budget (compile, instantiate, data and self-check)`);
-      else if (reply.type === 'loaded') finish(() => resolve(reply));
-      else finish(() => reject(new BouncerError(reply.code, reply.message, reply.details ? { details: reply.details } : {})));
-    });
-    worker.on('error', (err) => finish(() => reject(new BouncerError('INTERNAL', `the bundle loader failed: ${describeThrown(err)}`, { cause: err }))));
-    worker.on('exit', (code) => finish(() => reject(new BouncerError('INTERNAL', `the bundle loader exited (code ${code}) without an answer`))));
+      else if (reply.type === 'loaded') finish(true, () => resolve(reply));
+      else finish(true, () => reject(new BouncerError(reply.code, reply.message, reply.details ? { details: reply.details } : {})));
+    };
+    const onError = (err: Error) => finish(false, () => reject(new BouncerError('INTERNAL', `the bundle loader failed: ${describeThrown(err)}`, { cause: err })));
+    const onExit = (code: number) => finish(false, () => reject(new BouncerError('INTERNAL', `the bundle loader exited (code ${code}) without an answer`)));
+    arm(BOOT_TIMEOUT_MS, `the bundle loader did not start within ${BOOT_TIMEOUT_MS} ms`);
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     worker.postMessage(request);
   });
 }
@@ -106,10 +143,10 @@ export function createBundleLoader(options: BundleLoaderOptions = {}): BundleLoa
   const maxJsonBytes = Math.floor((maxMemoryMb * 1024 * 1024) / 8);
   // The key is used in each worker; building a verifier here refuses a bad key at startup.
   if (options.verify) createBundleVerifier(options.verify);
-  const url = options.workerUrl ?? workerEntry(new URL('./load-worker.js', import.meta.url));
+  const workers = workerPool(options.workerUrl ?? workerEntry(new URL('./load-worker.js', import.meta.url)));
   return async (name, bytes) => {
     const request: LoadRequest = { bytes: Uint8Array.from(bytes), limits: loadLimits, maxJsonBytes, ...(options.verify ? { verification: options.verify } : {}) };
-    const loaded = await runInWorker(url, request, timeoutMs);
+    const loaded = await runInWorker(workers, request, timeoutMs);
     const wasm = { module: loaded.module, entrypoints: loaded.entrypoints, hostBuiltins: loaded.hostBuiltins };
     const policies = loaded.policies.map((p) => Object.freeze({ ...p }));
     const bundle = assembleBundle({

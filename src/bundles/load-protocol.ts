@@ -1,4 +1,4 @@
-// Messages between the bundle loader and its load worker (one worker per load).
+// Messages between the bundle loader and a load worker (one load at a time per worker).
 import type { EvaluatorLimits } from '../engine/evaluator.js';
 import type { ErrorCode } from '../errors/errors.js';
 import type { LoadedPolicy } from './bundle-checks.js';

@@ -1,7 +1,7 @@
-// The load worker: reads, verifies, compiles, instantiates and self-checks one bundle, then
-// posts the compiled module back. It runs a bundle's code for the first time, so it may be
-// terminated at any moment (the loader's time budget) or die of its heap limit; nothing
-// here needs cleaning up.
+// The load worker: reads, verifies, compiles, instantiates and self-checks bundles, one
+// request at a time, and posts each compiled module back. It runs a bundle's code for the
+// first time, so it may be terminated at any moment (the loader's time budget); nothing
+// here needs cleaning up, and nothing is kept from one load to the next.
 import { parentPort } from 'node:worker_threads';
 import { describeThrown, isBouncerError } from '../errors/errors.js';
 import { compileBundle, readBundle } from './bundle.js';
@@ -12,7 +12,7 @@ const port = parentPort;
 if (!port) throw new Error('load-worker must run as a worker thread');
 const send = (reply: LoadReply) => port.postMessage(reply);
 
-port.once('message', (request: LoadRequest) => {
+port.on('message', (request: LoadRequest) => {
   send({ type: 'started' });
   const run = async (): Promise<LoadReply> => {
     const verify = request.verification ? createBundleVerifier(request.verification) : undefined;

@@ -96,6 +96,14 @@ describe('createBundleLoader', () => {
     await expect(createBundleLoader()('x', await bytes())).rejects.toMatchObject({ code });
   });
 
+  it('loads again after a load timed out, and runs concurrent loads each to the end', async () => {
+    const load = createBundleLoader({ timeoutMs: 1500 });
+    await expect(load('poisoned', await neverLoadingBundle(file('colors')))).rejects.toMatchObject({ code: 'BUNDLE_LOAD_TIMEOUT' });
+    await expect(load('x', Buffer.from('not a bundle'))).rejects.toMatchObject({ code: 'BUNDLE_CORRUPT' });
+    const [basic, colors] = await Promise.all([load('basic', readFileSync(file('basic'))), load('colors', readFileSync(file('colors')))]);
+    expect([basic.revision, colors.revision]).toEqual(['test-basic-1', 'test-colors-1']);
+  });
+
   it('refuses the bundle when prepare fails', async () => {
     const load = createBundleLoader({ prepare: async () => Promise.reject(new Error('no worker took it')) });
     await expect(load('basic', readFileSync(file('basic')))).rejects.toThrow('no worker took it');
