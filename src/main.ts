@@ -4,8 +4,9 @@
 // when the start failed), so no replica stays up answering probes without serving.
 import { readFileSync } from 'node:fs';
 import { buildBundleBytes } from './authoring/build-bytes.js';
-import { loadBundle, type LoadedBundle } from './bundles/bundle.js';
-import { verifierFromKeyFile } from './bundles/key-file-verifier.js';
+import type { LoadedBundle } from './bundles/bundle.js';
+import { createBundleLoader } from './bundles/bundle-loader.js';
+import { verificationKey } from './bundles/key-file-verifier.js';
 import { createPolicyRegistry } from './bundles/registry.js';
 import type { CertificateSource } from './certs/serving-certificate.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from './config/serve-config.js';
@@ -42,15 +43,18 @@ function evaluationBackend(config: ServeConfig, metrics: Metrics, logger: Logger
   });
 }
 
-/** Verifies, compiles and self-checks a bundle, then prepares it on every evaluation worker. */
+/**
+ * Reads, verifies, compiles, instantiates and self-checks each bundle in a loader worker
+ * within its time and memory budget, then prepares it on every evaluation worker.
+ */
 function bundleLoader(config: ServeConfig, backend: EvalBackend): Load {
-  const verify = config.verification ? verifierFromKeyFile(config.verification) : undefined;
-  const limits = { maxMemoryPages: config.maxMemoryPages };
-  return async (name, bytes) => {
-    const bundle = await loadBundle(name, bytes, { limits, ...(verify ? { verify } : {}) });
-    await backend.prepare(bundle);
-    return bundle;
-  };
+  return createBundleLoader({
+    limits: { maxMemoryPages: config.maxMemoryPages },
+    ...(config.verification ? { verify: verificationKey(config.verification) } : {}),
+    prepare: (bundle) => backend.prepare(bundle),
+    timeoutMs: config.bundleLoadTimeoutMs,
+    maxMemoryMb: config.bundleLoadMemoryMb,
+  });
 }
 
 function staticBundles(config: ServeConfig): StaticBundle[] {

@@ -1,22 +1,24 @@
 // Loading a bundle: every check runs before anything is published. The result is an
 // immutable, self-contained object (compiled module, instance with data, policies) that
 // a policy set can hold; a failure throws a BouncerError whose code says which check failed.
+//
+// A load has three steps, kept apart so the bundle loader (bundle-loader.ts) can run the
+// first two in a worker thread with a time and memory budget:
+//   readBundle     untar, verify the signature, parse the manifest and data — no WASM yet;
+//   compileBundle  compile, instantiate (runs the module's start function), load the data,
+//                  resolve entrypoints and run the self-check probe;
+//   assembleBundle the frozen LoadedBundle.
+// loadBundle runs all three on the calling thread (the CLI and tests).
 import { createHash } from 'node:crypto';
-import { BouncerError, describeThrown, isBouncerError } from '../errors/errors.js';
+import { BouncerError, isBouncerError } from '../errors/errors.js';
 import { createEvaluator, DEFAULT_LIMITS, type Evaluator, type EvaluatorLimits } from '../engine/evaluator.js';
 import type { Loadable } from '../engine/backend.js';
-import { compileWasm } from '../engine/wasm-module.js';
+import { compileWasm, type WasmModule } from '../engine/wasm-module.js';
 import { readBundleArchive, type BundleFiles } from './archive.js';
+import { checkData, selfCheck, type LoadedPolicy } from './bundle-checks.js';
 import { parseManifest, type BundleManifest } from './manifest.js';
-import type { PolicyMetadata } from './policy-metadata.js';
-import { readMutateResult, readValidateResult } from './policy-result.js';
 
-export interface LoadedPolicy {
-  readonly meta: PolicyMetadata;
-  /** Entrypoint ids in the bundle's module. */
-  readonly validate?: number;
-  readonly mutate?: number;
-}
+export type { LoadedPolicy } from './bundle-checks.js';
 
 export interface LoadedBundle extends Loadable {
   readonly name: string;
@@ -35,32 +37,19 @@ export interface LoadOptions {
   readonly verify?: (files: BundleFiles) => void | Promise<void>;
 }
 
+/** A bundle's content once its packaging, signature, manifest and data are checked; nothing compiled. */
+export interface BundleParts {
+  readonly manifest: BundleManifest;
+  readonly wasmBytes: Uint8Array;
+  readonly data: Uint8Array;
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** A harmless review every policy must evaluate without error before its bundle goes live. */
-const PROBE = new TextEncoder().encode(
-  JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: '00000000-0000-0000-0000-000000000000',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      operation: 'CREATE',
-      namespace: 'bouncer-self-check',
-      name: 'probe',
-      userInfo: { username: 'system:bouncer:self-check' },
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'probe', namespace: 'bouncer-self-check' },
-        spec: { containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }] },
-      },
-      oldObject: null,
-      dryRun: true,
-    },
-  }),
-);
+/** sha256 of a bundle's bytes, hex: its identity (pointers, the decision cache, workers). */
+export function bundleDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
 
 function file(files: BundleFiles, path: string, code: 'BUNDLE_MANIFEST_INVALID' | 'BUNDLE_WASM_INVALID'): Uint8Array {
   const content = files.get(path);
@@ -68,53 +57,29 @@ function file(files: BundleFiles, path: string, code: 'BUNDLE_MANIFEST_INVALID' 
   return content;
 }
 
-/** data.json must be an object, and may only hold data under the manifest's roots. */
-function checkData(bytes: Uint8Array, roots: readonly string[]): void {
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(bytes));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('data.json must be a JSON object');
-  } catch (cause) {
-    throw new BouncerError('BUNDLE_DATA_INVALID', `data.json is not a JSON object: ${describeThrown(cause)}`, { cause });
-  }
-  if (roots.includes('')) return;
-  const under = (path: string) => roots.some((r) => path === r || path.startsWith(`${r}/`));
-  const above = (path: string) => roots.some((r) => r.startsWith(`${path}/`));
-  const outside: string[] = [];
-  const walk = (node: unknown, path: string): void => {
-    if (under(path)) return;
-    if (above(path) && node && typeof node === 'object' && !Array.isArray(node)) {
-      for (const [k, v] of Object.entries(node)) walk(v, `${path}/${k}`);
-      return;
-    }
-    outside.push(path);
-  };
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, k);
-  if (outside.length > 0) throw new BouncerError('BUNDLE_DATA_INVALID', `data.json holds data outside the bundle roots: ${outside.slice(0, 5).join(', ')}`);
+/** Files the loader parses as JSON in JavaScript (the signature check parses .manifest and data files too). */
+const JSON_FILES = /(^|\/)(\.manifest|\.signatures\.json|data\.json|data\.ya?ml)$/;
+
+export interface ReadOptions {
+  readonly verify?: LoadOptions['verify'];
+  /**
+   * Largest JSON file parsed in JavaScript, bytes; a larger one is refused with
+   * BUNDLE_OVER_BUDGET before it is parsed (a parsed value costs several times its text).
+   */
+  readonly maxJsonBytes?: number;
 }
 
-function selfCheck(evaluator: Evaluator, policies: readonly LoadedPolicy[]): void {
-  const calls = policies.flatMap((p) => [
-    ...(p.validate === undefined ? [] : [{ p, kind: 'validate' as const, id: p.validate }]),
-    ...(p.mutate === undefined ? [] : [{ p, kind: 'mutate' as const, id: p.mutate }]),
-  ]);
-  const outcomes = evaluator.evaluate(PROBE, calls.map((c) => c.id));
-  calls.forEach((call, i) => {
-    const outcome = outcomes[i];
-    const where = `policy ${call.p.meta.id} (${call.kind})`;
-    if (!outcome?.ok) throw new BouncerError('BUNDLE_SELF_CHECK_FAILED', `${where} fails on the probe review: ${outcome?.failure.message}`);
-    try {
-      if (call.kind === 'validate') readValidateResult(outcome.value);
-      else readMutateResult(outcome.value);
-    } catch (err) {
-      throw new BouncerError('BUNDLE_SELF_CHECK_FAILED', `${where} returns a malformed result: ${describeThrown(err)}`, { cause: err });
-    }
-  });
-}
-
-/** Untars, checks and compiles a bundle; throws a BouncerError naming the failed check. */
-export async function loadBundle(name: string, bytes: Uint8Array, options: LoadOptions = {}): Promise<LoadedBundle> {
+/** Untars, verifies (before anything is compiled) and parses a bundle. */
+export async function readBundle(bytes: Uint8Array, options: ReadOptions = {}): Promise<BundleParts> {
   const files = await readBundleArchive(bytes);
+  const max = options.maxJsonBytes;
+  for (const [path, content] of files) {
+    if (max !== undefined && content.byteLength > max && JSON_FILES.test(path)) {
+      throw new BouncerError('BUNDLE_OVER_BUDGET', `${path} is ${content.byteLength} bytes; the load budget allows JSON files of at most ${max} bytes`, {
+        details: { path, bytes: content.byteLength, maxJsonBytes: max },
+      });
+    }
+  }
   await options.verify?.(files);
   let manifestText: string;
   try {
@@ -126,12 +91,31 @@ export async function loadBundle(name: string, bytes: Uint8Array, options: LoadO
   const manifest = parseManifest(manifestText);
   const modules = new Set(manifest.wasm.map((w) => w.module));
   if (modules.size !== 1) throw new BouncerError('BUNDLE_MANIFEST_INVALID', 'a bundle must compile all its policies into one wasm module');
-  const wasm = await compileWasm(file(files, [...modules][0] as string, 'BUNDLE_WASM_INVALID'));
+  const wasmBytes = file(files, [...modules][0] as string, 'BUNDLE_WASM_INVALID');
   const data = files.get('/data.json') ?? new TextEncoder().encode('{}');
   checkData(data, manifest.roots);
-  const limits = options.limits ?? DEFAULT_LIMITS;
-  const evaluator = createEvaluator(wasm, data, limits);
+  return { manifest, wasmBytes, data };
+}
 
+/** Compiles and instantiates the module with its data, and self-checks every policy. Runs the bundle's code. */
+export async function compileBundle(
+  parts: BundleParts,
+  limits: EvaluatorLimits,
+): Promise<{ wasm: WasmModule; policies: LoadedPolicy[]; evaluator: Evaluator }> {
+  const wasm = await compileWasm(parts.wasmBytes, limits);
+  let evaluator: Evaluator;
+  try {
+    evaluator = createEvaluator(wasm, parts.data, limits);
+  } catch (err) {
+    // The policy's allocator failing is the memory bound, not malformed data.
+    if (isBouncerError(err, 'BUNDLE_DATA_INVALID') && /opa_malloc|out of memory/i.test(err.message)) {
+      throw new BouncerError('BUNDLE_OVER_BUDGET', `data.json does not fit in the WASM memory budget of ${limits.maxMemoryPages} pages (64 KiB each)`, {
+        cause: err,
+        details: { maxMemoryPages: limits.maxMemoryPages },
+      });
+    }
+    throw err;
+  }
   const entrypoint = (policy: string, name: string | undefined): number | undefined => {
     if (name === undefined) return undefined;
     const id = wasm.entrypoints[name];
@@ -139,7 +123,7 @@ export async function loadBundle(name: string, bytes: Uint8Array, options: LoadO
     return id;
   };
   // Ordered by id once here: reviews evaluate and report policies in this order.
-  const policies: LoadedPolicy[] = [...manifest.policies]
+  const policies: LoadedPolicy[] = [...parts.manifest.policies]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((meta) => {
       const validate = entrypoint(meta.id, meta.entrypoints.validate);
@@ -147,17 +131,28 @@ export async function loadBundle(name: string, bytes: Uint8Array, options: LoadO
       return Object.freeze({ meta, ...(validate === undefined ? {} : { validate }), ...(mutate === undefined ? {} : { mutate }) });
     });
   selfCheck(evaluator, policies);
-  const digest = createHash('sha256').update(bytes).digest('hex');
-  return Object.freeze({
-    name,
-    revision: manifest.revision,
-    digest,
-    key: digest,
-    wasm,
-    data,
-    limits,
-    manifest,
-    policies: Object.freeze(policies),
-    evaluator,
-  });
+  return { wasm, policies, evaluator };
+}
+
+/** The frozen bundle a policy set holds. */
+export function assembleBundle(fields: {
+  name: string;
+  digest: string;
+  manifest: BundleManifest;
+  wasm: WasmModule;
+  data: Uint8Array;
+  limits: EvaluatorLimits;
+  policies: readonly LoadedPolicy[];
+  evaluator: Evaluator;
+}): LoadedBundle {
+  const { name, digest, manifest, wasm, data, limits, policies, evaluator } = fields;
+  return Object.freeze({ name, revision: manifest.revision, digest, key: digest, wasm, data, limits, manifest, policies: Object.freeze([...policies]), evaluator });
+}
+
+/** Untars, checks and compiles a bundle on the calling thread; throws a BouncerError naming the failed check. */
+export async function loadBundle(name: string, bytes: Uint8Array, options: LoadOptions = {}): Promise<LoadedBundle> {
+  const parts = await readBundle(bytes, options.verify ? { verify: options.verify } : {});
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const { wasm, policies, evaluator } = await compileBundle(parts, limits);
+  return assembleBundle({ name, digest: bundleDigest(bytes), manifest: parts.manifest, wasm, data: parts.data, limits, policies, evaluator });
 }

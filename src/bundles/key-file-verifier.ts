@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { BouncerError } from '../errors/errors.js';
 import type { BundleFiles } from './archive.js';
-import { createBundleVerifier } from './signature.js';
+import { createBundleVerifier, type VerificationKey } from './signature.js';
 
 export interface VerificationSettings {
   readonly keyFile: string;
@@ -11,12 +11,17 @@ export interface VerificationSettings {
   readonly keyId?: string;
 }
 
-export function verifierFromKeyFile(settings: VerificationSettings): (files: BundleFiles) => Promise<void> {
+/** The key of the settings, its file read (CONFIG_INVALID when it cannot be). */
+export function verificationKey(settings: VerificationSettings): VerificationKey {
   let publicKeyPem: string;
   try {
     publicKeyPem = readFileSync(settings.keyFile, 'utf8');
   } catch (cause) {
     throw new BouncerError('CONFIG_INVALID', `cannot read the bundle verification key ${settings.keyFile}: ${(cause as Error).message}`, { cause });
   }
-  return createBundleVerifier({ publicKeyPem, algorithm: settings.algorithm, ...(settings.keyId ? { keyId: settings.keyId } : {}) });
+  return { publicKeyPem, algorithm: settings.algorithm, ...(settings.keyId ? { keyId: settings.keyId } : {}) };
+}
+
+export function verifierFromKeyFile(settings: VerificationSettings): (files: BundleFiles) => Promise<void> {
+  return createBundleVerifier(verificationKey(settings));
 }

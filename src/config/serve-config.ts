@@ -46,6 +46,9 @@ export interface ServeConfig {
   /** Decision-log delivery to an HTTP sink (OPA's upload format) through an on-disk spool. */
   readonly decisionLog?: { readonly url: string; readonly spoolDir: string; readonly maxSpoolBytes: number; readonly includeInput: boolean; readonly maskPointers: readonly string[] };
   readonly maxMemoryPages: number;
+  /** One bundle load's time and memory budgets (in the loader worker). */
+  readonly bundleLoadTimeoutMs: number;
+  readonly bundleLoadMemoryMb: number;
   /** Watch bundle ConfigMaps in this namespace (the in-cluster mode). */
   readonly watchNamespace?: string;
   readonly kubeconfig?: string;
@@ -165,6 +168,8 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     decisionCacheTtlMs: v.decisionCacheTtlMs,
     shutdownDelayMs: v.shutdownDelayMs,
     maxMemoryPages: v.maxMemoryMb * 16,
+    bundleLoadTimeoutMs: v.bundleLoadTimeoutMs,
+    bundleLoadMemoryMb: v.bundleLoadMemoryMb ?? v.maxMemoryMb,
     ...(v.watchNamespace ? { watchNamespace: v.watchNamespace } : {}),
     ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}),
     replica: v.replica,

@@ -246,6 +246,21 @@ export const SERVE_SETTINGS = {
     help: 'WASM memory cap per bundle instance, in MiB',
     default: 256,
   }),
+  bundleLoadTimeoutMs: value(EVALUATION, parseDuration)({
+    flag: 'bundle-load-timeout',
+    env: 'BOUNCER_BUNDLE_LOAD_TIMEOUT',
+    metavar: 'D',
+    help: 'longest one bundle load (untar, signature, compile, instantiate, data, self-check, in a loader worker) may take; beyond it the bundle is refused with BUNDLE_LOAD_TIMEOUT',
+    default: 10_000,
+    defaultText: '10s',
+  }),
+  bundleLoadMemoryMb: value(EVALUATION, integer(4, 4096))({
+    flag: 'bundle-load-memory-mb',
+    env: 'BOUNCER_BUNDLE_LOAD_MEMORY_MB',
+    metavar: 'N',
+    help: "memory budget of one bundle load in MiB: its WASM memory, plus an eighth of it per JSON file parsed; beyond it BUNDLE_OVER_BUDGET",
+    defaultText: 'the --max-memory-mb value',
+  }),
   decisionCacheSize: value(EVALUATION, integer(0, 10_000_000))({
     flag: 'decision-cache-size',
     env: 'BOUNCER_DECISION_CACHE_SIZE',

@@ -3,6 +3,7 @@
 import { loadPolicySync } from './sdk.js';
 import { BouncerError, describeThrown } from '../errors/errors.js';
 import { supportedBuiltins } from './capabilities.js';
+import type { EvaluatorLimits } from './evaluator.js';
 
 export interface WasmModule {
   readonly module: WebAssembly.Module;
@@ -18,16 +19,29 @@ interface WasmExports {
   opa_json_dump(addr: number): number;
 }
 
-export async function compileWasm(bytes: Uint8Array): Promise<WasmModule> {
+/** WebAssembly.Module.imports, which the TypeScript lib this project uses does not declare. */
+const moduleImports = (module: WebAssembly.Module): readonly { module: string; name: string; kind: string }[] =>
+  (WebAssembly.Module as unknown as { imports(m: WebAssembly.Module): { module: string; name: string; kind: string }[] }).imports(module);
+
+/**
+ * Compiles and instantiates a policy.wasm (running its start function) and checks it.
+ * The module must import its linear memory, as OPA's modules do: the memory is then the
+ * one created here, bounded by `limits.maxMemoryPages` (a module defining its own memory
+ * could grow it without that bound).
+ */
+export async function compileWasm(bytes: Uint8Array, limits?: EvaluatorLimits): Promise<WasmModule> {
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(bytes);
   } catch (cause) {
     throw new BouncerError('BUNDLE_WASM_INVALID', `policy.wasm does not compile: ${describeThrown(cause)}`, { cause });
   }
+  if (!moduleImports(module).some((i) => i.kind === 'memory')) {
+    throw new BouncerError('BUNDLE_WASM_INVALID', 'policy.wasm does not import its memory (env.memory), as every OPA-built module does');
+  }
   let loaded;
   try {
-    loaded = loadPolicySync(module);
+    loaded = loadPolicySync(module, limits ? { initial: 16, maximum: limits.maxMemoryPages } : {});
   } catch (cause) {
     throw new BouncerError('BUNDLE_WASM_INVALID', `policy.wasm does not instantiate as an OPA policy: ${describeThrown(cause)}`, { cause });
   }

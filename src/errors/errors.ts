@@ -37,6 +37,9 @@ export const ERRORS = {
   // Evaluation cut by time (decided by the policy's failure mode, like POLICY_EVAL_FAILED).
   POLICY_TIMEOUT: { status: 500, meaning: "a policy ran past its time budget (--policy-timeout, or what was left of the review's --review-timeout) and was stopped" },
   POLICY_NOT_EVALUATED: { status: 503, meaning: "a policy was not started: the review's time budget ran out first, or every worker was busy past the queue bound" },
+  // Bundle load budgets (the last good revision keeps serving).
+  BUNDLE_LOAD_TIMEOUT: { status: 400, meaning: 'loading the bundle (compile, instantiate, data, self-check) ran past its time budget' },
+  BUNDLE_OVER_BUDGET: { status: 400, meaning: 'loading the bundle needed more memory than its budget' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -3,7 +3,8 @@
 // same content again — retries, re-applies of unchanged objects, controllers resending —
 // and costs a hash of every review when it does not.
 //
-// The key is the digest of the endpoint, the policy-set revision and the review's bytes
+// The key is the digest of the endpoint, the policy set's content digest (never its
+// revision names: a bundle rebuilt under the same revision is another set) and the review's bytes
 // without the value of request.uid: everything a policy can read, so two reviews share an
 // entry only when every policy must decide them alike — unless a policy reads the clock
 // (time.now_ns), which is what the entries' time to live bounds. Outcomes with an engine

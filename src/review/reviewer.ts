@@ -69,7 +69,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const started = now();
       const set = deps.policies();
       const request = review.request;
-      const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.revision}\u0000${review.contentDigest()}` : undefined;
+      const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}\u0000${review.contentDigest()}` : undefined;
       const cached = key === undefined ? undefined : deps.cache?.get(key);
       let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget) : [];
       if (key !== undefined && !cached) deps.cache?.set(key, outcomes);

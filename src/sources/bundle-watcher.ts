@@ -1,31 +1,18 @@
-// Watches the bundle ConfigMaps of bouncer's namespace and swaps revisions in.
+// Watches the bundle ConfigMaps of bouncer's namespace and hands each pointer change to the
+// bundle reconciler (bundle-reconciler.ts), which swaps revisions in.
 //
-// - Each bundle is reconciled alone, one change at a time, in arrival order.
-// - A revision is built completely (verified, compiled, instantiated, self-checked) before
-//   the registry publishes it with one reference swap; any failure keeps the last good
-//   revision serving and is reported as a status annotation, an Event, a metric and a log line.
-// - Revisions are ordered by sequence number: an older one is refused unless the pointer
-//   says it is a rollback. Re-delivered pointers (relist after 410 Gone, reconnects) are
-//   recognised by sequence and digest and neither reapplied nor re-reported.
 // - client-node's informer relists by itself on 410 Gone but stops on any other error;
 //   it is restarted here with capped exponential backoff.
+// - Ready once the initial list is reconciled and every bundle present then (and every
+//   required one) is active.
 import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type ObjectCache, type V1ConfigMap } from '@kubernetes/client-node';
 import type { LoadedBundle } from '../bundles/bundle.js';
 import type { PolicyRegistry } from '../bundles/registry.js';
-import {
-  LABEL_BUNDLE,
-  bundleOf,
-  readPointer,
-  revisionBytes,
-  revisionName,
-  roleOf,
-  type Pointer,
-  type ReplicaStatus,
-} from '../cluster/bundle-objects.js';
+import { LABEL_BUNDLE, bundleOf, readPointer, roleOf } from '../cluster/bundle-objects.js';
 import type { BundleStore } from '../cluster/bundle-store.js';
-import { BouncerError, describeThrown, isBouncerError } from '../errors/errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { createBundleReconciler } from './bundle-reconciler.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -36,7 +23,7 @@ export interface BundleWatcherDeps {
   readonly kc: KubeConfig;
   readonly store: BundleStore;
   readonly registry: PolicyRegistry;
-  /** Verifies, compiles and self-checks a bundle (signature key and limits bound by main). */
+  /** Verifies, compiles and self-checks a bundle (signature key, limits and budgets bound by main). */
   readonly load: (name: string, bytes: Uint8Array) => Promise<LoadedBundle>;
   /** This replica's name in status annotations (the pod name in a cluster). */
   readonly replica: string;
@@ -59,20 +46,11 @@ export interface BundleWatcher {
   idle(): Promise<void>;
 }
 
-interface Applied {
-  readonly sequence: number;
-  readonly digest: string;
-}
-
 export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
-  const { store, registry, logger, metrics, replica } = deps;
+  const { store, registry, logger, metrics } = deps;
   const namespace = store.namespace;
-  const now = deps.now ?? Date.now;
   const log = logger.child({ component: 'bundle-watcher', namespace });
   const core = deps.kc.makeApiClient(CoreV1Api);
-  const active = new Map<string, Applied>();
-  const refused = new Map<string, Applied>();
-  const queues = new Map<string, Promise<void>>();
   const presentAtStart = new Set<string>();
   let synced = false;
   let stopped = false;
@@ -92,93 +70,16 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
     LABEL_BUNDLE,
   );
 
-  const enqueue = (bundle: string, work: () => Promise<void>): void => {
-    const previous = queues.get(bundle) ?? Promise.resolve();
-    const next = previous.then(work).catch((err: unknown) => log.error({ err, bundle }, 'bundle reconcile failed unexpectedly'));
-    queues.set(bundle, next);
-  };
-
-  async function report(bundle: string, status: ReplicaStatus, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    await store.reportStatus(bundle, replica, status).catch((err: unknown) => log.warn({ err, bundle }, 'could not write the bundle status annotation'));
-    await store.event(bundle, type, reason, message, `bouncer/${replica}`).catch((err: unknown) => log.warn({ err, bundle }, 'could not record an event'));
-  }
-
-  async function refuse(pointer: Pointer, err: BouncerError): Promise<void> {
-    refused.set(pointer.bundle, { sequence: pointer.sequence, digest: pointer.digest });
-    metrics.bundleRefused(pointer.bundle, err.code);
-    const serving = active.get(pointer.bundle)?.sequence;
-    log.warn(
-      { bundle: pointer.bundle, sequence: pointer.sequence, revision: pointer.revision, code: err.code, err, serving },
-      'bundle revision refused; the last good revision keeps serving',
-    );
-    await report(
-      pointer.bundle,
-      {
-        state: 'refused',
-        sequence: pointer.sequence,
-        revision: pointer.revision,
-        at: new Date(now()).toISOString(),
-        code: err.code,
-        reason: err.message.slice(0, 512),
-        ...(serving === undefined ? {} : { serving }),
-      },
-      'Warning',
-      'BundleRefused',
-      `revision ${pointer.sequence} (${pointer.revision}) refused by ${replica}: ${err.code}: ${err.message}${serving === undefined ? '' : `; still serving revision ${serving}`}`,
-    );
-  }
-
-  async function apply(pointer: Pointer): Promise<void> {
-    const current = active.get(pointer.bundle);
-    const same = (a: Applied | undefined) => a !== undefined && a.sequence === pointer.sequence && a.digest === pointer.digest;
-    if (same(current) || same(refused.get(pointer.bundle))) return;
-    if (current && pointer.sequence < current.sequence && pointer.action !== 'rollback') {
-      return refuse(
-        pointer,
-        new BouncerError('BUNDLE_REVISION_OLDER', `revision ${pointer.sequence} is older than the active revision ${current.sequence}; use bouncer rollback`),
-      );
-    }
-    try {
-      const cm = informer.get(revisionName(pointer.bundle, pointer.sequence), namespace) ?? (await store.readRevision(pointer.bundle, pointer.sequence));
-      if (!cm) throw new BouncerError('BUNDLE_CORRUPT', `the revision ConfigMap ${revisionName(pointer.bundle, pointer.sequence)} does not exist`);
-      const bytes = revisionBytes(cm);
-      const bundle = await deps.load(pointer.bundle, bytes);
-      if (pointer.digest && bundle.digest !== pointer.digest) {
-        throw new BouncerError('BUNDLE_CORRUPT', `the revision's sha256 ${bundle.digest} is not the published ${pointer.digest}`);
-      }
-      registry.activate(bundle);
-      active.set(pointer.bundle, { sequence: pointer.sequence, digest: pointer.digest });
-      refused.delete(pointer.bundle);
-      const propagation = pointer.publishedAt > 0 ? (now() - pointer.publishedAt) / 1000 : undefined;
-      metrics.bundleActivated(pointer.bundle, propagation);
-      log.info(
-        { bundle: pointer.bundle, sequence: pointer.sequence, revision: bundle.revision, action: pointer.action, propagationSeconds: propagation, policies: bundle.policies.length },
-        'bundle revision activated',
-      );
-      await report(
-        pointer.bundle,
-        { state: 'active', sequence: pointer.sequence, revision: bundle.revision, at: new Date(now()).toISOString() },
-        'Normal',
-        pointer.action === 'rollback' ? 'BundleRolledBack' : 'BundleActivated',
-        `revision ${pointer.sequence} (${bundle.revision}) active on ${replica}`,
-      );
-    } catch (err) {
-      const failure = isBouncerError(err) ? err : new BouncerError('BUNDLE_CORRUPT', describeThrown(err), { cause: err });
-      await refuse(pointer, failure);
-    }
-  }
-
-  async function remove(bundle: string): Promise<void> {
-    if (!active.has(bundle)) return;
-    active.delete(bundle);
-    refused.delete(bundle);
-    registry.remove(bundle);
-    metrics.bundleRemoved(bundle);
-    log.warn({ bundle, remaining: registry.current()?.revision ?? 'none' }, 'bundle removed: its pointer ConfigMap was deleted');
-    await store
-      .event(bundle, 'Warning', 'BundleRemoved', `bundle ${bundle} removed from ${replica}: its pointer was deleted`, `bouncer/${replica}`)
-      .catch((err: unknown) => log.warn({ err, bundle }, 'could not record an event'));
-  }
+  const reconciler = createBundleReconciler({
+    store,
+    cached: (name) => informer.get(name, namespace),
+    registry,
+    load: deps.load,
+    replica: deps.replica,
+    log,
+    metrics,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
 
   const onChange = (cm: V1ConfigMap): void => {
     if (cm.metadata?.namespace !== namespace || roleOf(cm) !== 'pointer') return;
@@ -190,14 +91,14 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
       log.warn({ bundle, name: cm.metadata?.name }, 'ignoring a malformed bundle pointer');
       return;
     }
-    enqueue(bundle, () => apply(pointer));
+    reconciler.pointer(pointer);
   };
 
   informer.on('add', onChange);
   informer.on('update', onChange);
   informer.on('delete', (cm) => {
     const bundle = bundleOf(cm);
-    if (cm.metadata?.namespace === namespace && roleOf(cm) === 'pointer' && bundle) enqueue(bundle, () => remove(bundle));
+    if (cm.metadata?.namespace === namespace && roleOf(cm) === 'pointer' && bundle) reconciler.removed(bundle);
   });
   informer.on('error', (err: unknown) => {
     if (stopped) return;
@@ -209,19 +110,11 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
     backoffMs = Math.min(backoffMs * 2, deps.maxBackoffMs ?? 30_000);
   });
 
-  const idle = async (): Promise<void> => {
-    for (;;) {
-      const pending = [...queues.values()];
-      await Promise.all(pending);
-      if (pending.length === queues.size && pending.every((p, i) => p === [...queues.values()][i])) return;
-    }
-  };
-
   return {
     async start() {
       stopped = false;
       await informer.start();
-      await idle();
+      await reconciler.idle();
       synced = true;
     },
     async stop() {
@@ -231,13 +124,12 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
     },
     readiness() {
       if (!synced) return { ready: false, reason: 'waiting for the initial list of bundles' };
-      const expected = new Set([...presentAtStart, ...(deps.requiredBundles ?? [])]);
-      const missing = [...expected].filter((b) => !active.has(b));
+      const missing = reconciler.missing([...presentAtStart, ...(deps.requiredBundles ?? [])]);
       if (missing.length > 0) return { ready: false, reason: `bundles not active yet: ${missing.join(', ')}` };
       if (!registry.current()) return { ready: false, reason: 'no bundle is active' };
       return { ready: true };
     },
-    active: () => new Map([...active].map(([b, a]) => [b, a.sequence])),
-    idle,
+    active: reconciler.active,
+    idle: reconciler.idle,
   };
 }

@@ -273,7 +273,9 @@ describe.skipIf(inject('externalCluster'))('bundles in ConfigMaps', () => {
     await waitFor(async () => (await decide('red')) === 'denied', 15_000);
     expect(await activations()).toBe(before.activations + 1);
     expect((await pointerStatus('replica-1'))?.sequence).toBe(sequence);
-    expect(await r1.metrics().then((m) => metricValue(m, 'bouncer_watch_restarts_total', {}))).toBeGreaterThanOrEqual(0);
+    // Whether client-node reports the broken watch as an error (a restart here) or ends it and
+    // resumes with 410 Gone (a relist of its own) depends on timing; the relist above is what
+    // the scenario implies either way, so the restart counter is not asserted.
   });
 
   it('survives an etcd restart: no revision lost or reapplied, the next push enforced', async () => {
@@ -302,13 +304,16 @@ describe.skipIf(inject('externalCluster'))('bundles in ConfigMaps', () => {
   it('ignores bundle ConfigMaps in any other namespace', async () => {
     const other = uniqueName('elsewhere');
     await createNamespace(kube, other);
-    const before = (await pointerStatus('replica-1'))?.sequence;
+    // A positive control: a push to another namespace, then one to bouncer's. Once the second
+    // is active on both replicas the watch has seen everything written before it.
     const foreign = await createBundleStore(kube.kc, other).push(BUNDLE, readFileSync(files.v2), 'v2');
-    await sleep(1500);
-    expect((await pointerStatus('replica-1'))?.sequence).toBe(before);
+    const own = await activated(files.v1);
+    expect((await pointerStatus('replica-1'))?.sequence).toBe(own);
     expect(await decide('blue')).toBe('denied');
+    expect(await decide('red')).toBe('allowed');
     const cm = await kube.core.readNamespacedConfigMap({ namespace: other, name: pointerName(BUNDLE) });
     expect(Object.keys(cm.metadata?.annotations ?? {}).filter((k) => k.startsWith(STATUS_PREFIX))).toEqual([]);
+    expect((await kube.core.listNamespacedEvent({ namespace: other })).items.filter((e) => e.reason?.startsWith('Bundle'))).toEqual([]);
     expect(foreign.pointer.sequence).toBe(1);
   });
 

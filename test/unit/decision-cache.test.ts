@@ -5,7 +5,9 @@ import { decodeReview } from '../../src/admission/decode.js';
 import type { PolicyRegistry } from '../../src/bundles/registry.js';
 import { createDecisionCache, type DecisionCache } from '../../src/review/decision-cache.js';
 import { createReviewer, type Reviewer } from '../../src/review/reviewer.js';
-import { configMapRequest, reviewBytes } from '../support/bundle-files.js';
+import { loadBundle } from '../../src/bundles/bundle.js';
+import { createPolicyRegistry } from '../../src/bundles/registry.js';
+import { configMapRequest, editBundle, reviewBytes } from '../support/bundle-files.js';
 import { registryOf } from '../support/reviewing.js';
 
 describe('decision cache in the reviewer', () => {
@@ -57,5 +59,24 @@ describe('decision cache in the reviewer', () => {
     expect(swapped.current()?.revision).not.toBe(registry.current()?.revision);
     expect(lookups).toEqual([false]);
     expect(decision.cached).toBeUndefined();
+  });
+
+  it('serves the outcomes of the bundle content active now, not of another bundle rebuilt under the same revision name', async () => {
+    // Two builds of the colors bundle with the same manifest revision: one denies blue, the other red.
+    const colors = inject('bundles').colors as string;
+    const denying = async (color: string) =>
+      loadBundle('colors', await editBundle(colors, (f) => f.set('/data.json', Buffer.from(JSON.stringify({ policies: { color_gate: { denied: [color] } } })))));
+    const [blue, red] = await Promise.all([denying('blue'), denying('red')]);
+    expect(blue.revision).toBe(red.revision);
+    const registry = createPolicyRegistry([blue]);
+    const reviewer = createReviewer({ policies: registry.current, cache });
+    const bytes = reviewBytes({ ...configMapRequest({ color: 'blue' }), uid: 'uid-colors' });
+    const first = await reviewer.review('validate', decodeReview(bytes), bytes);
+    registry.activate(red);
+    expect(registry.current()?.revision).toBe(`colors@${blue.revision}`);
+    const second = await reviewer.review('validate', decodeReview(bytes), bytes);
+    expect(first.allowed).toBe(false);
+    expect(second).toMatchObject({ allowed: true });
+    expect(second.cached).toBeUndefined();
   });
 });

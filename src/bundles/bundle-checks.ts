@@ -1,0 +1,89 @@
+// The checks a bundle passes before it can be published that are about its content, not
+// its packaging: data.json shape and roots, and the self-check probe every policy must
+// evaluate cleanly.
+import { BouncerError, describeThrown } from '../errors/errors.js';
+import type { Evaluator } from '../engine/evaluator.js';
+import type { PolicyMetadata } from './policy-metadata.js';
+import { readMutateResult, readValidateResult } from './policy-result.js';
+
+export interface LoadedPolicy {
+  readonly meta: PolicyMetadata;
+  /** Entrypoint ids in the bundle's module. */
+  readonly validate?: number;
+  readonly mutate?: number;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A harmless review every policy must evaluate without error before its bundle goes live. */
+const PROBE = new TextEncoder().encode(
+  JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: '00000000-0000-0000-0000-000000000000',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      operation: 'CREATE',
+      namespace: 'bouncer-self-check',
+      name: 'probe',
+      userInfo: { username: 'system:bouncer:self-check' },
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'probe', namespace: 'bouncer-self-check' },
+        spec: { containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }] },
+      },
+      oldObject: null,
+      dryRun: true,
+    },
+  }),
+);
+
+/** data.json must be an object, and may only hold data under the manifest's roots. */
+export function checkData(bytes: Uint8Array, roots: readonly string[]): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('data.json must be a JSON object');
+  } catch (cause) {
+    throw new BouncerError('BUNDLE_DATA_INVALID', `data.json is not a JSON object: ${describeThrown(cause)}`, { cause });
+  }
+  if (roots.includes('')) return;
+  const under = (path: string) => roots.some((r) => path === r || path.startsWith(`${r}/`));
+  const above = (path: string) => roots.some((r) => r.startsWith(`${path}/`));
+  const outside: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (under(path)) return;
+    if (above(path) && node && typeof node === 'object' && !Array.isArray(node)) {
+      for (const [k, v] of Object.entries(node)) walk(v, `${path}/${k}`);
+      return;
+    }
+    outside.push(path);
+  };
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, k);
+  if (outside.length > 0) throw new BouncerError('BUNDLE_DATA_INVALID', `data.json holds data outside the bundle roots: ${outside.slice(0, 5).join(', ')}`);
+}
+
+/** Every entrypoint of every policy evaluates the probe without error and returns a well-formed result. */
+export function selfCheck(evaluator: Evaluator, policies: readonly LoadedPolicy[]): void {
+  const calls = policies.flatMap((p) => [
+    ...(p.validate === undefined ? [] : [{ p, kind: 'validate' as const, id: p.validate }]),
+    ...(p.mutate === undefined ? [] : [{ p, kind: 'mutate' as const, id: p.mutate }]),
+  ]);
+  const outcomes = evaluator.evaluate(PROBE, calls.map((c) => c.id));
+  calls.forEach((call, i) => {
+    const outcome = outcomes[i];
+    const where = `policy ${call.p.meta.id} (${call.kind})`;
+    if (outcome && !outcome.ok && outcome.failure.class === 'memory') {
+      throw new BouncerError('BUNDLE_OVER_BUDGET', `${where} runs out of WASM memory on the probe review: ${outcome.failure.message}`);
+    }
+    if (!outcome?.ok) throw new BouncerError('BUNDLE_SELF_CHECK_FAILED', `${where} fails on the probe review: ${outcome?.failure.message}`);
+    try {
+      if (call.kind === 'validate') readValidateResult(outcome.value);
+      else readMutateResult(outcome.value);
+    } catch (err) {
+      throw new BouncerError('BUNDLE_SELF_CHECK_FAILED', `${where} returns a malformed result: ${describeThrown(err)}`, { cause: err });
+    }
+  });
+}
