@@ -34,6 +34,8 @@ export const ERRORS = {
   OPA_FAILED: { status: 500, meaning: 'the OPA CLI failed' },
   POLICY_SOURCE_INVALID: { status: 400, meaning: 'a policy directory does not follow the policy contract' },
   INPUT_INVALID: { status: 400, meaning: 'an input file cannot be read as AdmissionReview documents' },
+  // Admission control at the edge (src/http/admission-gate.ts).
+  OVERLOADED: { status: 503, meaning: "bouncer is at capacity: the request's body would take the buffered bytes past their bound; retry later" },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

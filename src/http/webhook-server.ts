@@ -12,6 +12,7 @@ import type { Decision } from '../review/decision.js';
 import type { Reviewer } from '../review/reviewer.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { ConnectionGate } from './connection-gate.js';
 import { fromFastifyError, statusBody } from './status.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -28,6 +29,8 @@ export interface WebhookServerOptions {
   readonly tls?: Pick<TlsMaterial, 'cert' | 'key' | 'ca'>;
   /** Slow or stalled clients are cut off after this long. */
   readonly requestTimeoutMs?: number;
+  /** Edge admission control (connection-gate.ts); without it connections and requests are not limited. */
+  readonly gate?: ConnectionGate;
 }
 
 export function createWebhookServer(options: WebhookServerOptions): FastifyInstance {
@@ -51,6 +54,26 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
         }
       : {}),
   }) as unknown as FastifyInstance;
+
+  // --- edge admission control (admission-gate.ts): before any TLS or body work ---
+  const gate = options.gate;
+  const shed = new WeakSet<FastifyRequest>();
+  if (gate) {
+    gate.attach(app.server);
+    const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    app.addHook('onRequest', async (request, reply) => {
+      const declared = Number(request.headers['content-length']);
+      const ticket = gate.gate.request(Number.isFinite(declared) ? Math.min(declared, bodyLimit) : bodyLimit);
+      // The ServerResponse closes when the answer is written or the connection goes.
+      reply.raw.once('close', ticket.release);
+      if (ticket.verdict === 'admitted') return;
+      const endpoint: Endpoint = request.url.startsWith('/mutate') ? 'mutate' : 'validate';
+      metrics.edge.requestShed(endpoint, ticket.verdict);
+      if (ticket.verdict === 'in-flight') return void shed.add(request);
+      const err = new BouncerError('OVERLOADED', 'bouncer is at capacity: too many request bytes buffered; retry later');
+      return reply.code(err.status).header('connection', 'close').header('retry-after', '1').send(statusBody(err));
+    });
+  }
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -79,7 +102,7 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
       const parsedBody = parseBody(body);
       parsed = parsedBody.value;
       const review = checkReview(parsed, parsedBody);
-      const decision = await reviewer.review(endpoint, review, body);
+      const decision = shed.has(request) ? reviewer.shed(endpoint, review) : await reviewer.review(endpoint, review, body);
       metrics.decision({
         endpoint,
         allowed: decision.allowed,
