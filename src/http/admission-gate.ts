@@ -30,22 +30,35 @@ export interface AdmissionLimits {
   readonly maxBufferedBytes: number;
 }
 
+/**
+ * What bouncer's resident memory stays under with the default limits whatever the offered
+ * load (test/e2e/overload.test.ts drives far beyond every limit and checks it): below the
+ * manifests' pod limit (384Mi, manifests/base/deployment.yaml) with room for the kernel's
+ * socket buffers, which are not charged to RSS but are to the cgroup. It is the sum of the
+ * idle process with its workers (~130 MB), the connection cap × ~64 KB of TLS and HTTP state,
+ * and the buffered-bytes bound with the bodies' parsing.
+ */
+export const MEMORY_CEILING_BYTES = 320 * 1024 * 1024;
+
 /** A request body may be this large; the buffer budget must hold at least one (default body limit, 8 MiB). */
 export const DEFAULT_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 /**
  * Defaults from the CPU budget (cpu-budget.ts). One core answers about 4,000 small reviews/s
- * (docs/performance.md); 128 requests in flight per core is ~30 ms of queue at that rate,
- * far under the review budget, and 256 connections per core keep every in-flight slot fed
- * with room for idle keep-alive connections. A full TLS handshake costs the main thread
- * about a millisecond: 200/s per core bounds handshakes to a fifth of it under a storm of
- * new connections, and 32 at once per core bounds the memory of half-open handshakes.
- * Buffered bodies are not per core: they are memory, bounded against the pod limit.
+ * (docs/performance.md) and already does so with 64 client connections; 128 connections per
+ * core keep it busy with room for idle keep-alive connections, and at that rate a full set
+ * of them waits ~30 ms, far under the review budget. Requests in flight get the same bound:
+ * over HTTP/1.1 a connection carries one request at a time, so shedding by failure mode
+ * (which still costs the TLS and HTTP work of the answer) only starts when the connection
+ * cap is raised above it; the connection cap is what refuses a storm cheaply. A full TLS
+ * handshake costs the main thread about a millisecond: 200/s per core bounds handshakes to a
+ * fifth of it under a storm of new connections, and 32 at once per core bounds the memory
+ * of half-open handshakes. Buffered bodies are memory, not CPU: one bound for the process.
  */
 export function defaultAdmissionLimits(cpus: number): AdmissionLimits {
   const n = Math.max(1, Math.floor(cpus));
   return Object.freeze({
-    maxConnections: Math.min(256 * n, 1024),
+    maxConnections: Math.min(128 * n, 1024),
     maxHandshakes: 32 * n,
     handshakesPerSecond: 200 * n,
     maxInFlight: 128 * n,
@@ -79,6 +92,15 @@ export interface AdmissionGate {
   handshakeDone(): void;
   /** An admitted connection closed; `handshaking`: before its handshake finished. */
   connectionClosed(handshaking: boolean): void;
+  /**
+   * How many more connections could be admitted right now, and the limit that binds when
+   * none can. The server is told (its maxConnections) so that it drops connections beyond it
+   * at accept, before any JavaScript object is made for them: under a storm of new
+   * connections a refusal must cost less than the answer it stands for.
+   */
+  headroom(nowMs: number): { readonly connections: number; readonly reason: Exclude<ConnectionVerdict, 'admitted'> };
+  /** Milliseconds until the handshake bucket holds a token again (0 when it does). */
+  untilToken(nowMs: number): number;
   /** A request's headers were read; `bodyBytes` is what its body will hold in memory. */
   request(bodyBytes: number): RequestTicket;
   counts(): GateCounts;
@@ -94,9 +116,12 @@ export function createAdmissionGate(limits: AdmissionLimits, options: { tls?: bo
   let tokens = limits.maxHandshakes;
   let refilledAt: number | undefined;
 
-  const takeToken = (nowMs: number): boolean => {
-    if (refilledAt !== undefined) tokens = Math.min(limits.maxHandshakes, tokens + ((nowMs - refilledAt) / 1000) * limits.handshakesPerSecond);
+  const refill = (nowMs: number): void => {
+    if (refilledAt !== undefined) tokens = Math.min(limits.maxHandshakes, tokens + (Math.max(0, nowMs - refilledAt) / 1000) * limits.handshakesPerSecond);
     refilledAt = nowMs;
+  };
+  const takeToken = (nowMs: number): boolean => {
+    refill(nowMs);
     if (tokens < 1) return false;
     tokens -= 1;
     return true;
@@ -113,6 +138,20 @@ export function createAdmissionGate(limits: AdmissionLimits, options: { tls?: bo
       }
       connections++;
       return 'admitted';
+    },
+    headroom(nowMs) {
+      const byConnections = limits.maxConnections - connections;
+      if (!tls) return { connections: Math.max(0, byConnections), reason: 'connections' };
+      refill(nowMs);
+      const byHandshakes = limits.maxHandshakes - handshakes;
+      const byRate = Math.floor(tokens);
+      const least = Math.max(0, Math.min(byConnections, byHandshakes, byRate));
+      const reason = byConnections <= least ? 'connections' : byHandshakes <= least ? 'handshakes' : 'handshake-rate';
+      return { connections: least, reason };
+    },
+    untilToken(nowMs) {
+      refill(nowMs);
+      return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / limits.handshakesPerSecond) * 1000);
     },
     handshakeDone() {
       if (handshakes > 0) handshakes--;

@@ -39,17 +39,41 @@ export function createConnectionGate(gate: AdmissionGate, events: ConnectionGate
   return {
     gate,
     attach(server) {
+      // Connections beyond the headroom are dropped by Node itself at accept (maxConnections:
+      // the socket is closed before a net.Socket exists; 'drop' tells us). The JavaScript
+      // check in 'connection' below stays as the exact one: maxConnections 0 means no limit,
+      // and the rate bucket refills between updates.
+      let refillTimer: NodeJS.Timeout | undefined;
+      const update = () => {
+        const at = now();
+        const room = gate.headroom(at).connections;
+        server.maxConnections = Math.max(1, open.size + room);
+        if (room === 0 && !refillTimer) {
+          const wait = gate.untilToken(at);
+          if (wait > 0) {
+            refillTimer = setTimeout(() => {
+              refillTimer = undefined;
+              update();
+            }, wait);
+            refillTimer.unref();
+          }
+        }
+      };
+      server.on('drop', () => events.onRefused?.(gate.headroom(now()).reason));
+      server.once('close', () => clearTimeout(refillTimer));
       // The TLS server turns a raw connection into a TLSSocket in its own 'connection'
       // listener; running ours first, and only then theirs, keeps refused connections
       // from ever starting a handshake.
       const listeners = server.listeners('connection') as ((socket: Socket) => void)[];
       tls = listeners.length > 0 && 'setSecureContext' in server;
+      update();
       server.removeAllListeners('connection');
       server.on('connection', (socket: Socket) => {
         const verdict = gate.openConnection(now());
         if (verdict !== 'admitted') {
           socket.destroy();
           events.onRefused?.(verdict);
+          update();
           return;
         }
         const tracked: Tracked = { handshaking: tls };
@@ -60,7 +84,9 @@ export function createConnectionGate(gate: AdmissionGate, events: ConnectionGate
           gate.connectionClosed(tracked.handshaking);
           tracked.handshaking = false;
           events.onOpen?.(open.size);
+          update();
         });
+        update();
         for (const listener of listeners) listener.call(server, socket);
       });
       if (tls) {
@@ -73,6 +99,7 @@ export function createConnectionGate(gate: AdmissionGate, events: ConnectionGate
           tracked.secure = secure;
           gate.handshakeDone();
           events.onHandshake?.();
+          update();
         });
       }
     },
