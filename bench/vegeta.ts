@@ -3,8 +3,8 @@
 // first use, and run as `vegeta attack` piped into `vegeta encode` so that every answer's
 // status and body can be checked (goodput counts answers that are right, not answers).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -75,12 +75,19 @@ export async function attack(options: AttackOptions, check: (body: Buffer) => bo
   ];
   const command = options.cpus ? 'taskset' : options.vegeta;
   const attackArgs = options.cpus ? ['-c', options.cpus, options.vegeta, ...args] : args;
-  const attacker = spawn(command, attackArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const encoder = spawn(options.vegeta, ['encode', '--to', 'json'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  attacker.stdin.end(`${JSON.stringify(options.target)}\n`);
-  attacker.stdout.pipe(encoder.stdin);
+  // Results go to a file and are decoded after the attack: decoding while it runs would take
+  // CPU from the generator (or, unpinned, from the server).
+  const dir = mkdtempSync(join(tmpdir(), 'bouncer-vegeta-'));
+  const resultsFile = join(dir, 'results.bin');
+  const out = openSync(resultsFile, 'w');
+  const attacker = spawn(command, attackArgs, { stdio: ['pipe', out, 'pipe'] });
+  attacker.stdin?.end(`${JSON.stringify(options.target)}\n`);
   let stderr = '';
-  attacker.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  attacker.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exit = await new Promise<number | null>((resolve) => attacker.on('exit', resolve));
+  closeSync(out);
+  if (exit !== 0) throw new Error(`vegeta attack failed (${exit}): ${stderr.slice(-500)}`);
+  const encoder = spawn(options.vegeta, ['encode', '--to', 'json', resultsFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   const codes: Record<string, number> = {};
   const errors: Record<string, number> = {};
   const latencies: number[] = [];
@@ -106,8 +113,7 @@ export async function attack(options: AttackOptions, check: (body: Buffer) => bo
       latencies.push(line.latency / 1e6);
     }
   }
-  const exit = await new Promise<number | null>((resolve) => (attacker.exitCode !== null ? resolve(attacker.exitCode) : attacker.on('exit', resolve)));
-  if (exit !== 0) throw new Error(`vegeta attack failed (${exit}): ${stderr.slice(-500)}`);
+  rmSync(dir, { recursive: true, force: true });
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(q * latencies.length) - 1))] ?? NaN;
   const topErrors = Object.fromEntries(Object.entries(errors).sort((a, b) => b[1] - a[1]).slice(0, 4));
