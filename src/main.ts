@@ -9,10 +9,13 @@ import { createBundleLoader } from './bundles/bundle-loader.js';
 import { verificationKey } from './bundles/key-file-verifier.js';
 import { createPolicyRegistry } from './bundles/registry.js';
 import type { CertificateSource } from './certs/serving-certificate.js';
+import { cpuBudget } from './config/cpu-budget.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from './config/serve-config.js';
 import { inProcessBackend, type EvalBackend } from './engine/backend.js';
 import { createWorkerPool } from './engine/worker-pool.js';
 import { BouncerError, isBouncerError } from './errors/errors.js';
+import { createAdmissionGate, defaultAdmissionLimits } from './http/admission-gate.js';
+import { closeWebhookWithin, createConnectionGate, type ConnectionGate } from './http/connection-gate.js';
 import { createFileCertificateSource } from './http/file-certificate.js';
 import { createHealthServer } from './http/health-server.js';
 import { reloadTls } from './http/tls.js';
@@ -112,6 +115,16 @@ function decisionCache(config: ServeConfig, metrics: Metrics): { cache?: Decisio
   return { cache };
 }
 
+/** The edge admission gate: the configured limits, the rest derived from the CPU budget. */
+function connectionGate(config: ServeConfig, metrics: Metrics): ConnectionGate {
+  const limits = { ...defaultAdmissionLimits(cpuBudget()), ...config.admission };
+  return createConnectionGate(createAdmissionGate(limits), {
+    onRefused: (reason) => metrics.edge.connectionRefused(reason),
+    onHandshake: () => metrics.edge.handshake(),
+    onOpen: (open) => metrics.edge.connectionsOpen(open),
+  });
+}
+
 /** Resolves with the first of SIGTERM/SIGINT, whenever it comes (also during startup). */
 function stopSignal(): { readonly received: Promise<string>; dispose(): void } {
   let resolve: (signal: string) => void = () => undefined;
@@ -184,6 +197,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     const certificate = await certificateSource(config, kc, logger);
     const tls = await certificate.start();
     resources.add('serving certificate', () => certificate.stop());
+    const gate = connectionGate(config, metrics);
     const webhook = createWebhookServer({
       reviewer: createReviewer({ policies: registry.current, backend, reviewBudgetMs: config.reviewTimeoutMs, ...decisionCache(config, metrics) }),
       metrics,
@@ -198,7 +212,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       requestTimeoutMs: config.requestTimeoutMs,
       headersTimeoutMs: config.headersTimeoutMs,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
-      maxConnections: config.maxConnections,
+      gate,
     });
     certificate.onChange((material) => reloadTls(webhook.server, material));
     for (const source of sources) {
@@ -206,7 +220,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       resources.add(source.name, () => source.stop());
     }
     await webhook.listen({ host: config.host, port: config.port });
-    resources.add('webhook server', () => webhook.close());
+    // Reviews still queued are answered within the review budget (by failure mode if need be);
+    // whatever is still open after it is closed, so a storm cannot hold the exit.
+    resources.add('webhook server', () => closeWebhookWithin(() => webhook.close(), gate, config.reviewTimeoutMs));
     logger.info({ webhook: webhook.addresses(), health: health.addresses(), policySet: registry.current()?.revision, replica: config.replica }, 'bouncer is serving');
 
     const received = await signal.received;

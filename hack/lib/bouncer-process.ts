@@ -10,6 +10,8 @@ import { freePort } from './control-plane.js';
 import { createCertificateAuthority } from '../../src/certs/pki.js';
 
 export interface BouncerProcess {
+  /** The `bouncer serve` process (for /proc/<pid>/status). */
+  readonly pid: number;
   readonly url: string;
   readonly healthUrl: string;
   readonly caPem: string;
@@ -74,6 +76,7 @@ export async function startBouncer(
     await sleep(100);
   }
   return {
+    pid: child.pid as number,
     url: `https://127.0.0.1:${port}`,
     healthUrl,
     caPem: ca.certPem,

@@ -32,9 +32,19 @@ export interface ServeConfig {
   readonly headersTimeoutMs: number;
   /** From TCP accept to an established TLS session. */
   readonly handshakeTimeoutMs: number;
-  readonly maxConnections: number;
   /** After SIGTERM: not ready at once, but keep serving this long so endpoints drop the pod first. */
   readonly shutdownDelayMs: number;
+  /**
+   * Edge admission limits given by flags (see src/http/admission-gate.ts); the ones left out
+   * are derived from the CPU budget by defaultAdmissionLimits.
+   */
+  readonly admission: {
+    readonly maxConnections?: number;
+    readonly maxInFlight?: number;
+    readonly maxHandshakes?: number;
+    readonly handshakesPerSecond?: number;
+    readonly maxBufferedBytes: number;
+  };
   /** Evaluation worker threads (0: evaluate on the main thread, without time budgets). */
   readonly workers: number;
   /** Decision cache entries; 0 = no cache. */
@@ -148,7 +158,6 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     requestTimeoutMs: v.requestTimeoutMs,
     headersTimeoutMs: v.headersTimeoutMs,
     handshakeTimeoutMs: v.handshakeTimeoutMs,
-    maxConnections: v.maxConnections,
     ...(v.decisionLogUrl
       ? {
           decisionLog: Object.freeze({
@@ -167,6 +176,13 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     decisionCacheSize: v.decisionCacheSize,
     decisionCacheTtlMs: v.decisionCacheTtlMs,
     shutdownDelayMs: v.shutdownDelayMs,
+    admission: Object.freeze({
+      ...(v.maxConnections !== undefined ? { maxConnections: v.maxConnections } : {}),
+      ...(v.maxInFlight !== undefined ? { maxInFlight: v.maxInFlight } : {}),
+      ...(v.maxHandshakes !== undefined ? { maxHandshakes: v.maxHandshakes } : {}),
+      ...(v.handshakeRate !== undefined ? { handshakesPerSecond: v.handshakeRate } : {}),
+      maxBufferedBytes: v.maxBufferedMb * 1024 * 1024,
+    }),
     maxMemoryPages: v.maxMemoryMb * 16,
     bundleLoadTimeoutMs: v.bundleLoadTimeoutMs,
     bundleLoadMemoryMb: v.bundleLoadMemoryMb ?? v.maxMemoryMb,

@@ -191,13 +191,6 @@ export const SERVE_SETTINGS = {
     default: 10_000,
     defaultText: '10s',
   }),
-  maxConnections: value(SERVING, integer(1, 1_000_000))({
-    flag: 'max-connections',
-    env: 'BOUNCER_MAX_CONNECTIONS',
-    metavar: 'N',
-    help: 'open webhook connections; beyond it new ones are closed at accept (an idle TLS connection costs ~45 KiB)',
-    default: 1024,
-  }),
   logLevel: value(SERVING, oneOf(LOG_LEVELS))({ flag: 'log-level', env: 'BOUNCER_LOG_LEVEL', metavar: 'LEVEL', help: LOG_LEVELS.join('|'), default: 'info' }),
   shutdownDelayMs: value(SERVING, parseDuration)({
     flag: 'shutdown-delay',
@@ -206,6 +199,41 @@ export const SERVE_SETTINGS = {
     help: 'after SIGTERM, keep serving (not ready, answering with Connection: close) this long before closing',
     default: 5000,
     defaultText: '5s',
+  }),
+  maxConnections: value(SERVING, integer(1, 1_000_000))({
+    flag: 'max-connections',
+    env: 'BOUNCER_MAX_CONNECTIONS',
+    metavar: 'N',
+    help: 'webhook connections open at once; beyond it a new connection is closed right after accept, before TLS (an idle TLS connection costs ~45 KiB)',
+    defaultText: '128 per CPU of the CPU budget, at most 1024',
+  }),
+  maxInFlight: value(SERVING, integer(1, 1_000_000))({
+    flag: 'max-in-flight',
+    env: 'BOUNCER_MAX_IN_FLIGHT',
+    metavar: 'N',
+    help: "webhook requests in progress at once; beyond it a review is answered at once by each policy's failure mode, unevaluated",
+    defaultText: '128 per CPU of the CPU budget',
+  }),
+  maxHandshakes: value(SERVING, integer(1, 1_000_000))({
+    flag: 'max-handshakes',
+    env: 'BOUNCER_MAX_HANDSHAKES',
+    metavar: 'N',
+    help: 'TLS handshakes in progress at once (and the burst of --handshake-rate); beyond it new connections are closed before TLS',
+    defaultText: '32 per CPU of the CPU budget',
+  }),
+  handshakeRate: value(SERVING, integer(1, 1_000_000))({
+    flag: 'handshake-rate',
+    env: 'BOUNCER_HANDSHAKE_RATE',
+    metavar: 'N',
+    help: 'new TLS handshakes per second; beyond it new connections are closed before TLS',
+    defaultText: '200 per CPU of the CPU budget',
+  }),
+  maxBufferedMb: value(SERVING, integer(9, 4096))({
+    flag: 'max-buffered-mb',
+    env: 'BOUNCER_MAX_BUFFERED_MB',
+    metavar: 'N',
+    help: 'request bodies held in memory at once, MiB (each counted at its Content-Length); beyond it a request is answered 503 before its body is read',
+    default: 64,
   }),
 
   workers: value(EVALUATION, integer(0, 64))({

@@ -40,6 +40,8 @@ export const ERRORS = {
   // Bundle load budgets (the last good revision keeps serving).
   BUNDLE_LOAD_TIMEOUT: { status: 400, meaning: 'loading the bundle (compile, instantiate, data, self-check) ran past its time budget' },
   BUNDLE_OVER_BUDGET: { status: 400, meaning: 'loading the bundle needed more memory than its budget' },
+  // Admission control at the edge (src/http/admission-gate.ts).
+  OVERLOADED: { status: 503, meaning: "bouncer is at capacity: the request's body would take the buffered bytes past their bound; retry later" },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

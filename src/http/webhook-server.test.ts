@@ -6,6 +6,9 @@ import type { Decision } from '../review/decision.js';
 import { createReviewer } from '../review/reviewer.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { createHealthServer } from './health-server.js';
+import { metricValue } from '../../test/support/metrics.js';
+import { createAdmissionGate, type AdmissionLimits } from './admission-gate.js';
+import { createConnectionGate } from './connection-gate.js';
 import { createWebhookServer } from './webhook-server.js';
 
 const review = (request: Record<string, unknown>, apiVersion = 'admission.k8s.io/v1') => ({ apiVersion, kind: 'AdmissionReview', request });
@@ -139,5 +142,51 @@ describe('webhook server', () => {
     expect(text).toContain('bouncer_decision_duration_seconds_bucket{le="0.0001",endpoint="validate",decision="denied"}');
     expect(text).toMatch(/bouncer_request_duration_seconds_count\{endpoint="validate"\} [1-9]/);
     expect(text).toMatch(/bouncer_request_duration_seconds_count\{endpoint="mutate"\} [1-9]/);
+  });
+});
+
+describe('webhook server behind the admission gate', () => {
+  const gated = async (limits: Partial<AdmissionLimits>) => {
+    const registry = await registryOf({ basic: inject('bundles').basic as string });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const gate = createConnectionGate(createAdmissionGate({ maxConnections: 10, maxHandshakes: 10, handshakesPerSecond: 10, maxInFlight: 10, maxBufferedBytes: 1 << 20, ...limits }, { tls: false }));
+    const app = createWebhookServer({ reviewer: createReviewer({ policies: registry.current }), metrics, logger: capturingLogger().logger, onDecision: () => undefined, bodyLimit: 64 * 1024, gate });
+    return { app, metrics, gate };
+  };
+  const inject_ = (app: FastifyInstance, payload: unknown) =>
+    app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+
+  it('answers a review beyond the in-flight cap at once by each policy failure mode, unevaluated, with its uid', async () => {
+    const { app, metrics } = await gated({ maxInFlight: 0 });
+    // A compliant ConfigMap: evaluated, it is allowed; shed, the fail-closed policy denies it.
+    const res = await inject_(app, review(configMapRequest({}, { uid: 'uid-shed' })));
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { response: { uid: string; allowed: boolean; status?: { message: string }; warnings?: string[] } };
+    expect(body.response.uid).toBe('uid-shed');
+    expect(body.response.allowed).toBe(false);
+    expect(body.response.status?.message).toMatch(/broken-closed.*overload.*at capacity/);
+    expect(body.response.warnings?.join('\n')).toMatch(/broken-open.*fail-open/);
+    const text = await metrics.registry.metrics();
+    expect(metricValue(text, 'bouncer_requests_shed_total', { endpoint: 'validate', reason: 'in-flight' })).toBe(1);
+    expect(metricValue(text, 'bouncer_policy_errors_total', { policy: 'broken-closed', class: 'overload' })).toBe(1);
+    await app.close();
+  });
+
+  it('answers 503 with Connection: close, before reading the body, when the body would pass the buffered-bytes bound', async () => {
+    const { app, metrics, gate } = await gated({ maxBufferedBytes: 100 });
+    const res = await inject_(app, review(configMapRequest({}, { uid: 'uid-big' })));
+    expect(res.statusCode).toBe(503);
+    expect(res.headers.connection).toBe('close');
+    expect(res.json()).toMatchObject({ kind: 'Status', reason: 'OVERLOADED' });
+    expect(metricValue(await metrics.registry.metrics(), 'bouncer_requests_shed_total', { endpoint: 'validate', reason: 'memory' })).toBe(1);
+    expect(gate.gate.counts()).toMatchObject({ inFlight: 0, bufferedBytes: 0 });
+    await app.close();
+  });
+
+  it('gives every request slot and byte back once answered', async () => {
+    const { app, gate } = await gated({ maxInFlight: 1 });
+    for (let i = 0; i < 3; i++) expect((await inject_(app, review(configMapRequest({ deny: 'true' }, { uid: `uid-${i}` })))).json()).toMatchObject({ response: { allowed: false } });
+    expect(gate.gate.counts()).toMatchObject({ inFlight: 0, bufferedBytes: 0 });
+    await app.close();
   });
 });

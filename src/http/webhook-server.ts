@@ -16,6 +16,7 @@ import type { Reviewer } from '../review/reviewer.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.js';
+import type { ConnectionGate } from './connection-gate.js';
 import { fromFastifyError, statusBody } from './status.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -36,8 +37,10 @@ export interface WebhookServerOptions {
   readonly headersTimeoutMs?: number;
   /** A connection must finish its TLS handshake within this. Default 10 s. */
   readonly handshakeTimeoutMs?: number;
-  /** Open connections; beyond it new ones are closed at accept. Default 1024. */
+  /** Open connections when no gate manages them; beyond it new ones are closed at accept. Default 1024. */
   readonly maxConnections?: number;
+  /** Edge admission control (connection-gate.ts); without it connections and requests are not limited. */
+  readonly gate?: ConnectionGate;
 }
 
 /** The webhook server: a fastify instance plus the first step of shutdown. */
@@ -98,6 +101,26 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     done();
   });
 
+  // --- edge admission control (admission-gate.ts): before any TLS or body work ---
+  const gate = options.gate;
+  const shed = new WeakSet<FastifyRequest>();
+  if (gate) {
+    gate.attach(app.server);
+    const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    app.addHook('onRequest', async (request, reply) => {
+      const declared = Number(request.headers['content-length']);
+      const ticket = gate.gate.request(Number.isFinite(declared) ? Math.min(declared, bodyLimit) : bodyLimit);
+      // The ServerResponse closes when the answer is written or the connection goes.
+      reply.raw.once('close', ticket.release);
+      if (ticket.verdict === 'admitted') return;
+      const endpoint: Endpoint = request.url.startsWith('/mutate') ? 'mutate' : 'validate';
+      metrics.edge.requestShed(endpoint, ticket.verdict);
+      if (ticket.verdict === 'in-flight') return void shed.add(request);
+      const err = new BouncerError('OVERLOADED', 'bouncer is at capacity: too many request bytes buffered; retry later');
+      return reply.code(err.status).header('connection', 'close').header('retry-after', '1').send(statusBody(err));
+    });
+  }
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -129,7 +152,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       parsed = parsedBody.value;
       const review = checkReview(parsed, parsedBody);
       // The budget runs from the request's arrival (fastify's clock starts at onRequest).
-      const decision = await reviewer.review(endpoint, review, body, Date.now() - reply.elapsedTime);
+      const decision = shed.has(request) ? reviewer.shed(endpoint, review) : await reviewer.review(endpoint, review, body, Date.now() - reply.elapsedTime);
       metrics.decision({
         endpoint,
         allowed: decision.allowed,

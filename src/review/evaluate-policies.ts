@@ -51,6 +51,25 @@ function toOutcome(endpoint: Endpoint, bundle: LoadedBundle, policy: LoadedPolic
   }
 }
 
+/** The in-scope policies of every bundle with an entrypoint for `endpoint`, bundles without any left out. */
+function selectPolicies(set: PolicySet, endpoint: Endpoint, request: AdmissionRequest): { bundle: LoadedBundle; policies: LoadedPolicy[] }[] {
+  return set.bundles
+    .map((bundle) => ({
+      bundle,
+      policies: bundle.policies.filter((p) => p[endpoint] !== undefined && inScope(p.meta.scope, request)),
+    }))
+    .filter((s) => s.policies.length > 0);
+}
+
+/**
+ * The outcomes of a review that is not evaluated because bouncer is at capacity: every
+ * policy that would have run fails with class `overload`, so each one's failure mode decides
+ * — the same answer the worker pool gives past its queue bound, without touching it.
+ */
+export function overloadOutcomes(set: PolicySet, endpoint: Endpoint, request: AdmissionRequest, message: string): PolicyOutcome[] {
+  return selectPolicies(set, endpoint, request).flatMap((s) => s.policies.map((policy) => errorOutcome(s.bundle, policy, message, 'overload')));
+}
+
 /**
  * Outcomes of every in-scope policy with an entrypoint for `endpoint`, ordered by bundle then
  * policy id. Throws REVIEW_NOT_JSON when the engine cannot parse the input.
@@ -63,12 +82,7 @@ export async function evaluatePolicies(
   backend: EvalBackend,
   deadline: number,
 ): Promise<PolicyOutcome[]> {
-  const selected = set.bundles
-    .map((bundle) => ({
-      bundle,
-      policies: bundle.policies.filter((p) => p[endpoint] !== undefined && inScope(p.meta.scope, request)),
-    }))
-    .filter((s) => s.policies.length > 0);
+  const selected = selectPolicies(set, endpoint, request);
   if (selected.length === 0) return [];
   const results = await backend.evaluate(
     input,

@@ -8,7 +8,7 @@ import { inProcessBackend, type EvalBackend } from '../engine/backend.js';
 import type { Decision, RequestSummary } from './decision.js';
 import { decide } from './decide.js';
 import type { DecisionCache } from './decision-cache.js';
-import { evaluatePolicies } from './evaluate-policies.js';
+import { evaluatePolicies, overloadOutcomes } from './evaluate-policies.js';
 import { combinePatches } from './patches.js';
 
 export interface Reviewer {
@@ -18,6 +18,12 @@ export interface Reviewer {
    * read and decoded too.
    */
   review(endpoint: Endpoint, review: AdmissionReview, raw: Uint8Array, receivedAt?: number): Promise<Decision>;
+  /**
+   * The decision for a review shed at the edge (bouncer is at capacity): nothing is
+   * evaluated; every policy that would have run fails as overloaded and its failure mode
+   * decides. Cheap by design: no engine, no cache, no patch.
+   */
+  shed(endpoint: Endpoint, review: AdmissionReview): Decision;
 }
 
 export interface ReviewerDeps {
@@ -88,6 +94,19 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         ...(patch ? { patch } : {}),
         durationMs: now() - started,
         ...(cached ? { cached: true } : {}),
+      });
+    },
+    shed(endpoint, review) {
+      const started = now();
+      const set = deps.policies();
+      const request = review.request;
+      return decide({
+        id: newId(),
+        endpoint,
+        request: summarize(request),
+        revision: set?.revision,
+        outcomes: set ? overloadOutcomes(set, endpoint, request, 'bouncer is at capacity (requests in flight); the review was not evaluated') : [],
+        durationMs: now() - started,
       });
     },
   };

@@ -15,6 +15,17 @@ export interface DecisionSample {
   readonly outcomes: readonly { readonly policy: string; readonly action: string; readonly enforcement: string; readonly error?: { readonly class: string } }[];
 }
 
+/** Connections and requests at the edge, before any evaluation (admission-gate.ts). */
+export interface EdgeMetrics {
+  connectionsOpen(open: number): void;
+  /** A connection closed right after accept: reason connections, handshakes or handshake-rate. */
+  connectionRefused(reason: string): void;
+  /** A TLS handshake finished. */
+  handshake(): void;
+  /** A request answered without evaluation: reason in-flight (by failure mode) or memory (503). */
+  requestShed(endpoint: string, reason: string): void;
+}
+
 export interface Metrics {
   readonly registry: Registry;
   decision(sample: DecisionSample): void;
@@ -37,6 +48,8 @@ export interface Metrics {
   connectionClosed(reason: string): void;
   /** Log lines stdout dropped because its reader stalled past the buffer. */
   logLinesDropped(lines: number): void;
+  /** Edge admission control (src/http/admission-gate.ts). */
+  readonly edge: EdgeMetrics;
   /** Decision-log delivery (see decision-shipper.ts). */
   readonly decisionLog: import('./decision-shipper.js').ShipperMetrics;
 }
@@ -158,8 +171,31 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   for (const reason of ['limit', 'handshake_timeout', 'request_timeout']) connectionsClosed.inc({ reason }, 0);
   const overloads = new Counter({ name: 'bouncer_overloaded_total', help: 'Reviews not evaluated because every worker was busy past the queue bound or the deadline.', registers });
 
+  const connectionsOpen = new Gauge({ name: 'bouncer_connections_open', help: 'Webhook connections open (admitted by the connection cap), in a TLS handshake or past it.', registers });
+  const connectionsRefused = new Counter({
+    name: 'bouncer_connections_refused_total',
+    help: 'Webhook connections closed right after accept, before TLS, by reason (connections, handshakes, handshake-rate: which limit was reached).',
+    labelNames: ['reason'],
+    registers,
+  });
+  const handshakes = new Counter({ name: 'bouncer_tls_handshakes_total', help: 'TLS handshakes completed on the webhook port (the handshake rate is its rate()).', registers });
+  const shed = new Counter({
+    name: 'bouncer_requests_shed_total',
+    help: 'Webhook requests answered without evaluation because bouncer was at capacity, by endpoint and reason (in-flight: answered by each policy\'s failure mode; memory: 503, the body would pass the buffered-bytes bound).',
+    labelNames: ['endpoint', 'reason'],
+    registers,
+  });
+  for (const reason of ['connections', 'handshakes', 'handshake-rate']) connectionsRefused.inc({ reason }, 0);
+  for (const endpoint of ['validate', 'mutate']) for (const reason of ['in-flight', 'memory']) shed.inc({ endpoint, reason }, 0);
+
   return {
     registry,
+    edge: {
+      connectionsOpen: (open) => connectionsOpen.set(open),
+      connectionRefused: (reason) => connectionsRefused.inc({ reason }),
+      handshake: () => handshakes.inc(),
+      requestShed: (endpoint, reason) => shed.inc({ endpoint, reason }),
+    },
     evaluationTimedOut: () => timeouts.inc(),
     overloaded: () => overloads.inc(),
     connectionClosed: (reason) => connectionsClosed.inc({ reason }),

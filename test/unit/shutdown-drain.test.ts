@@ -73,6 +73,7 @@ describe('shutdown drain', () => {
         await new Promise((r) => setTimeout(r, delayMs));
         return reviewer.review(...args);
       },
+      shed: (...args) => reviewer.shed(...args),
     };
     const app = createWebhookServer({ reviewer: slow, metrics: createMetrics({ defaultMetrics: false }), logger: capturingLogger().logger, onDecision: () => undefined, tls });
     servers.push(app);
