@@ -222,7 +222,16 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     await webhook.listen({ host: config.host, port: config.port });
     // Reviews still queued are answered within the review budget (by failure mode if need be);
     // whatever is still open after it is closed, so a storm cannot hold the exit.
-    resources.add('webhook server', () => closeWebhookWithin(() => webhook.close(), gate, config.reviewTimeoutMs));
+    resources.add('webhook server', () =>
+      closeWebhookWithin(
+        async () => {
+          await webhook.stopAccepting(Math.min(1000, config.requestTimeoutMs));
+          await webhook.close();
+        },
+        gate,
+        config.reviewTimeoutMs,
+      ),
+    );
     logger.info({ webhook: webhook.addresses(), health: health.addresses(), policySet: registry.current()?.revision, replica: config.replica }, 'bouncer is serving');
 
     const received = await signal.received;

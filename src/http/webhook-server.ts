@@ -18,6 +18,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.js';
 import type { ConnectionGate } from './connection-gate.js';
 import { fromFastifyError, statusBody } from './status.js';
+import { trackFirstRequests } from './stop-accepting.js';
 import type { TlsMaterial } from './tls.js';
 
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -51,6 +52,11 @@ export type WebhookServer = FastifyInstance & {
    * finding this one gone; requests keep being served normally. Idempotent.
    */
   drain(): void;
+  /**
+   * Stops accepting and waits (at most `graceMs`) for the connections just accepted to send
+   * their first request, so close() does not reset them (stop-accepting.ts). Then close().
+   */
+  stopAccepting(graceMs: number): Promise<void>;
 };
 
 function limitsOf(options: WebhookServerOptions): ConnectionLimits {
@@ -177,10 +183,12 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   });
   app.post('/validate', timed('validate'), handler('validate'));
   app.post('/mutate', timed('mutate'), handler('mutate'));
+  const acceptance = trackFirstRequests(app.server);
   return Object.assign(app, {
     drain() {
       draining = true;
     },
+    stopAccepting: (graceMs: number) => acceptance.stopAccepting(graceMs),
   });
 }
 

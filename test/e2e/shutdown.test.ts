@@ -38,9 +38,11 @@ describe('graceful shutdown', () => {
   });
 
   // main.ts calls webhook.drain() at SIGTERM (test/unit/shutdown-drain.test.ts shows the same
-  // property on the server alone). With one
-  // replica, connection refusals after the listener closes are expected (the API server would
-  // reach another replica); a 503 or a reset on a kept-alive connection never is.
+  // property on the server alone). With one replica, a new connection failing once the listener
+  // closes is expected: refused, or reset when the kernel had queued it but bouncer never
+  // accepted it (a listening socket's backlog is reset when it closes). In a cluster the
+  // endpoints dropped the pod during the delay, so no new connection comes. A 503, or a reset
+  // on a kept-alive connection, never is expected.
   it('keeps kept-alive streams free of 503s and resets across SIGTERM, the delay and exit', async () => {
     const bouncer = await startBouncer({ basic: inject('bundles').basic as string }, ['--shutdown-delay', '2s']);
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
@@ -67,6 +69,6 @@ describe('graceful shutdown', () => {
     agent.destroy();
     expect(seen.filter((s) => s.status === 200).length).toBeGreaterThan(20);
     expect(seen.filter((s) => s.status !== undefined && s.status !== 200)).toEqual([]);
-    expect(seen.filter((s) => s.err !== undefined && (s.reused || s.err !== 'ECONNREFUSED'))).toEqual([]);
+    expect(seen.filter((s) => s.err !== undefined && (s.reused || !['ECONNREFUSED', 'ECONNRESET'].includes(s.err)))).toEqual([]);
   });
 });
