@@ -9,6 +9,7 @@
 // splitReviewLoose is only a structural scan (strings and brackets), for reading the uid of
 // a body that failed that check, so that even its rejection is answered by uid.
 import { checkJson, MalformedJson, type Span } from './strict-json.js';
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE, utf8 } from './json-bytes.js';
 
 export { MalformedJson, type Span } from './strict-json.js';
 
@@ -21,16 +22,6 @@ export interface SplitReview {
   readonly uid?: Span;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-
-const utf8 = new TextDecoder('utf-8');
 
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;

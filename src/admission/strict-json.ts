@@ -24,6 +24,7 @@
 // It walks the bytes once, iteratively (no recursion, whatever the depth), and reports the
 // members of the top-level object and of the objects directly inside it, so the envelope
 // can be split in the same pass.
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE, utf8 } from './json-bytes.js';
 
 /** [start, end) byte offsets of a JSON value in the body. */
 export type Span = readonly [number, number];
@@ -42,21 +43,11 @@ export const MAX_DEPTH = 10_002;
 /** Called when the value of a member at depth 1 (`[key]`) or 2 (`[parent, key]`) ends. */
 export type MemberVisitor = (path: readonly [string] | readonly [string, string], span: Span) => void;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COLON = 0x3a;
-const COMMA = 0x2c;
 const MINUS = 0x2d;
 const PLUS = 0x2b;
 const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
-
-const utf8 = new TextDecoder('utf-8');
 
 function fail(what: string, at: number): never {
   throw new MalformedJson(`${what} at byte ${at}`);

@@ -2,29 +2,11 @@
 // order of the help text and of docs/configuration.md.
 import { hostname } from 'node:os';
 import { cpuBudget } from './cpu-budget.js';
-import { anyText, commaList, integer, matching, oneOf, parseDuration, portNumber, type Setting } from './settings.js';
+import { anyText, commaList, integer, matching, multiple, oneOf, parseDuration, portNumber, toggle, value } from './settings.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-type Options<V> = Omit<Setting<V>, 'arity' | 'parse' | 'group' | 'default' | '_value'> & { readonly default?: V | (() => V) };
-type Declared<V, O> = Omit<O, 'default'> & Setting<V> & (O extends { default: unknown } ? { readonly default: () => V } : unknown);
-
-function declare<V>(group: string, arity: Setting<V>['arity'], parse: (text: string) => unknown) {
-  return <const O extends Options<V>>(o: O): Declared<V, O> => {
-    const { default: d, ...rest } = o;
-    const fallback = d === undefined ? {} : { default: typeof d === 'function' ? (d as () => V) : () => d as V };
-    return { ...rest, group, arity, parse, ...fallback } as Declared<V, O>;
-  };
-}
-
-/** A setting written once, checked and converted by `parse`. */
-const value = <T>(group: string, parse: (text: string) => T) => declare<T>(group, 'value', parse);
-/** A repeatable flag (comma-separated in its variable). */
-const multiple = <T>(group: string, parse: (text: string) => T) => declare<T[]>(group, 'multiple', parse);
-/** A flag without a value (true/false in its variable). */
-const toggle = (group: string) => declare<boolean>(group, 'boolean', anyText);
 
 const SOURCES = 'Policy sources';
 const TLS = 'Serving certificate';

@@ -140,6 +140,27 @@ export function settingsTable(declarations: Record<string, Setting<unknown>>): s
   return rows.join('\n');
 }
 
+// Declaring a setting: `value(group, parse)({ flag, env, help, default, … })`; the
+// declaration keeps its literal type, so a setting with a default reads as its value type.
+
+type Options<V> = Omit<Setting<V>, 'arity' | 'parse' | 'group' | 'default' | '_value'> & { readonly default?: V | (() => V) };
+type Declared<V, O> = Omit<O, 'default'> & Setting<V> & (O extends { default: unknown } ? { readonly default: () => V } : unknown);
+
+function declare<V>(group: string, arity: Setting<V>['arity'], parse: (text: string) => unknown) {
+  return <const O extends Options<V>>(o: O): Declared<V, O> => {
+    const { default: d, ...rest } = o;
+    const fallback = d === undefined ? {} : { default: typeof d === 'function' ? (d as () => V) : () => d as V };
+    return { ...rest, group, arity, parse, ...fallback } as Declared<V, O>;
+  };
+}
+
+/** A setting written once, checked and converted by `parse`. */
+export const value = <T>(group: string, parse: (text: string) => T) => declare<T>(group, 'value', parse);
+/** A repeatable flag (comma-separated in its variable). */
+export const multiple = <T>(group: string, parse: (text: string) => T) => declare<T[]>(group, 'multiple', parse);
+/** A flag without a value (true/false in its variable). */
+export const toggle = (group: string) => declare<boolean>(group, 'boolean', anyText);
+
 // Value checks shared by the declarations. Each throws a message that says what to write.
 
 export function portNumber(text: string): number {
