@@ -1,0 +1,88 @@
+// The Gatekeeper object model bouncer accepts: ConstraintTemplates (templates.gatekeeper.sh
+// v1/v1beta1) and Constraints (constraints.gatekeeper.sh v1beta1/v1alpha1), checked and
+// reduced to what bouncer builds and enforces. Shared by the build (authoring), the match
+// before evaluation (review), `bouncer verify` and `bouncer import` (cli).
+import type { Operation } from '../admission/types.js';
+
+export type RegoVersion = 'v0' | 'v1';
+
+export interface ConstraintTemplate {
+  /** metadata.name; equals the lowercase of `kind`. */
+  readonly name: string;
+  /** spec.crd.spec.names.kind: the kind of this template's Constraints. */
+  readonly kind: string;
+  /** The file the template was read from (for messages). */
+  readonly file: string;
+  /** The Rego entry module (legacy targets[0].rego, or the `Rego` engine of targets[0].code[]). */
+  readonly rego: string;
+  readonly libs: readonly string[];
+  /** From code[].source.version ("v1"), else v0, as Gatekeeper reads it. */
+  readonly regoVersion: RegoVersion;
+  /** spec.crd.spec.validation.openAPIV3Schema (the schema of a constraint's spec.parameters), when given. */
+  readonly parametersSchema?: Readonly<Record<string, unknown>>;
+  /** spec.targets[0].operations, when given. */
+  readonly operations?: readonly Operation[];
+  /** The object as read, for the importer and the manifest. */
+  readonly source: Readonly<Record<string, unknown>>;
+}
+
+export type EnforcementAction = 'deny' | 'warn' | 'dryrun';
+
+export interface ScopedEnforcementAction {
+  readonly action: EnforcementAction;
+  /** Enforcement point names, e.g. "validation.gatekeeper.sh", "audit.gatekeeper.sh", "gator.gatekeeper.sh", "*". */
+  readonly enforcementPoints: readonly string[];
+}
+
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  readonly values?: readonly string[];
+}
+
+/** metav1.LabelSelector. */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
+export interface KindSelector {
+  readonly apiGroups: readonly string[];
+  readonly kinds: readonly string[];
+}
+
+/** A constraint's spec.match, as Gatekeeper defines it (pkg/mutation/match). */
+export interface ConstraintMatch {
+  readonly kinds?: readonly KindSelector[];
+  readonly scope?: 'Cluster' | 'Namespaced' | '*';
+  readonly namespaces?: readonly string[];
+  readonly excludedNamespaces?: readonly string[];
+  readonly labelSelector?: LabelSelector;
+  readonly namespaceSelector?: LabelSelector;
+  readonly name?: string;
+  readonly source?: 'All' | 'Original' | 'Generated';
+}
+
+export interface Constraint {
+  /** The template's kind (the Constraint's own kind). */
+  readonly kind: string;
+  readonly name: string;
+  /** `<kind>/<name>`: the policy id of this constraint in bundles, decisions and metrics. */
+  readonly id: string;
+  readonly file: string;
+  /** spec.enforcementAction; 'scoped' means: read scopedEnforcementActions. Default 'deny'. */
+  readonly enforcementAction: EnforcementAction | 'scoped';
+  readonly scopedEnforcementActions: readonly ScopedEnforcementAction[];
+  readonly match: ConstraintMatch;
+  /** spec.parameters, {} when absent. */
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly source: Readonly<Record<string, unknown>>;
+}
+
+/** Enforcement points (Gatekeeper's names, and bouncer's webhook's own). */
+export const ENFORCEMENT_POINTS = {
+  validation: 'validation.gatekeeper.sh',
+  audit: 'audit.gatekeeper.sh',
+  gator: 'gator.gatekeeper.sh',
+  bouncerWebhook: 'validate.bouncer.dev',
+} as const;
