@@ -10,15 +10,16 @@ const layers = {
   certs: ['errors'],
   admission: ['errors'],
   engine: ['errors'],
+  gatekeeper: ['errors', 'admission'],
   telemetry: ['errors', 'config'],
   bundles: ['errors', 'engine', 'admission'],
-  authoring: ['errors', 'admission', 'bundles', 'engine', 'review'],
-  review: ['errors', 'admission', 'bundles', 'engine', 'telemetry'],
+  authoring: ['errors', 'admission', 'bundles', 'engine', 'review', 'gatekeeper'],
+  review: ['errors', 'admission', 'bundles', 'engine', 'telemetry', 'gatekeeper'],
   cluster: ['errors', 'certs'],
   lifecycle: ['errors'],
   sources: ['errors', 'bundles', 'telemetry', 'cluster'],
   http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
-  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster'],
+  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster', 'gatekeeper'],
 };
 
 /** library -> the only folders allowed to import it. */
