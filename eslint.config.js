@@ -12,7 +12,7 @@ const layers = {
   engine: ['errors'],
   gatekeeper: ['errors', 'admission'],
   telemetry: ['errors', 'config'],
-  bundles: ['errors', 'engine', 'admission'],
+  bundles: ['errors', 'engine', 'admission', 'gatekeeper'],
   authoring: ['errors', 'admission', 'bundles', 'engine', 'review', 'gatekeeper'],
   review: ['errors', 'admission', 'bundles', 'engine', 'telemetry', 'gatekeeper'],
   cluster: ['errors', 'certs'],
