@@ -86,3 +86,28 @@ export const ENFORCEMENT_POINTS = {
   gator: 'gator.gatekeeper.sh',
   bouncerWebhook: 'validate.bouncer.dev',
 } as const;
+
+/** What the match of a constraint knows about a Namespace (from the watch-backed cache, or from files in the CLI). */
+export interface NamespaceInfo {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** Namespace by name; undefined when it is not known (a match that needs it is then an error, never a guess). */
+export type NamespaceLookup = (name: string) => NamespaceInfo | undefined;
+
+/** The parts of a request (or of an object under audit or in a suite) that spec.match reads. */
+export interface MatchSubject {
+  /** The object's kind (request.kind), group '' for the core group. */
+  readonly kind: { readonly group: string; readonly kind: string };
+  readonly operation?: Operation;
+  /** '' or undefined for a cluster-scoped object. */
+  readonly namespace?: string;
+  readonly name?: string;
+  /** metadata of the new object (absent on DELETE), and of the old object (UPDATE, DELETE). */
+  readonly objectMetadata?: Readonly<Record<string, unknown>>;
+  readonly oldObjectMetadata?: Readonly<Record<string, unknown>>;
+}
+
+export type MatchResult = { readonly matched: boolean } | { readonly error: string };
