@@ -8,6 +8,7 @@ import { BouncerError } from '../errors/errors.js';
 import { MalformedJson, memberSpan, splitReview, splitReviewLoose, type SplitReview, type Span } from './envelope.js';
 import {
   ADMISSION_API_VERSION,
+  CONTEXT_MEMBER,
   OPERATIONS,
   type AdmissionRequest,
   type AdmissionReview,
@@ -157,7 +158,7 @@ export function uidOf(parsed: unknown): string | undefined {
   return typeof uid === 'string' && uid.length > 0 ? uid : undefined;
 }
 
-type Envelope = Omit<AdmissionRequest, 'object' | 'oldObject' | 'objectMetadata'>;
+type Envelope = Omit<AdmissionRequest, 'object' | 'oldObject' | 'objectMetadata' | 'oldObjectMetadata'>;
 
 /**
  * A checked request whose objects are read on demand. A class, so that every request has
@@ -178,8 +179,15 @@ class CheckedRequest implements AdmissionRequest {
   readonly #object: () => unknown;
   readonly #oldObject: () => unknown;
   readonly #metadata: () => Readonly<Record<string, unknown>> | undefined;
+  readonly #oldMetadata: () => Readonly<Record<string, unknown>> | undefined;
 
-  constructor(envelope: Envelope, object: () => unknown, oldObject: () => unknown, metadata: () => Readonly<Record<string, unknown>> | undefined) {
+  constructor(
+    envelope: Envelope,
+    object: () => unknown,
+    oldObject: () => unknown,
+    metadata: () => Readonly<Record<string, unknown>> | undefined,
+    oldMetadata: () => Readonly<Record<string, unknown>> | undefined,
+  ) {
     this.uid = envelope.uid;
     this.kind = envelope.kind;
     this.resource = envelope.resource;
@@ -193,6 +201,7 @@ class CheckedRequest implements AdmissionRequest {
     this.#object = object;
     this.#oldObject = oldObject;
     this.#metadata = metadata;
+    this.#oldMetadata = oldMetadata;
   }
 
   get object(): unknown {
@@ -206,6 +215,10 @@ class CheckedRequest implements AdmissionRequest {
   get objectMetadata(): Readonly<Record<string, unknown>> | undefined {
     return this.#metadata();
   }
+
+  get oldObjectMetadata(): Readonly<Record<string, unknown>> | undefined {
+    return this.#oldMetadata();
+  }
 }
 
 /**
@@ -215,6 +228,8 @@ class CheckedRequest implements AdmissionRequest {
 export function checkReview(parsed: unknown, body?: ParsedBody): AdmissionReview {
   if (body?.malformed) throw body.malformed;
   if (!isObject(parsed)) throw invalid('the body must be a JSON object');
+  // bouncer adds this member to the policy input itself (bundles/gatekeeper-input.ts).
+  if (CONTEXT_MEMBER in parsed) throw invalid(`the member ${CONTEXT_MEMBER} is reserved and no AdmissionReview has it`, uidOf(parsed));
   if (parsed.kind !== 'AdmissionReview' || parsed.apiVersion !== ADMISSION_API_VERSION) {
     throw new BouncerError(
       'REVIEW_UNSUPPORTED_VERSION',
@@ -246,7 +261,8 @@ export function checkReview(parsed: unknown, body?: ParsedBody): AdmissionReview
     },
     body ? lazyObjectField(body, 'object', uid) : constant(parsedObjectField(req, 'object', uid)),
     body ? lazyObjectField(body, 'oldObject', uid) : constant(parsedObjectField(req, 'oldObject', uid)),
-    body ? lazyMetadata(body, uid) : constant(metadataOf(parsedObjectField(req, 'object', uid))),
+    body ? lazyMetadata(body, 'object', uid) : constant(metadataOf(parsedObjectField(req, 'object', uid))),
+    body ? lazyMetadata(body, 'oldObject', uid) : constant(metadataOf(parsedObjectField(req, 'oldObject', uid))),
   );
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', request, ...(body ? { contentDigest: () => contentDigest(body) } : {}) };
 }
@@ -255,17 +271,18 @@ function metadataOf(object: unknown): Readonly<Record<string, unknown>> | undefi
   return isObject(object) && isObject(object.metadata) ? object.metadata : undefined;
 }
 
-/** request.object.metadata from the bytes: only that member is parsed. */
-function lazyMetadata(body: ParsedBody, uid: string): () => Readonly<Record<string, unknown>> | undefined {
+/** request.object.metadata (or oldObject's) from the bytes: only that member is parsed. */
+function lazyMetadata(body: ParsedBody, field: 'object' | 'oldObject', uid: string): () => Readonly<Record<string, unknown>> | undefined {
   let value: Readonly<Record<string, unknown>> | undefined;
   let read = false;
   return () => {
-    if (!read && body.object && body.bytes[body.object[0]] === OPEN_OBJECT) {
+    const at = body[field];
+    if (!read && at && body.bytes[at[0]] === OPEN_OBJECT) {
       try {
-        const span = memberSpan(body.bytes, body.object, 'metadata');
+        const span = memberSpan(body.bytes, at, 'metadata');
         value = span ? metadataOf({ metadata: JSON.parse(utf8.decode(body.bytes.subarray(span[0], span[1]))) }) : undefined;
       } catch (cause) {
-        throw notJson(`request.object.metadata: ${(cause as Error).message}`, cause, uid);
+        throw notJson(`request.${field}.metadata: ${(cause as Error).message}`, cause, uid);
       }
     }
     read = true;

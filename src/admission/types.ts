@@ -39,6 +39,8 @@ export interface AdmissionRequest {
   readonly oldObject?: unknown;
   /** object.metadata, read without parsing the whole object (undefined when absent or not an object). */
   readonly objectMetadata?: Readonly<Record<string, unknown>>;
+  /** oldObject.metadata, read the same way. */
+  readonly oldObjectMetadata?: Readonly<Record<string, unknown>>;
   readonly dryRun?: boolean;
 }
 
@@ -78,3 +80,9 @@ export interface JsonPatchOperation {
   readonly value?: unknown;
   readonly from?: string;
 }
+
+/**
+ * The member bouncer adds in front of a review to make the policy input of Gatekeeper
+ * templates (bundles/gatekeeper-input.ts); a review that brings its own is refused.
+ */
+export const CONTEXT_MEMBER = '__bouncer';

@@ -3,6 +3,8 @@
 // evaluate cleanly.
 import { BouncerError, describeThrown } from '../errors/errors.js';
 import type { Evaluator } from '../engine/evaluator.js';
+import type { BundledConstraint, BundledTemplate, GatekeeperManifest } from './gatekeeper-manifest.js';
+import { withGatekeeperContext } from './gatekeeper-input.js';
 import type { PolicyMetadata } from './policy-metadata.js';
 import { readMutateResult, readValidateResult } from './policy-result.js';
 
@@ -11,6 +13,14 @@ export interface LoadedPolicy {
   /** Entrypoint ids in the bundle's module. */
   readonly validate?: number;
   readonly mutate?: number;
+}
+
+/** A compiled ConstraintTemplate: one entrypoint evaluates all its matched constraints. */
+export interface LoadedTemplate {
+  readonly meta: BundledTemplate;
+  readonly validate: number;
+  /** The template's constraints, ordered by id. */
+  readonly constraints: readonly BundledConstraint[];
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -82,6 +92,52 @@ export function selfCheck(evaluator: Evaluator, policies: readonly LoadedPolicy[
     try {
       if (call.kind === 'validate') readValidateResult(outcome.value);
       else readMutateResult(outcome.value);
+    } catch (err) {
+      throw new BouncerError('BUNDLE_SELF_CHECK_FAILED', `${where} returns a malformed result: ${describeThrown(err)}`, { cause: err });
+    }
+  });
+}
+
+/** The shape of a template entrypoint's value: constraint name → [{msg, details}]. */
+export function readTemplateResult(value: unknown): Record<string, { msg: string; details?: Record<string, unknown> }[]> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BouncerError('POLICY_RESULT_INVALID', 'a template result must be an object');
+  const out: Record<string, { msg: string; details?: Record<string, unknown> }[]> = {};
+  for (const [name, list] of Object.entries(value as Record<string, unknown>)) {
+    if (!Array.isArray(list)) throw new BouncerError('POLICY_RESULT_INVALID', `violations of ${name} must be a list`);
+    out[name] = list.map((v: unknown) => {
+      if (typeof v !== 'object' || v === null || typeof (v as { msg?: unknown }).msg !== 'string') {
+        throw new BouncerError('POLICY_RESULT_INVALID', `a violation of ${name} has no string msg (Gatekeeper requires violation[{"msg": ...}])`);
+      }
+      const details = (v as { details?: unknown }).details;
+      return typeof details === 'object' && details !== null && !Array.isArray(details)
+        ? { msg: (v as { msg: string }).msg, details: details as Record<string, unknown> }
+        : { msg: (v as { msg: string }).msg };
+    });
+  }
+  return out;
+}
+
+/**
+ * Every template evaluates the probe review with all its constraints matched, without error
+ * and with a well-formed result: a template that fails on a plain Pod would deny every
+ * request it matches, so it is refused before it goes live.
+ */
+export function selfCheckTemplates(evaluator: Evaluator, manifest: GatekeeperManifest, templates: readonly LoadedTemplate[]): void {
+  if (templates.length === 0) return;
+  const matched: Record<string, string[]> = {};
+  for (const t of templates) matched[t.meta.kind] = t.constraints.map((c) => c.name);
+  const input = withGatekeeperContext(PROBE, { gatekeeper: { [manifest.key]: matched }, namespaceObject: null });
+  const outcomes = evaluator.evaluate(input, templates.map((t) => t.validate));
+  templates.forEach((t, i) => {
+    const outcome = outcomes[i];
+    const where = `template ${t.meta.name}`;
+    if (outcome && !outcome.ok && outcome.failure.class === 'memory') {
+      throw new BouncerError('BUNDLE_OVER_BUDGET', `${where} runs out of WASM memory on the probe review: ${outcome.failure.message}`);
+    }
+    if (!outcome?.ok) throw new BouncerError('BUNDLE_SELF_CHECK_FAILED', `${where} fails on the probe review: ${outcome?.failure.message}`);
+    try {
+      readTemplateResult(outcome.value);
     } catch (err) {
       throw new BouncerError('BUNDLE_SELF_CHECK_FAILED', `${where} returns a malformed result: ${describeThrown(err)}`, { cause: err });
     }

@@ -149,6 +149,7 @@ export function createBundleLoader(options: BundleLoaderOptions = {}): BundleLoa
     const loaded = await runInWorker(workers, request, timeoutMs);
     const wasm = { module: loaded.module, entrypoints: loaded.entrypoints, hostBuiltins: loaded.hostBuiltins };
     const policies = loaded.policies.map((p) => Object.freeze({ ...p }));
+    const templates = loaded.templates.map((t) => Object.freeze({ ...t }));
     const bundle = assembleBundle({
       name,
       digest: bundleDigest(bytes),
@@ -157,6 +158,7 @@ export function createBundleLoader(options: BundleLoaderOptions = {}): BundleLoa
       data: loaded.data,
       limits,
       policies,
+      templates,
       evaluator: lazyEvaluator(() => createEvaluator(wasm, loaded.data, limits)),
     });
     await options.prepare?.(bundle);

@@ -15,10 +15,10 @@ import { createEvaluator, DEFAULT_LIMITS, type Evaluator, type EvaluatorLimits }
 import type { Loadable } from '../engine/backend.js';
 import { compileWasm, type WasmModule } from '../engine/wasm-module.js';
 import { readBundleArchive, type BundleFiles } from './archive.js';
-import { checkData, selfCheck, type LoadedPolicy } from './bundle-checks.js';
+import { checkData, selfCheck, selfCheckTemplates, type LoadedPolicy, type LoadedTemplate } from './bundle-checks.js';
 import { parseManifest, type BundleManifest } from './manifest.js';
 
-export type { LoadedPolicy } from './bundle-checks.js';
+export type { LoadedPolicy, LoadedTemplate } from './bundle-checks.js';
 
 export interface LoadedBundle extends Loadable {
   readonly name: string;
@@ -28,6 +28,8 @@ export interface LoadedBundle extends Loadable {
   readonly manifest: BundleManifest;
   /** Ordered by policy id. */
   readonly policies: readonly LoadedPolicy[];
+  /** Compiled ConstraintTemplates with their constraints, ordered by kind; empty for native-only bundles. */
+  readonly templates: readonly LoadedTemplate[];
   readonly evaluator: Evaluator;
 }
 
@@ -101,7 +103,7 @@ export async function readBundle(bytes: Uint8Array, options: ReadOptions = {}): 
 export async function compileBundle(
   parts: BundleParts,
   limits: EvaluatorLimits,
-): Promise<{ wasm: WasmModule; policies: LoadedPolicy[]; evaluator: Evaluator }> {
+): Promise<{ wasm: WasmModule; policies: LoadedPolicy[]; templates: LoadedTemplate[]; evaluator: Evaluator }> {
   const wasm = await compileWasm(parts.wasmBytes, limits);
   let evaluator: Evaluator;
   try {
@@ -131,7 +133,18 @@ export async function compileBundle(
       return Object.freeze({ meta, ...(validate === undefined ? {} : { validate }), ...(mutate === undefined ? {} : { mutate }) });
     });
   selfCheck(evaluator, policies);
-  return { wasm, policies, evaluator };
+  const gatekeeper = parts.manifest.gatekeeper;
+  const templates: LoadedTemplate[] = [...(gatekeeper?.templates ?? [])]
+    .sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0))
+    .map((meta) =>
+      Object.freeze({
+        meta,
+        validate: entrypoint(`template ${meta.name}`, meta.entrypoint) as number,
+        constraints: Object.freeze((gatekeeper?.constraints ?? []).filter((c) => c.kind === meta.kind)),
+      }),
+    );
+  if (gatekeeper) selfCheckTemplates(evaluator, gatekeeper, templates);
+  return { wasm, policies, templates, evaluator };
 }
 
 /** The frozen bundle a policy set holds. */
@@ -143,16 +156,29 @@ export function assembleBundle(fields: {
   data: Uint8Array;
   limits: EvaluatorLimits;
   policies: readonly LoadedPolicy[];
+  templates: readonly LoadedTemplate[];
   evaluator: Evaluator;
 }): LoadedBundle {
-  const { name, digest, manifest, wasm, data, limits, policies, evaluator } = fields;
-  return Object.freeze({ name, revision: manifest.revision, digest, key: digest, wasm, data, limits, manifest, policies: Object.freeze([...policies]), evaluator });
+  const { name, digest, manifest, wasm, data, limits, policies, templates, evaluator } = fields;
+  return Object.freeze({
+    name,
+    revision: manifest.revision,
+    digest,
+    key: digest,
+    wasm,
+    data,
+    limits,
+    manifest,
+    policies: Object.freeze([...policies]),
+    templates: Object.freeze([...templates]),
+    evaluator,
+  });
 }
 
 /** Untars, checks and compiles a bundle on the calling thread; throws a BouncerError naming the failed check. */
 export async function loadBundle(name: string, bytes: Uint8Array, options: LoadOptions = {}): Promise<LoadedBundle> {
   const parts = await readBundle(bytes, options.verify ? { verify: options.verify } : {});
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const { wasm, policies, evaluator } = await compileBundle(parts, limits);
-  return assembleBundle({ name, digest: bundleDigest(bytes), manifest: parts.manifest, wasm, data: parts.data, limits, policies, evaluator });
+  const { wasm, policies, templates, evaluator } = await compileBundle(parts, limits);
+  return assembleBundle({ name, digest: bundleDigest(bytes), manifest: parts.manifest, wasm, data: parts.data, limits, policies, templates, evaluator });
 }

@@ -1,7 +1,7 @@
 // Messages between the bundle loader and a load worker (one load at a time per worker).
 import type { EvaluatorLimits } from '../engine/evaluator.js';
 import type { ErrorCode } from '../errors/errors.js';
-import type { LoadedPolicy } from './bundle-checks.js';
+import type { LoadedPolicy, LoadedTemplate } from './bundle-checks.js';
 import type { BundleManifest } from './manifest.js';
 import type { VerificationKey } from './signature.js';
 
@@ -25,6 +25,7 @@ export type LoadReply =
       readonly hostBuiltins: readonly string[];
       readonly data: Uint8Array;
       readonly policies: readonly LoadedPolicy[];
+      readonly templates: readonly LoadedTemplate[];
     }
   /** A check failed: the error as code and message (errors do not cross threads as classes). */
   | { readonly type: 'refused'; readonly code: ErrorCode; readonly message: string; readonly details?: Record<string, unknown> };

@@ -1,6 +1,7 @@
 // The OPA bundle manifest (`/.manifest`) as bouncer reads it.
 // https://www.openpolicyagent.org/docs/management-bundles#bundle-file-format
 import { BouncerError } from '../errors/errors.js';
+import { parseGatekeeperManifest, type GatekeeperManifest } from './gatekeeper-manifest.js';
 import { METADATA_SCHEMA, parsePolicyMetadata, type PolicyMetadata } from './policy-metadata.js';
 
 export interface BundleManifest {
@@ -8,6 +9,8 @@ export interface BundleManifest {
   readonly roots: readonly string[];
   readonly wasm: readonly { readonly entrypoint: string; readonly module: string }[];
   readonly policies: readonly PolicyMetadata[];
+  /** ConstraintTemplates and Constraints compiled into the bundle, when it has any. */
+  readonly gatekeeper?: GatekeeperManifest;
 }
 
 function invalid(message: string): BouncerError {
@@ -47,5 +50,9 @@ export function parseManifest(text: string): BundleManifest {
       if (!roots.some((r) => r === '' || e === r || e.startsWith(`${r}/`))) throw invalid(`entrypoint ${e} is outside the bundle roots`);
     }
   }
-  return { revision: m.revision, roots, wasm, policies };
+  const gatekeeper = parseGatekeeperManifest(meta.gatekeeper, entrypoints);
+  for (const t of gatekeeper?.templates ?? []) {
+    if (!roots.some((r) => r === '' || t.entrypoint === r || t.entrypoint.startsWith(`${r}/`))) throw invalid(`entrypoint ${t.entrypoint} is outside the bundle roots`);
+  }
+  return { revision: m.revision, roots, wasm, policies, ...(gatekeeper ? { gatekeeper } : {}) };
 }

@@ -22,6 +22,11 @@ function ids(outcomes: readonly PolicyOutcome[]): string {
   return [...new Set(outcomes.map((o) => o.policy))].join(',');
 }
 
+/** How messages name an outcome: a Gatekeeper constraint by its name, as Gatekeeper does; a policy by its id. */
+function label(o: PolicyOutcome): string {
+  return o.constraint?.name ?? o.policy;
+}
+
 function errorLine(o: PolicyOutcome): string {
   return `policy failed to evaluate (${o.error?.class ?? 'error'}): ${o.error?.message ?? 'unknown error'}`;
 }
@@ -43,7 +48,7 @@ function auditAnnotations(input: DecideInput, allowed: boolean): Record<string, 
   if (warned.length > 0) out['warned-by'] = ids(warned);
   if (dryrun.length > 0) {
     out['dryrun-violations'] = ids(dryrun);
-    out['dryrun-messages'] = dryrun.flatMap((o) => [...o.violations, ...o.warnings].map((v) => `[${o.policy}] ${v.msg}`)).join('; ');
+    out['dryrun-messages'] = dryrun.flatMap((o) => [...o.violations, ...o.warnings].map((v) => `[${label(o)}] ${v.msg}`)).join('; ');
   }
   if (mutated.length > 0) out['mutated-by'] = ids(mutated);
   if (errors.length > 0) out['policy-errors'] = errors.map((o) => `${o.policy}:${o.error?.class ?? 'error'}:${o.failure}`).join(',');
@@ -59,6 +64,8 @@ function auditAnnotations(input: DecideInput, allowed: boolean): Record<string, 
  */
 export function decide(input: DecideInput): Decision {
   const lines: string[] = [];
+  // Gatekeeper's form for constraints: one `[name] msg` line per violation, joined by newlines.
+  const constraintLines: string[] = [];
   const warnings: string[] = [];
   let policyDenied = false;
   let errorDenied = false;
@@ -66,11 +73,11 @@ export function decide(input: DecideInput): Decision {
     switch (o.action) {
       case 'deny':
         policyDenied = true;
-        for (const v of o.violations) lines.push(`[${o.policy}] ${v.msg}`);
-        for (const v of o.warnings) warnings.push(`[${o.policy}] ${v.msg}`);
+        for (const v of o.violations) (o.constraint ? constraintLines : lines).push(`[${label(o)}] ${v.msg}`);
+        for (const v of o.warnings) warnings.push(`[${label(o)}] ${v.msg}`);
         break;
       case 'warn':
-        for (const v of [...o.violations, ...o.warnings]) warnings.push(`[${o.policy}] ${v.msg}`);
+        for (const v of [...o.violations, ...o.warnings]) warnings.push(`[${label(o)}] ${v.msg}`);
         break;
       case 'error':
         if (o.failure === 'fail-closed') {
@@ -89,12 +96,13 @@ export function decide(input: DecideInput): Decision {
     lines.push('no policy set is active yet');
   }
   const allowed = !policyDenied && !errorDenied;
+  const message = [...(lines.length > 0 ? [`${MESSAGE_PREFIX}: ${lines.join('; ')}`] : []), ...constraintLines].join('\n');
   return {
     id: input.id,
     endpoint: input.endpoint,
     request: input.request,
     allowed,
-    ...(allowed ? {} : { code: policyDenied ? 403 : 500, message: `${MESSAGE_PREFIX}: ${lines.join('; ')}` }),
+    ...(allowed ? {} : { code: policyDenied ? 403 : 500, message }),
     warnings,
     ...(allowed && input.patch && input.patch.length > 0 ? { patch: input.patch } : {}),
     revision: input.revision,

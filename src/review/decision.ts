@@ -32,6 +32,8 @@ export interface PolicyOutcome {
   readonly warnings: readonly Violation[];
   readonly patch?: readonly JsonPatchOperation[];
   readonly error?: PolicyError;
+  /** Set when the outcome is a Gatekeeper constraint's (`policy` is then `<kind>/<name>`). */
+  readonly constraint?: { readonly kind: string; readonly name: string };
 }
 
 export interface RequestSummary {

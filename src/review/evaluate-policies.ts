@@ -4,11 +4,14 @@
 import type { Endpoint } from '../admission/respond.js';
 import type { AdmissionRequest } from '../admission/types.js';
 import type { LoadedBundle, LoadedPolicy } from '../bundles/bundle.js';
+import { readTemplateResult } from '../bundles/bundle-checks.js';
+import { withGatekeeperContext } from '../bundles/gatekeeper-input.js';
 import { readMutateResult, readValidateResult } from '../bundles/policy-result.js';
 import type { PolicySet } from '../bundles/policy-set.js';
 import type { EvalBackend } from '../engine/backend.js';
 import type { EvalOutcome } from '../engine/evaluator.js';
 import { BouncerError, describeThrown, isBouncerError, type ErrorCode } from '../errors/errors.js';
+import { constraintOutcome, type ConstraintPlan, type TemplateJob } from './constraint-plan.js';
 import type { PolicyOutcome } from './decision.js';
 import { inScope } from './scope.js';
 
@@ -66,8 +69,27 @@ function selectPolicies(set: PolicySet, endpoint: Endpoint, request: AdmissionRe
  * policy that would have run fails with class `overload`, so each one's failure mode decides
  * — the same answer the worker pool gives past its queue bound, without touching it.
  */
-export function overloadOutcomes(set: PolicySet, endpoint: Endpoint, request: AdmissionRequest, message: string): PolicyOutcome[] {
-  return selectPolicies(set, endpoint, request).flatMap((s) => s.policies.map((policy) => errorOutcome(s.bundle, policy, message, 'overload')));
+export function overloadOutcomes(set: PolicySet, endpoint: Endpoint, request: AdmissionRequest, message: string, plan?: ConstraintPlan): PolicyOutcome[] {
+  const native = selectPolicies(set, endpoint, request).flatMap((s) => s.policies.map((policy) => errorOutcome(s.bundle, policy, message, 'overload')));
+  if (!plan) return native;
+  return [...native, ...plan.unmatchable, ...[...plan.jobs].flatMap(([bundle, jobs]) => jobs.flatMap((job) => templateFailure(bundle, job, 'overload', message)))];
+}
+
+/** Gatekeeper's rule: a template that fails yields one violation per matched constraint, under that constraint's action. */
+function templateFailure(bundle: LoadedBundle, job: TemplateJob, engineClass: string, message: string, code: ErrorCode = 'POLICY_EVAL_FAILED'): PolicyOutcome[] {
+  const msg = `template ${job.template.meta.name} failed to evaluate (${engineClass}): ${message}`;
+  return job.matched.map((m) => constraintOutcome(bundle, m.constraint, m.action, [{ msg }], { code, class: engineClass, message }));
+}
+
+function templateOutcomes(bundle: LoadedBundle, job: TemplateJob, result: EvalOutcome): PolicyOutcome[] {
+  if (!result.ok) return templateFailure(bundle, job, result.failure.class, result.failure.message, result.failure.code);
+  let violations;
+  try {
+    violations = readTemplateResult(result.value);
+  } catch (err) {
+    return templateFailure(bundle, job, 'result', describeThrown(err), 'POLICY_RESULT_INVALID');
+  }
+  return job.matched.map((m) => constraintOutcome(bundle, m.constraint, m.action, violations[m.constraint.name] ?? []));
 }
 
 /**
@@ -81,12 +103,17 @@ export async function evaluatePolicies(
   input: Uint8Array,
   backend: EvalBackend,
   deadline: number,
+  plan?: ConstraintPlan,
 ): Promise<PolicyOutcome[]> {
-  const selected = selectPolicies(set, endpoint, request);
-  if (selected.length === 0) return [];
+  const natives = new Map(selectPolicies(set, endpoint, request).map((s) => [s.bundle, s.policies]));
+  const jobs = endpoint === 'validate' ? (plan?.jobs ?? new Map<LoadedBundle, readonly TemplateJob[]>()) : new Map<LoadedBundle, readonly TemplateJob[]>();
+  const bundles = set.bundles.filter((b) => natives.has(b) || jobs.has(b));
+  const early = endpoint === 'validate' ? (plan?.unmatchable ?? []) : [];
+  if (bundles.length === 0) return [...early];
+  const selected = bundles.map((bundle) => ({ bundle, policies: natives.get(bundle) ?? [], templates: jobs.get(bundle) ?? [] }));
   const results = await backend.evaluate(
-    input,
-    selected.map((s) => ({ bundle: s.bundle, entrypoints: s.policies.map((p) => p[endpoint] as number) })),
+    jobs.size > 0 && plan?.context ? withGatekeeperContext(input, plan.context) : input,
+    selected.map((s) => ({ bundle: s.bundle, entrypoints: [...s.policies.map((p) => p[endpoint] as number), ...s.templates.map((t) => t.template.validate)] })),
     deadline,
   );
   // Bytes the engine cannot parse are a malformed review, never a policy failure to settle
@@ -97,7 +124,12 @@ export async function evaluatePolicies(
   if (unparsed && !unparsed.ok) {
     throw new BouncerError('REVIEW_NOT_JSON', `the request body is not valid JSON: ${unparsed.failure.message}`, { details: { uid: request.uid } });
   }
-  return selected.flatMap((s, j) =>
-    s.policies.map((policy, i) => toOutcome(endpoint, s.bundle, policy, results[j]?.[i] ?? { ok: false, failure: { class: 'runtime', message: 'no result' } })),
-  );
+  const missing: EvalOutcome = { ok: false, failure: { class: 'runtime', message: 'no result' } };
+  return [
+    ...selected.flatMap((s, j) => [
+      ...s.policies.map((policy, i) => toOutcome(endpoint, s.bundle, policy, results[j]?.[i] ?? missing)),
+      ...s.templates.flatMap((job, i) => templateOutcomes(s.bundle, job, results[j]?.[s.policies.length + i] ?? missing)),
+    ]),
+    ...early,
+  ];
 }

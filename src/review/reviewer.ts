@@ -8,6 +8,8 @@ import { inProcessBackend, type EvalBackend } from '../engine/backend.js';
 import type { Decision, RequestSummary } from './decision.js';
 import { decide } from './decide.js';
 import type { DecisionCache } from './decision-cache.js';
+import type { NamespaceLookup } from '../gatekeeper/types.js';
+import { planConstraints, type ConstraintPlan } from './constraint-plan.js';
 import { evaluatePolicies, overloadOutcomes } from './evaluate-policies.js';
 import { combinePatches } from './patches.js';
 
@@ -42,6 +44,12 @@ export interface ReviewerDeps {
   readonly newId?: () => string;
   /** Outcomes of reviews already seen, by content (see decision-cache.ts). */
   readonly cache?: DecisionCache;
+  /**
+   * Namespaces (labels) for Gatekeeper constraints' namespaceSelector and namespaceObject.
+   * When given, a request in an unknown namespace fails its matched constraints (closed);
+   * without it, namespaceSelector cannot match and namespaceObject is null.
+   */
+  readonly namespaces?: NamespaceLookup;
 }
 
 function objectName(req: AdmissionRequest): string {
@@ -70,14 +78,20 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
   const newId = deps.newId ?? randomUUID;
   const backend = deps.backend ?? inProcessBackend();
   const budget = deps.reviewBudgetMs ?? 3000;
+  const namespaces: NamespaceLookup = deps.namespaces ?? (() => undefined);
+  const plan = (set: PolicySet, endpoint: Endpoint, request: AdmissionRequest): ConstraintPlan | undefined =>
+    endpoint === 'validate' ? planConstraints(set, request, namespaces, { requireNamespace: deps.namespaces !== undefined }) : undefined;
   return {
     async review(endpoint, review, raw, receivedAt = Date.now()) {
       const started = now();
       const set = deps.policies();
       const request = review.request;
-      const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}\u0000${review.contentDigest()}` : undefined;
+      const constraints = set ? plan(set, endpoint, request) : undefined;
+      // What was decided before evaluation (matches, the Namespace) is part of the content.
+      const planned = constraints && (constraints.context || constraints.unmatchable.length > 0) ? `\u0000${JSON.stringify([constraints.context, constraints.unmatchable.map((o) => o.policy)])}` : '';
+      const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}\u0000${review.contentDigest()}${planned}` : undefined;
       const cached = key === undefined ? undefined : deps.cache?.get(key);
-      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget) : [];
+      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget, constraints) : [];
       if (key !== undefined && !cached) deps.cache?.set(key, outcomes);
       let patch;
       if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT' && outcomes.some((o) => o.action === 'mutate')) {
@@ -105,7 +119,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         endpoint,
         request: summarize(request),
         revision: set?.revision,
-        outcomes: set ? overloadOutcomes(set, endpoint, request, 'bouncer is at capacity (requests in flight); the review was not evaluated') : [],
+        outcomes: set ? overloadOutcomes(set, endpoint, request, 'bouncer is at capacity (requests in flight); the review was not evaluated', plan(set, endpoint, request)) : [],
         durationMs: now() - started,
       });
     },
