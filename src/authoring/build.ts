@@ -6,8 +6,10 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { dirname, join, resolve } from 'node:path';
 import { METADATA_SCHEMA, parsePolicyMetadata, serializePolicyMetadata, type PolicyMetadata } from '../bundles/policy-metadata.js';
 import { supportedBuiltins } from '../engine/capabilities.js';
-import { BouncerError } from '../errors/errors.js';
+import { BouncerError, isBouncerError } from '../errors/errors.js';
+import { readGatekeeperPolicies } from '../gatekeeper/read-policies.js';
 import { BUILTIN_RESOURCES } from './builtin-resources.js';
+import { nameOrigins, stageGatekeeper, type StagedGatekeeper } from './gatekeeper-stage.js';
 import { runOpa } from './opa-cli.js';
 import { resolveScope } from './resolve-scope.js';
 import { stagePolicies, type Stage, type StagedPolicy } from './stage.js';
@@ -26,9 +28,11 @@ export interface BuildResult {
   readonly output: string;
   readonly revision: string;
   readonly policies: readonly PolicyMetadata[];
+  /** The ConstraintTemplates and Constraints compiled in, when the directory has any. */
+  readonly gatekeeper?: StagedGatekeeper['manifest'];
 }
 
-export const BUNDLE_ROOTS = ['policies', 'lib', 'bouncer'] as const;
+export const BUNDLE_ROOTS = ['policies', 'lib', 'bouncer', 'gatekeeper'] as const;
 
 interface Annotation {
   annotations: { scope?: string; title?: string; description?: string; custom?: Record<string, unknown> };
@@ -149,15 +153,32 @@ async function writeCapabilities(opa: string, file: string): Promise<void> {
 }
 
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
-  const stage = stagePolicies(options.policiesDir, { tests: false });
+  const gatekeeperPolicies = readGatekeeperPolicies(options.policiesDir);
+  const hasGatekeeper = gatekeeperPolicies.templates.length > 0;
+  if (!hasGatekeeper && gatekeeperPolicies.constraints.length > 0) throw invalid(`${options.policiesDir}/gatekeeper holds constraints but no ConstraintTemplate`);
+  const stage = stagePolicies(options.policiesDir, { tests: false, allowEmpty: hasGatekeeper });
   try {
     const policies = await prepareStage(stage, options.opa);
+    // Staged after the native policies are inspected: template Rego is v0 unless it says
+    // otherwise, which OPA learns from the manifest's file_rego_versions written below.
+    const gatekeeper = stageGatekeeper(stage.dir, gatekeeperPolicies);
     const revision = options.revision ?? defaultRevision(digestOf(stage.dir));
     writeFileSync(
       join(stage.dir, '.manifest'),
-      JSON.stringify({ revision, roots: BUNDLE_ROOTS, metadata: { bouncer: { schema: METADATA_SCHEMA, policies: policies.map(serializePolicyMetadata) } } }),
+      JSON.stringify({
+        revision,
+        roots: BUNDLE_ROOTS,
+        ...(gatekeeper && Object.keys(gatekeeper.regoVersions).length > 0 ? { file_rego_versions: gatekeeper.regoVersions } : {}),
+        metadata: {
+          bouncer: {
+            schema: METADATA_SCHEMA,
+            policies: policies.map(serializePolicyMetadata),
+            ...(gatekeeper ? { gatekeeper: gatekeeper.manifest } : {}),
+          },
+        },
+      }),
     );
-    const entrypoints = policies.flatMap((p) => Object.values(p.entrypoints).flatMap((e) => ['-e', e]));
+    const entrypoints = [...policies.flatMap((p) => Object.values(p.entrypoints)), ...(gatekeeper?.entrypoints ?? [])].flatMap((e) => ['-e', e]);
     const output = resolve(options.output);
     mkdirSync(dirname(output), { recursive: true });
     const capabilities = `${stage.dir}.capabilities.json`;
@@ -172,10 +193,14 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
         ],
         stage.dir,
       );
+    } catch (err) {
+      // OPA names the staged copy of a template's Rego; the author needs the template's file.
+      if (gatekeeper && isBouncerError(err, 'OPA_FAILED')) throw new BouncerError('OPA_FAILED', nameOrigins(err.message, stage.dir, gatekeeper.origins), { cause: err });
+      throw err;
     } finally {
       rmSync(capabilities, { force: true });
     }
-    return { output, revision, policies };
+    return { output, revision, policies, ...(gatekeeper ? { gatekeeper: gatekeeper.manifest } : {}) };
   } finally {
     rmSync(stage.dir, { recursive: true, force: true });
   }

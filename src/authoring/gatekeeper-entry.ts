@@ -7,14 +7,10 @@
 //
 // What runs is decided before evaluation (review/constraint-plan.ts) and passed in the policy
 // input's __bouncer member (bundles/gatekeeper-input.ts); parameters are bundle data under
-// data.bouncer.gatekeeper.constraints[kind][name]. The evaluation follows the hook module of
+// data.bouncer.constraints[kind][name]. The evaluation follows the hook module of
 // Gatekeeper's constraint framework (drivers/rego/rego.go): `violation[r] with input as inp`.
 import { CONTEXT_MEMBER } from '../admission/types.js';
-
-/** Rego package (under data) of a template's rewritten entry module. */
-export function templatePackage(templateName: string): string {
-  return `gatekeeper.templates.${templateName}`;
-}
+import { templatePackagePath } from '../gatekeeper/rewrite-template.js';
 
 /** Bundle entrypoint path of a template's generated module. */
 export function templateEntrypoint(templateName: string): string {
@@ -44,8 +40,8 @@ export function templateEntryModule(templateName: string, kind: string, key: str
     '} else := {}',
     '',
     'violations(name) := [r |',
-    `\tinp := {"review": review, "parameters": object.get(data.bouncer.gatekeeper.constraints, [${q(kind)}, name], {})}`,
-    `\tdata.${templatePackage(templateName)}.violation[r] with input as inp`,
+    `\tinp := {"review": review, "parameters": object.get(data.bouncer.constraints, [${q(kind)}, name], {})}`,
+    `\tdata.${templatePackagePath(templateName)}.violation[r] with input as inp`,
     ']',
     '',
   ].join('\n');

@@ -2,6 +2,7 @@
 //   policies/<id>/*.rego, data.json|data.yaml  →  <stage>/policies/<snake_id>/…  (package policies.<snake_id>,
 //                                                 data mounted at data.policies.<snake_id>)
 //   policies/lib/*.rego                         →  <stage>/lib/…                (shared helpers, package lib.*)
+//   policies/gatekeeper/                        →  staged by gatekeeper-stage.ts (ConstraintTemplates, Constraints)
 // Tests (*_test.rego) are staged only for `bouncer test`.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,9 @@ export interface Stage {
 }
 
 const ID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The folder of a policy directory that holds Gatekeeper objects rather than a native policy. */
+export const GATEKEEPER_DIR = 'gatekeeper';
 
 function invalid(message: string): BouncerError {
   return new BouncerError('POLICY_SOURCE_INVALID', message);
@@ -49,7 +53,8 @@ function stageData(sourceDir: string, targetDir: string): void {
   }
 }
 
-export function stagePolicies(policiesDir: string, options: { tests: boolean }): Stage {
+/** Stages the native policies; `allowEmpty` when the directory's policies are all Gatekeeper objects. */
+export function stagePolicies(policiesDir: string, options: { tests: boolean; allowEmpty?: boolean }): Stage {
   if (!existsSync(policiesDir) || !statSync(policiesDir).isDirectory()) throw invalid(`${policiesDir} is not a directory`);
   const dir = mkdtempSync(join(tmpdir(), 'bouncer-stage-'));
   const policies: StagedPolicy[] = [];
@@ -57,6 +62,7 @@ export function stagePolicies(policiesDir: string, options: { tests: boolean }):
     const sourceDir = join(policiesDir, entry);
     if (!statSync(sourceDir).isDirectory() || entry.startsWith('.')) continue;
     const files = regoFiles(sourceDir, options.tests);
+    if (entry === GATEKEEPER_DIR) continue;
     if (entry === 'lib') {
       mkdirSync(join(dir, 'lib'), { recursive: true });
       for (const f of files) copyFileSync(join(sourceDir, f), join(dir, 'lib', f));
@@ -72,6 +78,6 @@ export function stagePolicies(policiesDir: string, options: { tests: boolean }):
     stageData(sourceDir, target);
     policies.push({ id: entry, snake, sourceDir, regoFiles: production.map((f) => join('policies', snake, f)) });
   }
-  if (policies.length === 0) throw invalid(`${policiesDir} holds no policy directories`);
+  if (policies.length === 0 && !options.allowEmpty) throw invalid(`${policiesDir} holds no policy directories`);
   return { dir, policies };
 }

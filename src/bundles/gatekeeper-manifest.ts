@@ -1,7 +1,7 @@
 // The Gatekeeper part of a bundle manifest (`metadata.bouncer.gatekeeper`): each compiled
 // ConstraintTemplate with its generated entrypoint, and each Constraint with what is needed
 // to decide, before any evaluation, whether it applies to a request (match, enforcement
-// action). Parameters are bundle data (data.bouncer.gatekeeper.constraints), not metadata.
+// action). Parameters are bundle data (data.bouncer.constraints), not metadata.
 // Written by `bouncer build`, checked again when a bundle is loaded.
 import { BouncerError } from '../errors/errors.js';
 import { parseConstraintMatch } from '../gatekeeper/parse-match.js';

@@ -158,7 +158,7 @@ export function matchSubjectFromObject(object: unknown, operation?: Operation): 
  */
 export function matchSubjectFromRequest(request: AdmissionRequest): MatchSubject {
   const objectMetadata = request.objectMetadata ?? metadataOf(request.object);
-  const oldObjectMetadata = metadataOf(request.oldObject);
+  const oldObjectMetadata = request.oldObjectMetadata ?? metadataOf(request.oldObject);
   return {
     kind: { group: request.kind.group, kind: request.kind.kind },
     operation: request.operation,

@@ -8,8 +8,8 @@ import type { BundledConstraint } from '../bundles/gatekeeper-manifest.js';
 import type { GatekeeperContext } from '../bundles/gatekeeper-input.js';
 import type { PolicySet } from '../bundles/policy-set.js';
 import { webhookActions } from '../gatekeeper/enforcement.js';
-import { matchConstraint } from '../gatekeeper/match.js';
-import type { EnforcementAction, MatchSubject, NamespaceInfo, NamespaceLookup } from '../gatekeeper/types.js';
+import { matchConstraint, matchSubjectFromRequest, unableToMatchMessage } from '../gatekeeper/match.js';
+import type { EnforcementAction, NamespaceInfo, NamespaceLookup } from '../gatekeeper/types.js';
 import type { PolicyOutcome } from './decision.js';
 
 /** A constraint that applies, with the action it has at bouncer's webhook. */
@@ -53,17 +53,6 @@ export function requestNamespace(request: AdmissionRequest): string | undefined 
   return request.namespace ? request.namespace : undefined;
 }
 
-export function matchSubject(request: AdmissionRequest): MatchSubject {
-  const namespace = requestNamespace(request);
-  return {
-    kind: { group: request.kind.group, kind: request.kind.kind },
-    operation: request.operation,
-    ...(namespace ? { namespace } : {}),
-    ...(request.name ? { name: request.name } : {}),
-    ...(request.operation === 'DELETE' ? {} : { objectMetadata: request.objectMetadata }),
-    ...(request.operation === 'UPDATE' || request.operation === 'DELETE' ? { oldObjectMetadata: request.oldObjectMetadata } : {}),
-  };
-}
 
 /** input.review.namespaceObject as Gatekeeper passes it: the Namespace, or null for cluster-scoped requests. */
 export function namespaceObject(info: NamespaceInfo | undefined): unknown {
@@ -110,7 +99,7 @@ export interface PlanOptions {
 /** The constraints of `set` that apply to a validating review of `request`. */
 export function planConstraints(set: PolicySet, request: AdmissionRequest, namespaces: NamespaceLookup, options: PlanOptions): ConstraintPlan {
   if (!set.bundles.some((b) => b.templates.length > 0)) return NOTHING;
-  const subject = matchSubject(request);
+  const subject = matchSubjectFromRequest(request);
   const jobs = new Map<LoadedBundle, TemplateJob[]>();
   const unmatchable: PolicyOutcome[] = [];
   const matchedNames: Record<string, Record<string, string[]>> = {};
@@ -125,7 +114,7 @@ export function planConstraints(set: PolicySet, request: AdmissionRequest, names
         if (action === undefined) continue;
         const result = matchConstraint(constraint.match, subject, namespaces);
         if ('error' in result) {
-          const msg = `unable to match constraints: ${result.error}`;
+          const msg = unableToMatchMessage(result.error);
           unmatchable.push(constraintOutcome(bundle, constraint, action, [{ msg }], { code: 'POLICY_EVAL_FAILED', class: 'match', message: msg }));
         } else if (result.matched) matched.push({ constraint, action });
       }
@@ -138,7 +127,7 @@ export function planConstraints(set: PolicySet, request: AdmissionRequest, names
   const name = requestNamespace(request);
   const ns = name === undefined ? undefined : namespaces(name);
   if (name !== undefined && ns === undefined && options.requireNamespace) {
-    const msg = `unable to match constraints: namespace ${JSON.stringify(name)} is not known to bouncer yet`;
+    const msg = unableToMatchMessage(`namespace ${JSON.stringify(name)} is not known to bouncer yet`);
     const failed = [...jobs].flatMap(([bundle, list]) =>
       list.flatMap((job) => job.matched.map((m) => constraintOutcome(bundle, m.constraint, m.action, [{ msg }], { code: 'POLICY_EVAL_FAILED', class: 'match', message: msg }))),
     );
