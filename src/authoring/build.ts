@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { METADATA_SCHEMA, parsePolicyMetadata, serializePolicyMetadata, type PolicyMetadata } from '../bundles/policy-metadata.js';
 import { supportedBuiltins } from '../engine/capabilities.js';
 import { BouncerError, isBouncerError } from '../errors/errors.js';
+import type { GatekeeperPolicies } from '../gatekeeper/check-objects.js';
 import { readGatekeeperPolicies } from '../gatekeeper/read-policies.js';
 import { BUILTIN_RESOURCES } from './builtin-resources.js';
 import { nameOrigins, stageGatekeeper, type StagedGatekeeper } from './gatekeeper-stage.js';
@@ -22,6 +23,8 @@ export interface BuildOptions {
   readonly revision?: string;
   /** Sign the bundle the way `opa build --signing-key` does (.signatures.json). */
   readonly signing?: { readonly keyFile: string; readonly algorithm: string };
+  /** Gatekeeper objects to compile instead of those under policiesDir/gatekeeper (`bouncer verify`). */
+  readonly gatekeeper?: GatekeeperPolicies;
 }
 
 export interface BuildResult {
@@ -153,7 +156,7 @@ async function writeCapabilities(opa: string, file: string): Promise<void> {
 }
 
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
-  const gatekeeperPolicies = readGatekeeperPolicies(options.policiesDir);
+  const gatekeeperPolicies = options.gatekeeper ?? readGatekeeperPolicies(options.policiesDir);
   const hasGatekeeper = gatekeeperPolicies.templates.length > 0;
   if (!hasGatekeeper && gatekeeperPolicies.constraints.length > 0) throw invalid(`${options.policiesDir}/gatekeeper holds constraints but no ConstraintTemplate`);
   const stage = stagePolicies(options.policiesDir, { tests: false, allowEmpty: hasGatekeeper });

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { BUILTIN_RESOURCES } from '../authoring/builtin-resources.js';
+import { constraintScopes } from '../authoring/constraint-scopes.js';
 import { webhookConfigurations, type ClientConfig } from '../authoring/webhook-config.js';
 import { BouncerError } from '../errors/errors.js';
 import { discoverResources } from '../authoring/discovery.js';
@@ -51,8 +53,9 @@ export async function manifestsCommand(ctx: CliContext): Promise<number> {
   if (values.kubeconfig !== undefined && !values.cluster) throw new BouncerError('CONFIG_INVALID', `--kubeconfig goes with --cluster\n${USAGE}`);
   const resources = values.cluster ? await clusterResources(ctx, values.kubeconfig) : undefined;
   const bundle = await loadPolicySource(ctx, { bundle: values.bundle, policies: values.policies, opa: values.opa });
+  const table = resources ?? BUILTIN_RESOURCES;
   const configs = webhookConfigurations(
-    bundle.policies.map((p) => p.meta),
+    [...bundle.policies.map((p) => p.meta), ...constraintScopes(bundle.manifest.gatekeeper, table)],
     {
       name,
       clientConfig,
