@@ -20,6 +20,11 @@ export interface ConstraintTemplate {
   readonly regoVersion: RegoVersion;
   /** spec.crd.spec.validation.openAPIV3Schema (the schema of a constraint's spec.parameters), when given. */
   readonly parametersSchema?: Readonly<Record<string, unknown>>;
+  /**
+   * spec.crd.spec.validation.legacySchema, defaulted as Gatekeeper defaults it (true for
+   * v1beta1/v1alpha1, false for v1): parameters outside the schema are kept, not refused.
+   */
+  readonly legacySchema?: boolean;
   /** spec.targets[0].operations, when given. */
   readonly operations?: readonly Operation[];
   /** The object as read, for the importer and the manifest. */

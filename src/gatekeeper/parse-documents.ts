@@ -1,0 +1,32 @@
+// The Gatekeeper objects of one YAML file (YAML 1.2, any number of documents; see yaml-documents.ts). Every document
+// must be a ConstraintTemplate or a Constraint; errors name the file, the document (1-based)
+// and its line.
+import { isPlainObject } from './parameters-schema.js';
+import { isConstraintObject, parseConstraintAt } from './parse-constraint.js';
+import { parseTemplateAt, TEMPLATE_GROUP, TEMPLATE_VERSIONS } from './parse-template.js';
+import { sourceInvalid } from './source-invalid.js';
+import type { Constraint, ConstraintTemplate } from './types.js';
+import { parseYamlDocuments } from './yaml-documents.js';
+
+export function parseGatekeeperDocuments(text: string, file: string): (ConstraintTemplate | Constraint)[] {
+  const out: (ConstraintTemplate | Constraint)[] = [];
+  for (const doc of parseYamlDocuments(text, file)) {
+    const obj = doc.value;
+    if (obj === null || obj === undefined) continue; // an empty document (`---` at the end)
+    const where = `${file} (document ${doc.index}, line ${doc.line})`;
+    if (!isPlainObject(obj)) throw sourceInvalid(where, 'not a Kubernetes object (a mapping with apiVersion and kind)');
+    if (typeof obj.apiVersion === 'string' && obj.apiVersion.split('/')[0] === TEMPLATE_GROUP) out.push(parseTemplateAt(obj, file, where));
+    else if (isConstraintObject(obj)) out.push(parseConstraintAt(obj, file, where));
+    else
+      throw sourceInvalid(
+        where,
+        `apiVersion ${JSON.stringify(obj.apiVersion ?? '')} kind ${JSON.stringify(obj.kind ?? '')} is neither a ConstraintTemplate (${TEMPLATE_VERSIONS.map((v) => `${TEMPLATE_GROUP}/${v}`).join(', ')}) nor a Constraint (constraints.gatekeeper.sh/v1beta1, v1alpha1)`,
+      );
+  }
+  return out;
+}
+
+/** True for a ConstraintTemplate of the model (a Constraint has an id). */
+export function isConstraintTemplate(o: ConstraintTemplate | Constraint): o is ConstraintTemplate {
+  return !('id' in o);
+}
