@@ -14,11 +14,18 @@ export type Labels = Readonly<Record<string, string>>;
  * Kubernetes' wording.
  */
 export function matchLabelSelector(selector: LabelSelector, labels: Labels): boolean {
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (!Object.hasOwn(labels, key) || labels[key] !== value) return false;
+  const matchLabels = selector.matchLabels;
+  if (matchLabels !== undefined) {
+    for (const key in matchLabels) {
+      if (!Object.hasOwn(matchLabels, key)) continue;
+      if (!Object.hasOwn(labels, key) || labels[key] !== matchLabels[key]) return false;
+    }
   }
-  for (const requirement of selector.matchExpressions ?? []) {
-    if (!requirementMatches(requirement, labels)) return false;
+  const expressions = selector.matchExpressions;
+  if (expressions !== undefined) {
+    for (const requirement of expressions) {
+      if (!requirementMatches(requirement, labels)) return false;
+    }
   }
   return true;
 }
@@ -47,6 +54,8 @@ function requirementMatches(r: LabelSelectorRequirement, labels: Labels): boolea
 export function labelsOf(metadata: Readonly<Record<string, unknown>> | undefined): Labels {
   const raw = metadata?.labels;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
-  const entries = Object.entries(raw as Record<string, unknown>);
-  return entries.every(([, v]) => typeof v === 'string') ? (raw as Labels) : {};
+  for (const key in raw) {
+    if (Object.hasOwn(raw, key) && typeof (raw as Record<string, unknown>)[key] !== 'string') return {};
+  }
+  return raw as Labels;
 }
