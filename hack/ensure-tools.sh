@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the pinned toolchain available and prints where it is, one NAME=PATH per line:
-#   OPA, ETCD, KUBE_APISERVER, KUBECTL, and with `test-tools` or `all` SHELLCHECK and PROMTOOL
+#   OPA, ETCD, KUBE_APISERVER, KUBECTL, GATOR, and with `test-tools` or `all` SHELLCHECK and PROMTOOL
 #   (when they can be had: see ensure_test_tools)
 #
 # Versions are pinned by the wrapper modules under hack/tools/ (their go.mod is the single
@@ -11,7 +11,7 @@
 #   KUBEBUILDER_ASSETS      a directory holding kube-apiserver, etcd and kubectl (the envtest convention)
 #   BOUNCER_CACHE           cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/bouncer)
 #
-# Usage: hack/ensure-tools.sh [opa|control-plane|test-tools|all]   (default all; `npm start` asks for
+# Usage: hack/ensure-tools.sh [opa|control-plane|gator|test-tools|all]   (default all; `npm start` asks for
 # opa and control-plane only, `npm test` for all)
 # Progress goes to stderr, and only when something has to be built.
 set -euo pipefail
@@ -82,6 +82,18 @@ ensure_control_plane() {
   printf 'ETCD=%s\nKUBE_APISERVER=%s\nKUBECTL=%s\n' "$edir/etcd" "$kdir/kube-apiserver" "$kdir/kubectl"
 }
 
+# gator (Gatekeeper's CLI), for the tests comparing `bouncer verify` with `gator verify`
+# (test/unit/verify-vs-gator.test.ts): a Go build into the cache, like OPA.
+ensure_gator() {
+  local version; version=$(pinned github.com/open-policy-agent/gatekeeper/v3 "$hack/tools/gator/go.mod")
+  local out="$cache/tools/gator-$version/gator"
+  if [ ! -x "$out" ]; then
+    say "building gator $version from the Go module proxy (first run only, about 5 minutes)"
+    build gator "$version" "$hack/tools/gator" github.com/open-policy-agent/gatekeeper/v3/cmd/gator "$out"
+  fi
+  echo "GATOR=$out"
+}
+
 # Test-only tools: ShellCheck (test/unit/shellcheck.test.ts) and promtool
 # (test/unit/alerts.test.ts). Nothing is installed system-wide, ever: the Debian package is
 # downloaded and unpacked into the cache (so promtool comes without the Prometheus server
@@ -123,7 +135,8 @@ ensure_test_tools() {
 case "$what" in
   opa) ensure_opa ;;
   control-plane) ensure_control_plane ;;
+  gator) ensure_gator ;;
   test-tools) ensure_test_tools ;;
-  all) ensure_opa; ensure_control_plane; ensure_test_tools ;;
-  *) say "usage: $0 [opa|control-plane|test-tools|all]"; exit 2 ;;
+  all) ensure_opa; ensure_control_plane; ensure_gator; ensure_test_tools ;;
+  *) say "usage: $0 [opa|control-plane|gator|test-tools|all]"; exit 2 ;;
 esac
