@@ -37,10 +37,14 @@ export interface Answer {
   readonly auditAnnotations?: Readonly<Record<string, string>>;
 }
 
-/** Replaces control characters with spaces (they garble terminals and logs) and truncates with an ellipsis. */
-export function clip(text: string, max: number): string {
+/**
+ * Replaces control characters with spaces (they garble terminals and logs) and truncates with
+ * an ellipsis. A denial message keeps its newlines: Gatekeeper's form is one `[constraint] msg`
+ * line per violation, and kubectl prints them as lines.
+ */
+export function clip(text: string, max: number, options: { newlines?: boolean } = {}): string {
   // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  const clean = text.replace(options.newlines ? /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g : /[\u0000-\u001f\u007f-\u009f]/g, ' ');
   return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
 }
 
@@ -79,7 +83,7 @@ export function toReview(uid: string, endpoint: Endpoint, operation: Operation |
       : {
           status: {
             code: answer.code ?? 403,
-            message: clip(answer.message ?? 'denied by bouncer', MAX_MESSAGE_LENGTH),
+            message: clip(answer.message ?? 'denied by bouncer', MAX_MESSAGE_LENGTH, { newlines: true }),
             ...(answer.reason ? { reason: answer.reason } : {}),
           },
         }),

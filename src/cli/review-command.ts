@@ -1,4 +1,4 @@
-// bouncer review [--bundle FILE | --policies DIR] [--endpoint validate|mutate] FILE...
+// bouncer review [--bundle FILE | --policies DIR] [--endpoint validate|mutate] [--namespaces FILE]... FILE...
 // Evaluates AdmissionReview documents exactly as the server does and prints one
 // AdmissionReview response per input as JSON lines. Exit 0: all allowed; 1: any denied;
 // 2: an input could not be evaluated.
@@ -10,14 +10,16 @@ import { createPolicyRegistry } from '../bundles/registry.js';
 import { isBouncerError } from '../errors/errors.js';
 import { createReviewer } from '../review/reviewer.js';
 import { EXIT, type CliContext } from './context.js';
+import { readNamespaceFiles } from './namespace-files.js';
 import { loadPolicySource } from './policy-source.js';
 
-export const REVIEW_USAGE = 'usage: bouncer review [--bundle FILE | --policies DIR] [--endpoint validate|mutate] FILE... (- for stdin)';
+export const REVIEW_USAGE =
+  'usage: bouncer review [--bundle FILE | --policies DIR] [--endpoint validate|mutate] [--namespaces FILE]... FILE... (- for stdin; --namespaces: Namespace objects for Gatekeeper constraints)';
 
 export async function reviewCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...ctx.args],
-    options: { bundle: { type: 'string' }, policies: { type: 'string' }, endpoint: { type: 'string' }, opa: { type: 'string' } },
+    options: { bundle: { type: 'string' }, policies: { type: 'string' }, endpoint: { type: 'string' }, opa: { type: 'string' }, namespaces: { type: 'string', multiple: true } },
     allowPositionals: true,
   });
   const endpoint = (values.endpoint ?? 'validate') as Endpoint;
@@ -26,7 +28,8 @@ export async function reviewCommand(ctx: CliContext): Promise<number> {
   if (values.bundle && values.policies) throw new Error(`give --bundle or --policies, not both\n${REVIEW_USAGE}`);
   const documents = positionals.flatMap((file) => readDocuments(file, ctx.stdin));
   const bundle = await loadPolicySource(ctx, values);
-  const reviewer = createReviewer({ policies: createPolicyRegistry([bundle]).current });
+  const namespaces = values.namespaces ? readNamespaceFiles(values.namespaces, ctx.stdin) : undefined;
+  const reviewer = createReviewer({ policies: createPolicyRegistry([bundle]).current, ...(namespaces ? { namespaces } : {}) });
   let exit: number = EXIT.ok;
   for (const doc of documents) {
     try {
