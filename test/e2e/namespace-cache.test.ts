@@ -152,6 +152,21 @@ describe('the Namespace cache on a real API server', () => {
     }
   });
 
+  it('aborts a watch open past its deadline and starts another (a real connection taken for dead)', async () => {
+    const own = createMetrics({ defaultMetrics: false });
+    // The server would end these watches after 3 s; the watchdog is set to fire 2.5 s before that.
+    const impatient = createNamespaceCache({ kubeConfig: kube.kc, logger: quietLogger().logger, metrics: own.namespaceCache, watchTimeoutSeconds: () => 3, stallGraceMs: -2_500, initialBackoffMs: 50 });
+    try {
+      await impatient.start();
+      await waitFor(async () => metricValue(await own.registry.metrics(), 'bouncer_namespace_cache_watch_restarts_total', { reason: 'stalled' }) >= 2, 10_000, 'two watches aborted');
+      const name = await newNamespace({ stall: 'one' });
+      await waitFor(() => impatient.lookup(name)?.labels.stall === 'one', 10_000, 'a Namespace created after the aborts cached');
+      expect(metricValue(await own.registry.metrics(), 'bouncer_namespace_cache_relists_total', { reason: 'initial' })).toBe(1);
+    } finally {
+      await impatient.close();
+    }
+  });
+
   it('stores at most maxNamespaces: the others are unknown (fail closed), counted and logged once', async () => {
     const own = createMetrics({ defaultMetrics: false });
     const logs = quietLogger();
