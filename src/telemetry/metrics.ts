@@ -52,6 +52,16 @@ export interface Metrics {
   readonly edge: EdgeMetrics;
   /** Decision-log delivery (see decision-shipper.ts). */
   readonly decisionLog: import('./decision-shipper.js').ShipperMetrics;
+  /** The Namespace cache (src/cluster/namespace-cache.ts declares the same shape). */
+  readonly namespaceCache: NamespaceCacheMetrics;
+}
+
+export interface NamespaceCacheMetrics {
+  namespaces(count: number): void;
+  watchRestarted(reason: string): void;
+  relisted(reason: string): void;
+  synced(): void;
+  refused(reason: 'limit' | 'annotations'): void;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -188,6 +198,27 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   for (const reason of ['connections', 'handshakes', 'handshake-rate']) connectionsRefused.inc({ reason }, 0);
   for (const endpoint of ['validate', 'mutate']) for (const reason of ['in-flight', 'memory']) shed.inc({ endpoint, reason }, 0);
 
+  const nsCount = new Gauge({ name: 'bouncer_namespace_cache_namespaces', help: 'Namespaces held by the Namespace cache (namespaceSelector, namespaceObject).', registers });
+  const nsRestarts = new Counter({
+    name: 'bouncer_namespace_cache_watch_restarts_total',
+    help: 'Namespace watches started again, by reason (closed: ended by the API server, gone: 410 Gone, stalled: open past its timeout, or the error code).',
+    labelNames: ['reason'],
+    registers,
+  });
+  const nsRelists = new Counter({ name: 'bouncer_namespace_cache_relists_total', help: 'Full lists of Namespaces, by reason (initial, gone: after 410 Gone, error: after a failed list).', labelNames: ['reason'], registers });
+  const nsSynced = new Gauge({
+    name: 'bouncer_namespace_cache_last_sync_timestamp_seconds',
+    help: 'When the Namespace cache was last confirmed current (a list stored, a watch event or bookmark received); its age is time() minus it.',
+    registers,
+  });
+  const nsRefused = new Counter({
+    name: 'bouncer_namespace_cache_refused_total',
+    help: 'Namespaces not cached, by reason (limit: the cache was at its bound of Namespaces, so their lookups fail closed; annotations: cached without annotations, over the per-Namespace bound).',
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const reason of ['limit', 'annotations']) nsRefused.inc({ reason }, 0);
+
   return {
     registry,
     edge: {
@@ -195,6 +226,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       connectionRefused: (reason) => connectionsRefused.inc({ reason }),
       handshake: () => handshakes.inc(),
       requestShed: (endpoint, reason) => shed.inc({ endpoint, reason }),
+    },
+    namespaceCache: {
+      namespaces: (count) => nsCount.set(count),
+      watchRestarted: (reason) => nsRestarts.inc({ reason }),
+      relisted: (reason) => nsRelists.inc({ reason }),
+      synced: () => nsSynced.set(Date.now() / 1000),
+      refused: (reason) => nsRefused.inc({ reason }),
     },
     evaluationTimedOut: () => timeouts.inc(),
     overloaded: () => overloads.inc(),

@@ -73,7 +73,7 @@ describe('manifests/ on a real API server', () => {
     it.skipIf(external)('applies server-side; every object exists; the pod template meets the restricted Pod Security profile', async () => {
       const { docs, applied } = await applyAndGet('manifests/base');
       expect(docs.map((d) => d.kind).sort()).toEqual([
-        'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'MutatingWebhookConfiguration', 'Namespace', 'NetworkPolicy',
+        'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'MutatingWebhookConfiguration', 'Namespace', 'NetworkPolicy',
         'PodDisruptionBudget', 'PriorityClass', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount',
         'ValidatingWebhookConfiguration',
       ]);
@@ -104,6 +104,10 @@ describe('manifests/ on a real API server', () => {
       'patch validatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
       'get mutatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
       'patch mutatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
+      // The Namespace cache (namespaceSelector, namespaceObject): read only.
+      'get namespaces',
+      'list namespaces',
+      'watch namespaces',
     ];
     const refused = [
       'create configmaps -n NS',
@@ -128,6 +132,10 @@ describe('manifests/ on a real API server', () => {
       'create validatingwebhookconfigurations.admissionregistration.k8s.io',
       'delete validatingwebhookconfigurations.admissionregistration.k8s.io/bouncer',
       'create pods -n NS',
+      'create namespaces',
+      'update namespaces',
+      'patch namespaces',
+      'delete namespaces',
       'get nodes',
       'create clusterrolebindings.rbac.authorization.k8s.io',
       'impersonate users',
@@ -182,9 +190,9 @@ describe('manifests/ on a real API server', () => {
         expect(of(kind)[0]?.metadata.annotations).toEqual({ 'cert-manager.io/inject-ca-from': 'bouncer-system/bouncer-tls' });
       }
       // No Secret, Lease or webhook-configuration access is rendered (the base's objects stay
-      // in this cluster: server-side apply does not prune).
-      expect(of('ClusterRole')).toEqual([]);
-      expect(of('ClusterRoleBinding')).toEqual([]);
+      // in this cluster: server-side apply does not prune); reading Namespaces stays.
+      expect(of('ClusterRole').map((d) => d.metadata.name)).toEqual(['bouncer-namespaces']);
+      expect(of('ClusterRoleBinding').map((d) => d.metadata.name)).toEqual(['bouncer-namespaces']);
       const resources = of('Role').flatMap((r) => (r.rules as { resources: string[] }[]).flatMap((rule) => rule.resources));
       expect(resources.sort()).toEqual(['configmaps', 'events', 'events']);
     });
