@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { opaParseRefs } from '../../test/support/opa-rego-refs.js';
 import { checkGatekeeperObjects } from './check-objects.js';
 import { isConstraintTemplate, parseGatekeeperDocuments } from './parse-documents.js';
 import { rewriteTemplate } from './rewrite-template.js';
@@ -50,6 +51,18 @@ describe.skipIf(!existsSync(LIBRARY))('the gatekeeper-library templates', () => 
         }
       writeFileSync(join(dir, 'stub.rego'), `${stub}\n`);
       execFileSync(inject('opa'), ['check', ...(version === 'v0' ? ['--v0-compatible'] : []), dir], { encoding: 'utf8' });
+    }
+  });
+
+  it('rewrite exactly the refs OPA parses: every data ref is under the template\'s libs or data.inventory', () => {
+    for (const t of templates()) {
+      for (const m of rewriteTemplate(t).modules) {
+        const { pkg, dataRefs } = opaParseRefs(inject('opa'), m.text, t.regoVersion);
+        const own = new RegExp(`^data\\.gatekeeper\\.(templates|libs)\\.${t.name}(\\.|$)`);
+        expect(pkg, m.path).toMatch(own);
+        for (const ref of dataRefs) expect(ref, `${t.file}: ${m.path}`).toMatch(new RegExp(`${own.source}|^data\\.inventory(\\.|\\[|$)`));
+        expect(m.text.split('\n').length).toBe((m.path.endsWith('template.rego') ? t.rego : (t.libs[Number(/lib-(\d+)/.exec(m.path)?.[1])] as string)).split('\n').length);
+      }
     }
   });
 

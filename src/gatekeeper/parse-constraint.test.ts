@@ -31,7 +31,7 @@ const SCHEMA = {
     properties: {
       repos: { type: 'array', items: { type: 'string' } },
       mode: { type: 'string', enum: ['strict', 'lax'], default: 'strict' },
-      limit: { type: 'integer', minimum: 1, maximum: 10, exclusiveMaximum: true },
+      limit: { type: 'integer', format: 'int32', minimum: 1, maximum: 10, exclusiveMaximum: true, example: 3 },
       port: { 'x-kubernetes-int-or-string': true },
       note: { type: 'string', nullable: true },
       extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },

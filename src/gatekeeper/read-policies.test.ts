@@ -56,7 +56,15 @@ describe('readGatekeeperPolicies', () => {
     expect(constraints[2]?.file).toBe(join(FIXTURE, 'gatekeeper/requiredlabels/constraints/namespaces.yaml'));
   });
 
-  it.each([
+  interface Case {
+    name: string;
+    /** Files written over a copy of the fixture; SELF stands for the fixture's imagetags template. */
+    files: Record<string, string>;
+    /** Copy imagetags/template.yaml to copy/template.yaml. */
+    copyTemplate?: boolean;
+    message: RegExp;
+  }
+  it.each<Case>([
     {
       name: 'a document that is neither a template nor a constraint, by file, document and line',
       files: { 'extra.yaml': `${constraint('TeamImageTags', 'ok')}---\n# a comment\napiVersion: v1\nkind: ConfigMap\n` },

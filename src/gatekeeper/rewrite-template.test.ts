@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { opaParseRefs, type ParsedRefs } from '../../test/support/opa-rego-refs.js';
 import { thrown } from '../../test/support/thrown.js';
 import { rewriteTemplate, type RewrittenTemplate } from './rewrite-template.js';
 import type { ConstraintTemplate, RegoVersion } from './types.js';
@@ -29,31 +30,7 @@ function write(rewritten: readonly RewrittenTemplate[], extra: Record<string, st
   return dir;
 }
 
-const versionFlag = (v: RegoVersion): string[] => (v === 'v0' ? ['--v0-compatible'] : []);
-
-type Term = { type: string; value: unknown };
-/** The refs rooted at data, and the package and imports, of a module as OPA parses it. */
-function opaParse(text: string, version: RegoVersion): { pkg: string; imports: string[]; dataRefs: string[] } {
-  const file = join(mkdtempSync(join(work, 'p-')), 'm.rego');
-  writeFileSync(file, text);
-  const ast = JSON.parse(execFileSync(opa, ['parse', '--format', 'json', '--json-include', '-comments', ...versionFlag(version), file], { encoding: 'utf8' })) as {
-    package: { path: Term[] };
-    imports?: { path: Term }[];
-  };
-  const show = (ref: Term[]): string =>
-    ref.map((t, i) => (i === 0 ? String(t.value) : t.type === 'string' ? `.${String(t.value)}` : `[${t.type === 'ref' ? show(t.value as Term[]) : String(t.value)}]`)).join('');
-  const refs: string[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node && typeof node === 'object') {
-      const t = node as Term;
-      if (t.type === 'ref' && Array.isArray(t.value) && (t.value[0] as Term | undefined)?.value === 'data') refs.push(show(t.value as Term[]));
-      Object.values(node).forEach(walk);
-    }
-  };
-  walk((ast as { rules?: unknown }).rules);
-  return { pkg: show(ast.package.path), imports: (ast.imports ?? []).map((i) => show(i.path.value as Term[])), dataRefs: [...new Set(refs)].sort() };
-}
+const opaParse = (text: string, version: RegoVersion): ParsedRefs => opaParseRefs(opa, text, version);
 
 const ENTRY_V0 = `# data.lib.commented is not code
 package k8s.whatever
