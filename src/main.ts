@@ -9,6 +9,7 @@ import { createBundleLoader } from './bundles/bundle-loader.js';
 import { verificationKey } from './bundles/key-file-verifier.js';
 import { createPolicyRegistry } from './bundles/registry.js';
 import type { CertificateSource } from './certs/serving-certificate.js';
+import type { NamespaceCache } from './cluster/namespace-cache.js';
 import { cpuBudget } from './config/cpu-budget.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from './config/serve-config.js';
 import { inProcessBackend, type EvalBackend } from './engine/backend.js';
@@ -105,6 +106,13 @@ async function certificateSource(config: ServeConfig, kc: KubeConfig | undefined
   });
 }
 
+/** The watch-backed Namespaces for Gatekeeper constraints, in the cluster mode unless switched off. */
+async function namespaceCache(config: ServeConfig, kc: KubeConfig | undefined, logger: Logger, metrics: Metrics): Promise<NamespaceCache | undefined> {
+  if (!config.namespaceCache || !kc) return undefined;
+  const { createNamespaceCache } = await import('./cluster/namespace-cache.js');
+  return createNamespaceCache({ kubeConfig: kc, logger: logger.child({ component: 'namespace-cache' }), metrics: metrics.namespaceCache, maxNamespaces: config.maxNamespaces });
+}
+
 function decisionCache(config: ServeConfig, metrics: Metrics): { cache?: DecisionCache } {
   if (config.decisionCacheSize === 0) return {};
   const cache: DecisionCache = createDecisionCache({
@@ -182,12 +190,14 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     // a deployment serving bundles from files never pays for it.
     const kc = config.watchNamespace ? (await import('./cluster/kubeconfig.js')).loadKubeConfig(config.kubeconfig) : undefined;
     const sources = await bundleSources(config, kc, bundleLoader(config, backend), { registry, logger, metrics });
+    const namespaces = await namespaceCache(config, kc, logger, metrics);
     const health = createHealthServer({
       metrics,
       readiness: () => {
         if (stopping) return { ready: false, reason: 'shutting down' };
         const r = combinedReadiness(sources);
         if (!r.ready) return r;
+        if (namespaces && !namespaces.synced()) return { ready: false, reason: 'Namespaces not listed yet (Gatekeeper constraints match on them)' };
         return registry.current() ? { ready: true } : { ready: false, reason: 'no policy set is active yet' };
       },
     });
@@ -199,7 +209,13 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     resources.add('serving certificate', () => certificate.stop());
     const gate = connectionGate(config, metrics);
     const webhook = createWebhookServer({
-      reviewer: createReviewer({ policies: registry.current, backend, reviewBudgetMs: config.reviewTimeoutMs, ...decisionCache(config, metrics) }),
+      reviewer: createReviewer({
+        policies: registry.current,
+        backend,
+        reviewBudgetMs: config.reviewTimeoutMs,
+        ...decisionCache(config, metrics),
+        ...(namespaces ? { namespaces: namespaces.lookup } : {}),
+      }),
       metrics,
       logger,
       onDecision: decisionRecorder({
@@ -215,6 +231,11 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       gate,
     });
     certificate.onChange((material) => reloadTls(webhook.server, material));
+    if (namespaces) {
+      // Not awaited: the cache retries its list by itself and readiness waits for it.
+      namespaces.start().catch((err: unknown) => logger.error({ err }, 'the Namespace cache stopped'));
+      resources.add('namespace cache', () => namespaces.close());
+    }
     for (const source of sources) {
       await source.start();
       resources.add(source.name, () => source.stop());

@@ -62,6 +62,9 @@ export interface ServeConfig {
   /** Watch bundle ConfigMaps in this namespace (the in-cluster mode). */
   readonly watchNamespace?: string;
   readonly kubeconfig?: string;
+  /** Watch Namespaces for Gatekeeper constraints (with watchNamespace), holding at most maxNamespaces. */
+  readonly namespaceCache: boolean;
+  readonly maxNamespaces: number;
   /** This replica's name in bundle status annotations. */
   readonly replica: string;
   readonly requiredBundles: readonly string[];
@@ -188,6 +191,8 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     bundleLoadMemoryMb: v.bundleLoadMemoryMb ?? v.maxMemoryMb,
     ...(v.watchNamespace ? { watchNamespace: v.watchNamespace } : {}),
     ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}),
+    namespaceCache: v.namespaceCache === 'on' && v.watchNamespace !== undefined,
+    maxNamespaces: v.maxNamespaces,
     replica: v.replica,
     requiredBundles: Object.freeze([...v.requiredBundles]),
     ...(v.verificationKey ? { verification: Object.freeze({ keyFile: v.verificationKey, algorithm: v.verificationAlg, ...(v.verificationKeyId ? { keyId: v.verificationKeyId } : {}) }) } : {}),

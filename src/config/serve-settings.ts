@@ -38,6 +38,20 @@ export const SERVE_SETTINGS = {
     metavar: 'FILE',
     help: 'cluster credentials; without it $KUBECONFIG, ~/.kube/config, then the in-cluster service account',
   }),
+  namespaceCache: value(SOURCES, oneOf(['on', 'off'] as const))({
+    flag: 'namespace-cache',
+    env: 'BOUNCER_NAMESPACE_CACHE',
+    metavar: 'on|off',
+    help: "watch the cluster's Namespaces (labels) for Gatekeeper constraints' namespaceSelector and namespaceObject, with --watch-namespace; not ready until listed. off: constraints that need a Namespace fail closed",
+    default: 'on',
+  }),
+  maxNamespaces: value(SOURCES, integer(1, 1_000_000))({
+    flag: 'max-namespaces',
+    env: 'BOUNCER_MAX_NAMESPACES',
+    metavar: 'N',
+    help: 'Namespaces the cache holds at most; lookups of others fail closed (counted)',
+    default: 10_000,
+  }),
   replica: value(SOURCES, anyText)({
     flag: 'replica',
     env: 'POD_NAME',
