@@ -3,7 +3,7 @@
 // as `kubectl get -o yaml` prints it, and typed lists (`ConstraintTemplateList`, a
 // constraint kind's `…List`) as the API server answers them, whose items may omit
 // apiVersion and kind. Each document keeps where it came from, for messages.
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { BouncerError } from '../errors/errors.js';
 
 /** One object read for import, with where it came from ("file.yaml (document 2)", "cluster …"). */
@@ -31,15 +31,15 @@ function listItems(doc: Record<string, unknown>): unknown[] | undefined {
  * IMPORT_INPUT_INVALID naming the file and line.
  */
 export function readImportDocuments(text: string, file: string): ImportDocument[] {
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  const parsed = Array.isArray(docs) ? docs : [docs];
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { prettyErrors: false, lineCounter });
   const many = parsed.length > 1;
   const out: ImportDocument[] = [];
   parsed.forEach((doc, i) => {
     const where = many ? `${file} (document ${i + 1})` : file;
     const error = doc.errors[0];
     if (error) {
-      const line = error.linePos?.[0].line;
+      const line = lineCounter.linePos(error.pos[0]).line;
       throw new BouncerError('IMPORT_INPUT_INVALID', `${file}${line ? `: line ${line}` : ''}: not readable as YAML or JSON: ${error.message.split('\n')[0]}`);
     }
     let value: unknown;

@@ -11,7 +11,8 @@
 // or 1.1 — sees the same values. Importing the written files again gives the same bytes.
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
+import { isDeepStrictEqual } from 'node:util';
+import { parse, stringify } from 'yaml';
 import { BouncerError } from '../errors/errors.js';
 import type { ImportPlan } from './import-plan.js';
 
@@ -23,8 +24,11 @@ export interface ImportFile {
   readonly text: string;
 }
 
+/** The YAML of one object; read back (YAML 1.2, as bouncer reads it) it must give the object again. */
 export function importYaml(object: unknown): string {
-  return stringify(object, { version: '1.1', lineWidth: 0 });
+  const text = stringify(object, { version: '1.1', lineWidth: 0 });
+  if (!isDeepStrictEqual(parse(text), object)) throw new BouncerError('INTERNAL', 'the YAML written for an imported object does not read back as the same object');
+  return text;
 }
 
 /** The files of the plan, templates by name, each followed by its constraints by name. */
