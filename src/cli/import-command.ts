@@ -34,14 +34,15 @@ export function renderImportSummary(plan: ImportPlan, dir: string, target: strin
   for (const note of notes) lines.push(`note: ${note}`);
   if (plan.skipped.length > 0) {
     const templates = plan.skipped.filter((s) => s.what === 'ConstraintTemplate').length;
-    lines.push(`warning: skipped ${plural(templates, 'ConstraintTemplate')} and ${plural(plan.skipped.length - templates, 'Constraint')}, not written:`);
+    const counts = [templates > 0 ? plural(templates, 'ConstraintTemplate') : '', templates < plan.skipped.length ? plural(plan.skipped.length - templates, 'Constraint') : ''];
+    lines.push(`warning: skipped ${counts.filter(Boolean).join(' and ')}, not written:`);
     for (const s of plan.skipped) lines.push(`  ${s.what} ${s.id} (${s.source}): ${s.reason}`);
   }
   const ignored = Object.entries(plan.ignored).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (ignored.length > 0) {
     const total = ignored.reduce((n, [, c]) => n + c, 0);
     const kinds = ignored.map(([kind, n]) => (n === 1 ? kind : `${kind} ×${n}`)).join(', ');
-    lines.push(`ignored ${plural(total, 'document')} that are not Gatekeeper templates or constraints: ${kinds}`);
+    lines.push(`ignored ${plural(total, 'document')} that ${total === 1 ? 'is' : 'are'} not a Gatekeeper template or constraint: ${kinds}`);
   }
   if (target) {
     lines.push(
