@@ -45,12 +45,13 @@ export function renderImportSummary(plan: ImportPlan, dir: string, target: strin
     lines.push(`ignored ${plural(total, 'document')} that ${total === 1 ? 'is' : 'are'} not a Gatekeeper template or constraint: ${kinds}`);
   }
   if (target) {
-    lines.push(
-      'next steps:',
-      `  bouncer build ${dir}          compile the templates' Rego and check every constraint (parameters, match, builtins)`,
-      `  bouncer verify SUITE...       run your gator verify suites against the same templates and constraints`,
-      `  bouncer push BUNDLE --name N  store the built bundle in the cluster and make it active`,
-    );
+    const steps: [string, string][] = [
+      [`bouncer build ${dir}`, "compile the templates' Rego and check every constraint (parameters, match, builtins) into bundle.tar.gz"],
+      ['bouncer verify SUITE...', 'run your gator verify suites against the same templates and constraints'],
+      ['bouncer push bundle.tar.gz --name NAME', 'store the bundle in the cluster and make it active'],
+    ];
+    const w = Math.max(...steps.map(([c]) => c.length));
+    lines.push('next steps:', ...steps.map(([command, what]) => `  ${command.padEnd(w)}  ${what}`));
   }
   return `${lines.join('\n')}\n`;
 }

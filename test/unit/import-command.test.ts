@@ -38,7 +38,7 @@ describe('bouncer import gatekeeper FILES', () => {
     const out = fresh();
     const r = await run(['gatekeeper', '-', '-o', out], `${stringify(list)}---\n${stringify(pod)}`);
     expect(r.code).toBe(0);
-    expect(r.out).toBe(
+    expect(r.out.split('\n')).toEqual(
       [
         `wrote 1 ConstraintTemplate and 2 Constraints to ${join(out, 'gatekeeper')}`,
         '  bouncerrequiredlabels  2 constraints: a, b',
@@ -46,11 +46,11 @@ describe('bouncer import gatekeeper FILES', () => {
         '  Constraint GoneKind/lost (stdin (document 1) item 4): no ConstraintTemplate in the input defines kind GoneKind',
         'ignored 1 document that is not a Gatekeeper template or constraint: Pod',
         'next steps:',
-        `  bouncer build ${out}          compile the templates' Rego and check every constraint (parameters, match, builtins)`,
-        '  bouncer verify SUITE...       run your gator verify suites against the same templates and constraints',
-        '  bouncer push BUNDLE --name N  store the built bundle in the cluster and make it active',
+        expect.stringMatching(new RegExp(`^  bouncer build ${out} +compile the templates' Rego and check every constraint \\(parameters, match, builtins\\) into bundle\\.tar\\.gz$`)),
+        expect.stringMatching(/^  bouncer verify SUITE\.\.\. +run your gator verify suites against the same templates and constraints$/),
+        expect.stringMatching(/^  bouncer push bundle\.tar\.gz --name NAME +store the bundle in the cluster and make it active$/),
         '',
-      ].join('\n'),
+      ],
     );
     expect(readdirSync(join(out, 'gatekeeper', 'bouncerrequiredlabels', 'constraints')).sort()).toEqual(['a.yaml', 'b.yaml']);
   });
