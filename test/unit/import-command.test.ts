@@ -47,8 +47,8 @@ describe('bouncer import gatekeeper FILES', () => {
         'ignored 1 document that is not a Gatekeeper template or constraint: Pod',
         'next steps:',
         expect.stringMatching(new RegExp(`^  bouncer build ${out} +compile the templates' Rego and check every constraint \\(parameters, match, builtins\\) into bundle\\.tar\\.gz$`)),
-        expect.stringMatching(/^  bouncer verify SUITE\.\.\. +run your gator verify suites against the same templates and constraints$/),
-        expect.stringMatching(/^  bouncer push bundle\.tar\.gz --name NAME +store the bundle in the cluster and make it active$/),
+        expect.stringMatching(/^ {2}bouncer verify SUITE\.\.\. +run your gator verify suites against the same templates and constraints$/),
+        expect.stringMatching(/^ {2}bouncer push bundle\.tar\.gz --name NAME +store the bundle in the cluster and make it active$/),
         '',
       ],
     );
