@@ -30,14 +30,24 @@ export function storeFor(ctx: CliContext, values: { namespace?: unknown; kubecon
 
 type KubeConfigLike = ReturnType<typeof loadKubeConfig>;
 
-/** The kubeconfig of --kubeconfig, else $KUBECONFIG's first file, else client-node's default order. */
-export function kubeConfigFor(ctx: CliContext, values: { kubeconfig?: unknown }): KubeConfigLike {
+/**
+ * The kubeconfig of --kubeconfig, else $KUBECONFIG's first file, else client-node's default
+ * order; with --context, that context instead of the file's current one.
+ */
+export function kubeConfigFor(ctx: CliContext, values: { kubeconfig?: unknown; context?: unknown }): KubeConfigLike {
   let kc;
   try {
     const file = typeof values.kubeconfig === 'string' ? values.kubeconfig : ctx.env.KUBECONFIG?.split(':')[0];
     kc = loadKubeConfig(file || undefined);
   } catch (cause) {
     throw new BouncerError('CLUSTER_FAILED', `no usable kubeconfig: ${(cause as Error).message}`, { cause });
+  }
+  if (typeof values.context === 'string') {
+    if (!kc.getContextObject(values.context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new BouncerError('CONFIG_INVALID', `the kubeconfig has no context ${JSON.stringify(values.context)} (it has: ${known.join(', ') || 'none'})`);
+    }
+    kc.setCurrentContext(values.context);
   }
   if (!kc.getCurrentCluster()) throw new BouncerError('CLUSTER_FAILED', 'no cluster in the kubeconfig (set KUBECONFIG or --kubeconfig)');
   return kc;

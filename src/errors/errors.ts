@@ -42,6 +42,10 @@ export const ERRORS = {
   BUNDLE_OVER_BUDGET: { status: 400, meaning: 'loading the bundle needed more memory than its budget' },
   // Admission control at the edge (src/http/admission-gate.ts).
   OVERLOADED: { status: 503, meaning: "bouncer is at capacity: the request's body would take the buffered bytes past their bound; retry later" },
+  // bouncer import gatekeeper (src/gatekeeper/import-*.ts, src/cluster/gatekeeper-objects.ts).
+  IMPORT_INPUT_INVALID: { status: 400, meaning: 'an input of bouncer import cannot be read, or holds two different objects under one name' },
+  IMPORT_TARGET_NOT_EMPTY: { status: 409, meaning: "the output directory's gatekeeper/ folder already holds files (--force replaces that folder)" },
+  GATEKEEPER_NOT_INSTALLED: { status: 404, meaning: 'the cluster serves no ConstraintTemplates (templates.gatekeeper.sh): Gatekeeper is not installed there' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
