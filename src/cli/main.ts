@@ -12,6 +12,7 @@ import { rollbackCommand } from './rollback-command.js';
 import { historyCommand } from './history-command.js';
 import { statusCommand } from './status-command.js';
 import { manifestsCommand } from './manifests-command.js';
+import { importCommand } from './import-command.js';
 
 const USAGE = `usage: bouncer <command> [options]
   build [DIR]            compile a policies directory into an OPA bundle (policy.wasm + manifest)
@@ -22,6 +23,7 @@ const USAGE = `usage: bouncer <command> [options]
   history NAME           list a bundle's stored revisions
   status                 show each bundle's active revision and what every replica runs
   manifests              render the webhook configurations from the policies' scopes
+  import gatekeeper ...  write DIR/gatekeeper/ from a cluster's (--from-cluster) or files' ConstraintTemplates and Constraints
   serve                  run the webhook (bouncer serve --help)
 `;
 
@@ -34,6 +36,7 @@ const COMMANDS: Readonly<Record<string, (ctx: CliContext) => Promise<number>>> =
   history: historyCommand,
   status: statusCommand,
   manifests: manifestsCommand,
+  import: importCommand,
 };
 
 export async function main(argv: readonly string[], io: Partial<CliContext> = {}): Promise<number> {
