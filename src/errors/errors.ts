@@ -42,6 +42,8 @@ export const ERRORS = {
   BUNDLE_OVER_BUDGET: { status: 400, meaning: 'loading the bundle needed more memory than its budget' },
   // Admission control at the edge (src/http/admission-gate.ts).
   OVERLOADED: { status: 503, meaning: "bouncer is at capacity: the request's body would take the buffered bytes past their bound; retry later" },
+  // bouncer verify (gator suites).
+  SUITE_INVALID: { status: 400, meaning: 'a gator verify suite, a path given to bouncer verify, or a --run filter cannot be read' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
