@@ -8,6 +8,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { BouncerError } from '../errors/errors.js';
+import { goGroupVersion } from './go-object.js';
 import { checkSuiteNode } from './suite-schema.js';
 import { parseFirstDocument } from './suite-yaml.js';
 
@@ -153,15 +154,10 @@ export function parseSuite(text: string, file: string): Pick<SuiteFile, 'skip' |
   if (!doc.isMap) throw invalid(`${file}:${doc.line}: invalid yaml: a suite file must hold a mapping, found ${doc.nodeType}`);
   const apiVersion = doc.value['apiVersion'];
   const kind = doc.value['kind'];
-  if (typeof apiVersion !== 'string' || goGroup(apiVersion) !== SUITE_GROUP || kind !== SUITE_KIND) return undefined;
+  if (typeof apiVersion !== 'string' || goGroupVersion(apiVersion).group !== SUITE_GROUP || kind !== SUITE_KIND) return undefined;
   return checkSuiteNode(doc.node, doc.lineOf, file, doc.resolve);
 }
 
-/** The API group of an apiVersion as apimachinery parses it ("" for "v1"; "" when malformed). */
-export function goGroup(apiVersion: string): string {
-  const parts = apiVersion.split('/');
-  return parts.length === 2 ? (parts[0] ?? '') : '';
-}
 
 /** Go's *PathError text ("stat /x: no such file or directory") from a Node fs error. */
 export function fsMessage(op: string, path: string, cause: unknown): string {
