@@ -278,6 +278,18 @@ export function compileGoRegexp(pattern: string): RegExp {
   try {
     return new RegExp(source, flags);
   } catch (err) {
-    throw new GoRegexpError(`error parsing regexp: ${(err as Error).message}`);
+    throw new GoRegexpError(`error parsing regexp: ${goReason((err as Error).message)}: \`${pattern}\``);
   }
+}
+
+/** Go's wording for what V8 reports (regexp/syntax ErrorCode); V8's own text otherwise. */
+function goReason(v8: string): string {
+  const reasons: [RegExp, string][] = [
+    [/Unterminated group/, 'missing closing )'],
+    [/Unmatched '\)'/, 'unexpected )'],
+    [/Nothing to repeat/, 'missing argument to repetition operator'],
+    [/numbers out of order/, 'invalid repeat count'],
+    [/Range out of order|Invalid character class/, 'invalid character class range'],
+  ];
+  return reasons.find(([re]) => re.test(v8))?.[1] ?? v8.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
 }

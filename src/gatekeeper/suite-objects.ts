@@ -1,5 +1,7 @@
 // The files a suite names, read as gator reads them (gatekeeper pkg/gator/reader and
-// verify/runner.go), with gator's messages (paths absolute): the template and the constraint
+// verify/runner.go), with gator's messages: gator opens files on an fs.FS rooted at "/", so
+// its messages name them by their absolute path without the leading "/" (`shown`), and so do
+// these, for output that compares equal. The template and the constraint
 // are each the first document of their file; an object or inventory file holds one or more
 // objects (parseObjects). Failures are messages for the test or case that named the file.
 import { readFile } from 'node:fs/promises';
@@ -16,26 +18,29 @@ export class SuiteCaseError extends Error {
   override readonly name = 'SuiteCaseError';
 }
 
+/** A path as gator's messages show it: absolute, without the leading "/". */
+export const shown = (file: string): string => file.replace(/^\/+/, '');
+
 const messageOf = (err: unknown): string => (err instanceof BouncerError || err instanceof SuiteCaseError ? err.message : String((err as Error)?.message ?? err));
 
 async function readText(file: string, what: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (cause) {
-    throw new SuiteCaseError(`${what}${fsMessage('open', file, cause)}`);
+    throw new SuiteCaseError(`${what}${fsMessage('open', shown(file), cause)}`);
   }
 }
 
 export async function readTemplateFile(file: string): Promise<ConstraintTemplate> {
-  const text = await readText(file, `reading ConstraintTemplate from "${file}": `);
+  const text = await readText(file, `reading ConstraintTemplate from "${shown(file)}": `);
   let obj: Record<string, unknown>;
   try {
     obj = parseFirstObject(text, file);
   } catch (err) {
-    throw new SuiteCaseError(`adding template: parsing ConstraintTemplate YAML from "${file}": ${messageOf(err)}`);
+    throw new SuiteCaseError(`adding template: parsing ConstraintTemplate YAML from "${shown(file)}": ${messageOf(err)}`);
   }
   if (goGroupVersion(obj['apiVersion']).group !== 'templates.gatekeeper.sh' || obj['kind'] !== 'ConstraintTemplate') {
-    throw new SuiteCaseError(`path "${file}": not a ConstraintTemplate`);
+    throw new SuiteCaseError(`path "${shown(file)}": not a ConstraintTemplate`);
   }
   try {
     const parsed = parseGatekeeperDocuments(text, file)[0];
@@ -47,12 +52,12 @@ export async function readTemplateFile(file: string): Promise<ConstraintTemplate
 }
 
 export async function readConstraintFile(file: string): Promise<Record<string, unknown>> {
-  const text = await readText(file, `reading Constraint from "${file}": `);
+  const text = await readText(file, `reading Constraint from "${shown(file)}": `);
   let obj: Record<string, unknown>;
   try {
     obj = parseFirstObject(text, file);
   } catch (err) {
-    throw new SuiteCaseError(`adding constraint: parsing Constraint from "${file}": ${messageOf(err)}`);
+    throw new SuiteCaseError(`adding constraint: parsing Constraint from "${shown(file)}": ${messageOf(err)}`);
   }
   if (goGroupVersion(obj['apiVersion']).group !== 'constraints.gatekeeper.sh') throw new SuiteCaseError('not a Constraint');
   return obj;
@@ -91,9 +96,9 @@ export async function readObjectsFile(file: string): Promise<Record<string, unkn
   try {
     objects = parseObjects(text, file);
   } catch (err) {
-    throw new SuiteCaseError(`reading "${file}": ${messageOf(err)}`);
+    throw new SuiteCaseError(`reading "${shown(file)}": ${messageOf(err)}`);
   }
-  if (objects.length === 0) throw new SuiteCaseError(`missing objects: path "${file}" defines no YAML objects`);
+  if (objects.length === 0) throw new SuiteCaseError(`missing objects: path "${shown(file)}" defines no YAML objects`);
   return objects;
 }
 

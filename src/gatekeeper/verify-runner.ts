@@ -16,7 +16,7 @@ import { goGvkString, goObjectIdentity } from './go-object.js';
 import type { SuiteFile, SuiteTest, SuiteCase } from './suite.js';
 import type { CaseInput, CompiledTemplates, SuiteEngine } from './suite-engine.js';
 import { createSuiteFilter, type SuiteFilter } from './suite-filter.js';
-import { checkConstraint, messageOf, readConstraintFile, readObjectsFile, readTemplateFile, SuiteCaseError } from './suite-objects.js';
+import { checkConstraint, messageOf, readConstraintFile, readObjectsFile, readTemplateFile, shown, SuiteCaseError } from './suite-objects.js';
 import type { Constraint, ConstraintTemplate } from './types.js';
 import { dirname, join } from 'node:path';
 
@@ -198,7 +198,7 @@ async function checkCase(c: SuiteCase, dir: string, constraint: Constraint, comp
   try {
     const objectFile = join(dir, c.object);
     const objects = await readObjectsFile(objectFile);
-    if (objects.length !== 1) return `object file must contain exactly one object: "${objectFile}" defines ${objects.length} objects`;
+    if (objects.length !== 1) return `object file must contain exactly one object: "${shown(objectFile)}" defines ${objects.length} objects`;
     const document = objects[0] as Record<string, unknown>;
     const inventory: Record<string, unknown>[] = [];
     for (const path of c.inventory) inventory.push(...(await readInventory(join(dir, path))));
