@@ -84,7 +84,7 @@ async function readSuitesOfPath(originalPath: string, cwd: string): Promise<Suit
   try {
     isDir = (await stat(target)).isDirectory();
   } catch (cause) {
-    throw invalid(`listing test files: ${fsMessage('stat', target, cause)}`, cause);
+    throw invalid(`listing test files: ${fsMessage('stat', target.replace(/^\/+/, ''), cause)}`, cause);
   }
   let files: string[];
   if (!isDir && recursive) throw invalid(`listing test files: can only recursively traverse directories, not a directory: "${target}"`);
