@@ -15,13 +15,17 @@ export function goAvailable(): boolean {
   }
 }
 
-/** Builds and runs `program` (package main) with `input` as JSON on stdin; its stdout parsed as JSON. */
-export function runGo<T>(program: string, input: unknown): T {
+/**
+ * Builds and runs `program` (package main) with `input` as JSON on stdin; its stdout parsed as
+ * JSON. `requires` are module requirements ("go.yaml.in/yaml/v3 v3.0.6"), taken from the local
+ * module cache only (GOPROXY=off): the oracle never downloads.
+ */
+export function runGo<T>(program: string, input: unknown, requires: readonly string[] = []): T {
   const dir = mkdtempSync(join(tmpdir(), 'bouncer-go-oracle-'));
   try {
-    writeFileSync(join(dir, 'go.mod'), 'module oracle\n\ngo 1.22\n');
+    writeFileSync(join(dir, 'go.mod'), `module oracle\n\ngo 1.22\n${requires.map((r) => `\nrequire ${r}\n`).join('')}`);
     writeFileSync(join(dir, 'main.go'), program);
-    const out = execFileSync('go', ['run', '.'], { cwd: dir, input: JSON.stringify(input), encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' } });
+    const out = execFileSync('go', ['run', '.'], { cwd: dir, input: JSON.stringify(input), encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOPROXY: 'off', GOSUMDB: 'off' }, stdio: ['pipe', 'pipe', 'pipe'] });
     return JSON.parse(out) as T;
   } finally {
     rmSync(dir, { recursive: true, force: true });
