@@ -10,7 +10,7 @@ import { goGroupVersion } from './go-object.js';
 import { isConstraintTemplate, parseGatekeeperDocuments } from './parse-documents.js';
 import { parseConstraint } from './parse-constraint.js';
 import { fsMessage } from './suite.js';
-import { parseFirstObject, parseObjects } from './suite-yaml.js';
+import { parseFirstObject, parseObjects, relaxQuotedScalarIndent } from './suite-yaml.js';
 import type { Constraint, ConstraintTemplate } from './types.js';
 
 /** A failure of one test or case; `message` is what the report prints. */
@@ -43,7 +43,7 @@ export async function readTemplateFile(file: string): Promise<ConstraintTemplate
     throw new SuiteCaseError(`path "${shown(file)}": not a ConstraintTemplate`);
   }
   try {
-    const parsed = parseGatekeeperDocuments(text, file)[0];
+    const parsed = parseGatekeeperDocuments(relaxQuotedScalarIndent(text), file)[0];
     if (parsed === undefined || !isConstraintTemplate(parsed)) throw new SuiteCaseError('not a ConstraintTemplate');
     return parsed;
   } catch (err) {

@@ -30,6 +30,8 @@ const DOCUMENTS = [
   'date: 2001-12-14\nutc: 2001-12-14T21:59:43.10Z\nlower: 2001-12-14t21:59:43.10-05:00\nspaced: 2001-12-14 21:59:43.10\nshort: 2001-1-2\nquoted: "2001-12-14"\nnotdate: 2001-13-01\ntext: 20011214',
   'base: &b {a: 1, b: 2}\nmerged:\n  <<: *b\n  b: 3\nlist: [*b]',
   'block: |\n  line one\n  line two\nfolded: >\n  a\n  b\nempty:\nnested: {x: [1, {y: z}]}',
+  // Continuation lines of quoted scalars at their key's own indentation: libyaml reads them.
+  'spec:\n  description: "When set to `true` the TLS {} is optional, defaults\n  to false."\n  other: \'it\'\'s\n  here\'\n  after: 1',
 ];
 
 describe('Go YAML resolution', () => {

@@ -5,7 +5,11 @@
 //    `0x1F`, `0o17`, `0b101`; a leading-zero number with 8 or 9 is a float (`089` → 89);
 //  - unquoted timestamps (`2001-12-14`, `2001-12-14T21:59:43.1Z`, `2001-12-14 21:59:43`)
 //    become time.Time, which JSON prints as RFC 3339 (`2001-12-14T00:00:00Z`);
-//  - merge keys (`<<`) are applied.
+//  - merge keys (`<<`) are applied;
+//  - a multi-line quoted scalar whose continuation lines are not indented past their parent
+//    (`description: "a\n  b"` at the key's own indentation) is read as libyaml reads it: the
+//    YAML spec wants more indentation, the gatekeeper-library has such templates, and leading
+//    spaces of continuation lines are folded away, so indenting them changes no value.
 // Only the first document of a suite, template or constraint file counts (yaml.Unmarshal);
 // object and inventory files are split on "\n---" after gator's clean-up (reader.ReadUnstructureds).
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type ScalarTag, type Tags } from 'yaml';
@@ -75,7 +79,7 @@ export interface ParsedDocument {
 /** The first YAML document of a file, or undefined when it is empty (null). */
 export function parseFirstDocument(text: string, file: string): ParsedDocument | undefined {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter: lines });
+  const docs = parseAllDocuments(relaxQuotedScalarIndent(text), { ...PARSE_OPTIONS, lineCounter: lines });
   const first = (Array.isArray(docs) ? docs : [docs])[0] as Document | undefined;
   if (!first) return undefined;
   throwFirstError(first, file);
@@ -119,6 +123,50 @@ export function parseObjects(text: string, file: string): Record<string, unknown
     out.push(parseFirstObject(cleaned, file));
   }
   return out;
+}
+
+/**
+ * The text with the continuation lines of under-indented multi-line quoted scalars indented
+ * one column past their opening quote (libyaml's leniency; see the header). Unchanged when the
+ * YAML parser reports no unterminated quoted scalar. Line and column of everything else stay.
+ */
+export function relaxQuotedScalarIndent(text: string): string {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const docs = parseAllDocuments(text, PARSE_OPTIONS);
+    const error = (Array.isArray(docs) ? docs : [docs]).flatMap((d) => d.errors).find((e) => e.code === 'MISSING_CHAR' && /^Missing closing (["'])quote/.test(e.message));
+    if (!error) return text;
+    const quote = /^Missing closing (["'])quote/.exec(error.message)?.[1] as '"' | "'";
+    const repaired = reindentScalar(text, error.pos[0], quote);
+    if (repaired === text) return text;
+    text = repaired;
+  }
+  return text;
+}
+
+function reindentScalar(text: string, cut: number, quote: '"' | "'"): string {
+  let open = text.lastIndexOf(quote, cut - 1);
+  while (quote === '"' && open > 0 && escaped(text, open)) open = text.lastIndexOf(quote, open - 1);
+  if (open < 0) return text;
+  let close = text.indexOf(quote, cut);
+  while (close >= 0 && (quote === '"' ? escaped(text, close) : text[close + 1] === "'")) close = text.indexOf(quote, close + (quote === '"' ? 1 : 2));
+  if (close < 0) return text;
+  const column = open - (text.lastIndexOf('\n', open) + 1);
+  const body = text
+    .slice(open, close)
+    .split('\n')
+    .map((line, i) => {
+      if (i === 0 || line.trim() === '') return line;
+      const indent = /^ */.exec(line)?.[0].length ?? 0;
+      return indent > column ? line : `${' '.repeat(column + 1 - indent)}${line}`;
+    })
+    .join('\n');
+  return text.slice(0, open) + body + text.slice(close);
+}
+
+function escaped(text: string, at: number): boolean {
+  let n = 0;
+  while (text[at - 1 - n] === '\\') n++;
+  return n % 2 === 1;
 }
 
 function throwFirstError(doc: Document, file: string): void {
