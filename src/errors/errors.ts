@@ -46,6 +46,8 @@ export const ERRORS = {
   IMPORT_INPUT_INVALID: { status: 400, meaning: 'an input of bouncer import cannot be read, or holds two different objects under one name' },
   IMPORT_TARGET_NOT_EMPTY: { status: 409, meaning: "the output directory's gatekeeper/ folder already holds files (--force replaces that folder)" },
   GATEKEEPER_NOT_INSTALLED: { status: 404, meaning: 'the cluster serves no ConstraintTemplates (templates.gatekeeper.sh): Gatekeeper is not installed there' },
+  // bouncer verify (gator suites).
+  SUITE_INVALID: { status: 400, meaning: 'a gator verify suite, a path given to bouncer verify, or a --run filter cannot be read' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
