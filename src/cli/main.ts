@@ -13,6 +13,8 @@ import { historyCommand } from './history-command.js';
 import { statusCommand } from './status-command.js';
 import { manifestsCommand } from './manifests-command.js';
 import { importCommand } from './import-command.js';
+import { verifyCommand } from './verify-command.js';
+import { createSuiteEngine } from '../authoring/suite-engine.js';
 
 const USAGE = `usage: bouncer <command> [options]
   build [DIR]            compile a policies directory into an OPA bundle (policy.wasm + manifest)
@@ -23,6 +25,7 @@ const USAGE = `usage: bouncer <command> [options]
   history NAME           list a bundle's stored revisions
   status                 show each bundle's active revision and what every replica runs
   manifests              render the webhook configurations from the policies' scopes
+  verify PATH...         run gator verify suites (Gatekeeper templates) through bouncer's engine
   import gatekeeper ...  write DIR/gatekeeper/ from a cluster's (--from-cluster) or files' ConstraintTemplates and Constraints
   serve                  run the webhook (bouncer serve --help)
 `;
@@ -37,6 +40,7 @@ const COMMANDS: Readonly<Record<string, (ctx: CliContext) => Promise<number>>> =
   status: statusCommand,
   manifests: manifestsCommand,
   import: importCommand,
+  verify: (ctx) => verifyCommand(ctx, ({ opa }) => createSuiteEngine(opa)),
 };
 
 export async function main(argv: readonly string[], io: Partial<CliContext> = {}): Promise<number> {
