@@ -3,7 +3,7 @@
 // constraint's parameters checked (and defaulted) against its template's schema.
 import { createParametersChecker } from './parameters-checker.js';
 import { parseConstraintAt } from './parse-constraint.js';
-import { isConstraintTemplate } from './parse-documents.js';
+import { isConstraintTemplate, locate } from './parse-documents.js';
 import { sourceInvalid } from './source-invalid.js';
 import type { Constraint, ConstraintTemplate } from './types.js';
 
@@ -17,7 +17,7 @@ export function checkGatekeeperObjects(objects: readonly (ConstraintTemplate | C
   const byKind = new Map<string, ConstraintTemplate>();
   for (const t of templates) {
     const other = [...byKind.values()].find((o) => o.name === t.name);
-    if (other) throw sourceInvalid(`${t.file}: ConstraintTemplate ${t.name}`, `duplicate template name: ${other.file} defines it too`);
+    if (other) throw sourceInvalid(`${locate(t.file, t.position)}: ConstraintTemplate ${t.name}`, `duplicate template name: ${locate(other.file, other.position)} defines it too`);
     byKind.set(t.kind, t);
   }
   const parameters = createParametersChecker();
@@ -26,9 +26,10 @@ export function checkGatekeeperObjects(objects: readonly (ConstraintTemplate | C
   const constraints = objects
     .filter((o): o is Constraint => !isConstraintTemplate(o))
     .map((c) => {
-      const checked = parseConstraintAt(c.source, c.file, c.file, { templates: byKind, parameters });
+      const checked = { ...parseConstraintAt(c.source, c.file, locate(c.file, c.position), { templates: byKind, parameters }), ...(c.position ? { position: c.position } : {}) };
       const other = seen.get(checked.id);
-      if (other) throw sourceInvalid(`${c.file}: ${c.id}`, `duplicate constraint name ${c.name} for kind ${c.kind}: ${other.file} defines it too`);
+      if (other)
+        throw sourceInvalid(`${locate(c.file, c.position)}: ${c.id}`, `duplicate constraint name ${c.name} for kind ${c.kind}: ${locate(other.file, other.position)} defines it too`);
       seen.set(checked.id, checked);
       return checked;
     });

@@ -5,7 +5,7 @@ import { isPlainObject } from './parameters-schema.js';
 import { isConstraintObject, parseConstraintAt } from './parse-constraint.js';
 import { parseTemplateAt, TEMPLATE_GROUP, TEMPLATE_VERSIONS } from './parse-template.js';
 import { sourceInvalid } from './source-invalid.js';
-import type { Constraint, ConstraintTemplate } from './types.js';
+import type { Constraint, ConstraintTemplate, DocumentPosition } from './types.js';
 import { parseYamlDocuments } from './yaml-documents.js';
 
 export function parseGatekeeperDocuments(text: string, file: string): (ConstraintTemplate | Constraint)[] {
@@ -13,10 +13,11 @@ export function parseGatekeeperDocuments(text: string, file: string): (Constrain
   for (const doc of parseYamlDocuments(text, file)) {
     const obj = doc.value;
     if (obj === null || obj === undefined) continue; // an empty document (`---` at the end)
-    const where = `${file} (document ${doc.index}, line ${doc.line})`;
+    const where = locate(file, { document: doc.index, line: doc.line });
     if (!isPlainObject(obj)) throw sourceInvalid(where, 'not a Kubernetes object (a mapping with apiVersion and kind)');
-    if (typeof obj.apiVersion === 'string' && obj.apiVersion.split('/')[0] === TEMPLATE_GROUP) out.push(parseTemplateAt(obj, file, where));
-    else if (isConstraintObject(obj)) out.push(parseConstraintAt(obj, file, where));
+    const position = { document: doc.index, line: doc.line };
+    if (typeof obj.apiVersion === 'string' && obj.apiVersion.split('/')[0] === TEMPLATE_GROUP) out.push({ ...parseTemplateAt(obj, file, where), position });
+    else if (isConstraintObject(obj)) out.push({ ...parseConstraintAt(obj, file, where), position });
     else
       throw sourceInvalid(
         where,
@@ -24,6 +25,11 @@ export function parseGatekeeperDocuments(text: string, file: string): (Constrain
       );
   }
   return out;
+}
+
+/** `file (document N, line L)`, or the file alone when the position is not known. */
+export function locate(file: string, position: DocumentPosition | undefined): string {
+  return position ? `${file} (document ${position.document}, line ${position.line})` : file;
 }
 
 /** True for a ConstraintTemplate of the model (a Constraint has an id). */

@@ -73,7 +73,7 @@ describe('readGatekeeperPolicies', () => {
     {
       name: 'a constraint whose kind has no template',
       files: { 'extra.yaml': constraint('TeamNothing', 'x') },
-      message: /extra\.yaml: TeamNothing\/x: no ConstraintTemplate defines kind TeamNothing/,
+      message: /extra\.yaml \(document 1, line 1\): TeamNothing\/x: no ConstraintTemplate defines kind TeamNothing/,
     },
     {
       name: 'a constraint whose kind differs from the template kind in case only',
@@ -83,13 +83,13 @@ describe('readGatekeeperPolicies', () => {
     {
       name: 'a duplicate constraint name within a kind',
       files: { 'extra.yaml': constraint('TeamRequiredLabels', 'ns-need-owner') },
-      message: /(extra|namespaces)\.yaml: TeamRequiredLabels\/ns-need-owner: duplicate constraint name ns-need-owner for kind TeamRequiredLabels: .*(namespaces|extra)\.yaml defines it too/,
+      message: /(extra|namespaces)\.yaml \(document 1, line 1\): TeamRequiredLabels\/ns-need-owner: duplicate constraint name ns-need-owner for kind TeamRequiredLabels: .*(namespaces|extra)\.yaml \(document 1, line 1\) defines it too/,
     },
     {
       name: 'a duplicate template name',
       files: { 'copy/template.yaml': '' },
       copyTemplate: true,
-      message: /(copy|imagetags)\/template\.yaml: ConstraintTemplate teamimagetags: duplicate template name: .*(imagetags|copy)\/template\.yaml defines it too/,
+      message: /(copy|imagetags)\/template\.yaml \(document 1, line 2\): ConstraintTemplate teamimagetags: duplicate template name: .*(imagetags|copy)\/template\.yaml \(document 1, line 2\) defines it too/,
     },
     {
       name: 'a template folder without template.yaml',
@@ -104,7 +104,7 @@ describe('readGatekeeperPolicies', () => {
     {
       name: "a constraint of another kind in a template's constraints/",
       files: { 'imagetags/constraints/other.yaml': constraint('TeamRequiredLabels', 'misplaced') },
-      message: /other\.yaml: TeamRequiredLabels\/misplaced: a constraint under .*imagetags\/constraints must be of its template's kind TeamImageTags/,
+      message: /other\.yaml \(document 1, line 1\): TeamRequiredLabels\/misplaced: a constraint under .*imagetags\/constraints must be of its template's kind TeamImageTags/,
     },
     {
       name: 'parameters outside a non-legacy schema, which the API server would drop',
@@ -129,14 +129,24 @@ describe('readGatekeeperPolicies', () => {
     expect(err.message).toMatch(message);
   });
 
-  it('reads a gatekeeper/ folder of plain files only', () => {
+  it('ignores hidden entries of gatekeeper/', () => {
+    const dir = policies({ '.git/config': 'not yaml', '.notes.yaml': 'a: [' });
+    expect(readGatekeeperPolicies(dir).templates).toHaveLength(3);
+  });
+
+  it('reads a gatekeeper/ folder of plain files only, with the documents\' positions', () => {
     const dir = policies(
       {
         'all.yaml': [readFile(join(FIXTURE, 'gatekeeper/imagetags/template.yaml')), constraint('TeamImageTags', 'a'), constraint('TeamImageTags', 'b')].join('---\n'),
       },
       false,
     );
-    expect(readGatekeeperPolicies(dir).constraints.map((c) => c.id)).toEqual(['TeamImageTags/a', 'TeamImageTags/b']);
+    const { templates, constraints } = readGatekeeperPolicies(dir);
+    expect(templates[0]?.position).toEqual({ document: 1, line: 2 });
+    expect(constraints.map((c) => [c.id, c.position])).toEqual([
+      ['TeamImageTags/a', { document: 2, line: 41 }],
+      ['TeamImageTags/b', { document: 3, line: 46 }],
+    ]);
   });
 });
 

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkGatekeeperObjects, type GatekeeperPolicies } from './check-objects.js';
-import { isConstraintTemplate, parseGatekeeperDocuments } from './parse-documents.js';
+import { isConstraintTemplate, locate, parseGatekeeperDocuments } from './parse-documents.js';
 import { sourceInvalid } from './source-invalid.js';
 import type { Constraint, ConstraintTemplate } from './types.js';
 
@@ -19,7 +19,7 @@ export function readGatekeeperPolicies(policiesDir: string): GatekeeperPolicies 
   if (!existsSync(root)) return { templates: [], constraints: [] };
   if (!statSync(root).isDirectory()) throw sourceInvalid(root, 'must be a directory of Gatekeeper templates and constraints');
   const objects: (ConstraintTemplate | Constraint)[] = [];
-  for (const entry of sortedEntries(root)) {
+  for (const entry of sortedEntries(root).filter((e) => !e.startsWith('.'))) {
     const path = join(root, entry);
     if (statSync(path).isDirectory()) objects.push(...readTemplateFolder(path));
     else if (isYaml(entry)) objects.push(...parseGatekeeperDocuments(readFileSync(path, 'utf8'), path));
@@ -41,7 +41,7 @@ function readTemplateFolder(folder: string): (ConstraintTemplate | Constraint)[]
       const file = join(constraintsDir, entry);
       for (const o of parseGatekeeperDocuments(readFileSync(file, 'utf8'), file)) {
         if (isConstraintTemplate(o)) throw sourceInvalid(file, `ConstraintTemplate ${o.name}: a constraints/ file holds constraints only; the template goes in ${templateFile}`);
-        if (o.kind !== template.kind) throw sourceInvalid(`${file}: ${o.id}`, `a constraint under ${folder}/constraints must be of its template's kind ${template.kind}`);
+        if (o.kind !== template.kind) throw sourceInvalid(`${locate(file, o.position)}: ${o.id}`, `a constraint under ${folder}/constraints must be of its template's kind ${template.kind}`);
         constraints.push(o);
       }
     }

@@ -6,6 +6,12 @@ import type { Operation } from '../admission/types.js';
 
 export type RegoVersion = 'v0' | 'v1';
 
+/** A YAML document's place in its file: 1-based document index and the line its content starts on. */
+export interface DocumentPosition {
+  readonly document: number;
+  readonly line: number;
+}
+
 export interface ConstraintTemplate {
   /** metadata.name; equals the lowercase of `kind`. */
   readonly name: string;
@@ -13,6 +19,8 @@ export interface ConstraintTemplate {
   readonly kind: string;
   /** The file the template was read from (for messages). */
   readonly file: string;
+  /** Where in `file` the object's YAML document is, when it was read from YAML (for messages). */
+  readonly position?: DocumentPosition;
   /** The Rego entry module (legacy targets[0].rego, or the `Rego` engine of targets[0].code[]). */
   readonly rego: string;
   readonly libs: readonly string[];
@@ -75,6 +83,8 @@ export interface Constraint {
   /** `<kind>/<name>`: the policy id of this constraint in bundles, decisions and metrics. */
   readonly id: string;
   readonly file: string;
+  /** Where in `file` the object's YAML document is, when it was read from YAML (for messages). */
+  readonly position?: DocumentPosition;
   /** spec.enforcementAction; 'scoped' means: read scopedEnforcementActions. Default 'deny'. */
   readonly enforcementAction: EnforcementAction | 'scoped';
   readonly scopedEnforcementActions: readonly ScopedEnforcementAction[];
