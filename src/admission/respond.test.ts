@@ -114,7 +114,9 @@ describe('toReview', () => {
   it.each<{ name: string; answer: Answer; status: Record<string, unknown> }>([
     { name: 'defaults', answer: { allowed: false }, status: { code: 403, message: 'denied by bouncer' } },
     { name: 'explicit code, message and reason', answer: { allowed: false, code: 500, message: 'boom', reason: 'INTERNAL' }, status: { code: 500, message: 'boom', reason: 'INTERNAL' } },
-    { name: 'message with control characters', answer: { allowed: false, message: 'a\nb' }, status: { code: 403, message: 'a b' } },
+    { name: 'message with control characters', answer: { allowed: false, message: 'a\tb\u001b[31m\r' }, status: { code: 403, message: 'a b [31m ' } },
+    // Gatekeeper's form: one `[constraint] msg` line per violation.
+    { name: 'message with newlines', answer: { allowed: false, message: '[a] one\n[b] two' }, status: { code: 403, message: '[a] one\n[b] two' } },
   ])('denial status: $name', ({ answer, status }) => {
     const { response } = toReview('u', 'validate', 'CREATE', answer);
     expect(response.allowed).toBe(false);
