@@ -77,10 +77,33 @@ export interface NamespaceCacheOptions {
 
 const PATH = '/api/v1/namespaces';
 
-export function createNamespaceCache(options: NamespaceCacheOptions & { readonly kubeConfig: KubeConfig }): NamespaceCache {
+/** Namespaces per list page by default: what client-go's reflector asks for (pager.PageSize). */
+const LIST_PAGE = 500;
+
+export function createNamespaceCache(options: NamespaceCacheOptions & { readonly kubeConfig: KubeConfig; readonly listPageSize?: number }): NamespaceCache {
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const watch = new Watch(options.kubeConfig);
-  return namespaceCache({ list: () => core.listNamespace(), watch: (...args) => watch.watch(...args) }, options);
+  return namespaceCache({ list: () => listAll(core, options.listPageSize ?? LIST_PAGE), watch: (...args) => watch.watch(...args) }, options);
+}
+
+/**
+ * Every Namespace, in pages (all served from one snapshot, whose resourceVersion the last page
+ * carries); each page is cut down to the metadata the projection reads before the next is
+ * fetched, so a large cluster is never held whole as received.
+ */
+async function listAll(core: CoreV1Api, limit: number): Promise<V1NamespaceList> {
+  const items: V1Namespace[] = [];
+  let next: string | undefined;
+  let resourceVersion: string | undefined;
+  do {
+    const page = await core.listNamespace({ limit, ...(next ? { _continue: next } : {}) });
+    for (const { metadata: m } of page.items) {
+      items.push({ metadata: { name: m?.name, resourceVersion: m?.resourceVersion, labels: m?.labels, annotations: m?.annotations } });
+    }
+    next = page.metadata?._continue || undefined;
+    resourceVersion = page.metadata?.resourceVersion;
+  } while (next);
+  return { items, metadata: resourceVersion ? { resourceVersion } : {} };
 }
 
 /** What the ListWatch stores per Namespace: what it needs to key and version it, and the info. */
