@@ -181,10 +181,16 @@ describe('the Namespace cache on a real API server', () => {
       await sleep(200);
       expect(small.lookup(name)).toBeUndefined();
       expect(small.size()).toBe(3);
+      // A missed lookup can still be answered by the API server (one GET), not stored.
+      expect(await small.read(name)).toMatchObject({ name, labels: { team: 'late' } });
+      expect(await small.read('no-such-namespace')).toBeUndefined();
+      expect(small.size()).toBe(3);
       const text = await own.registry.metrics();
       expect(metricValue(text, 'bouncer_namespace_cache_refused_total', { reason: 'limit' })).toBeGreaterThanOrEqual(all - 3 + 1);
       expect(metricValue(text, 'bouncer_namespace_cache_namespaces', {})).toBe(3);
       expect(logs.warnings.filter((w) => w.msg.startsWith('namespace cache is full'))).toHaveLength(1);
+      expect(metricValue(text, 'bouncer_namespace_cache_reads_total', { result: 'found' })).toBe(1);
+      expect(metricValue(text, 'bouncer_namespace_cache_reads_total', { result: 'missing' })).toBe(1);
     } finally {
       await small.close();
     }
