@@ -32,7 +32,17 @@ function apiDouble() {
   let rv = 100;
   let failingLists = 0;
   let lists = 0;
+  let reads = 0;
+  let readGate: Promise<void> = Promise.resolve();
+  let failReads = false;
   const transport: NamespaceTransport = {
+    async read(name) {
+      reads++;
+      await readGate;
+      if (failReads) throw Object.assign(new Error('Internal Server Error'), { code: 500 });
+      const ns = namespaces.get(name);
+      return ns ? structuredClone(ns) : undefined;
+    },
     async list(): Promise<V1NamespaceList> {
       lists++;
       if (failingLists > 0) {
@@ -66,6 +76,9 @@ function apiDouble() {
     transport,
     watches,
     lists: () => lists,
+    reads: () => reads,
+    holdReads: (gate: Promise<void>) => (readGate = gate),
+    failReads: (fail: boolean) => (failReads = fail),
     failNextLists: (n: number) => (failingLists = n),
     /** Stores a Namespace (as the API server would) and returns the object a watch event carries. */
     put(name: string, labels: Record<string, string> = {}): V1Namespace {
@@ -95,6 +108,7 @@ function recorder() {
     relisted: (reason) => calls.push(`list:${reason}`),
     synced: () => undefined,
     refused: (reason) => calls.push(`refused:${reason}`),
+    read: (result) => calls.push(`read:${result}`),
   };
   const warnings: string[] = [];
   const logger = { info: () => undefined, warn: (_obj: object, msg: string) => warnings.push(msg) };
@@ -265,6 +279,43 @@ describe('namespaceCache', () => {
       await cache.start();
       expect(cache.lookup('big')).toStrictEqual({ name: 'big', labels: { l: 'v' } });
       expect(rec.calls).toContain('refused:annotations');
+      await cache.close();
+    });
+  });
+
+  describe('read (a lookup that missed, from the API server)', () => {
+    it('reads a Namespace the watch has not delivered yet, projected, without storing it', async () => {
+      const { api, rec, cache } = setup();
+      await cache.start();
+      const obj = api.put('just-created', { team: 'a' });
+      obj.metadata = { ...obj.metadata, annotations: { owner: 'o' } };
+      expect(cache.lookup('just-created')).toBeUndefined();
+      expect(await cache.read('just-created')).toStrictEqual({ name: 'just-created', labels: { team: 'a' }, annotations: { owner: 'o' } });
+      expect(cache.lookup('just-created')).toBeUndefined();
+      expect(await cache.read('never-created')).toBeUndefined();
+      expect(rec.calls.filter((c) => c.startsWith('read:'))).toEqual(['read:found', 'read:missing']);
+      await cache.close();
+    });
+
+    it('reads each name once at a time, answers undefined past maxReadsInFlight, and undefined (logged) when the read fails', async () => {
+      const { api, rec, cache } = setup({ maxReadsInFlight: 2 });
+      await cache.start();
+      for (const name of ['a', 'b', 'c']) api.put(name);
+      let release: () => void = () => undefined;
+      api.holdReads(new Promise<void>((r) => (release = r)));
+      const burst = [cache.read('a'), cache.read('a'), cache.read('a'), cache.read('b')];
+      expect(await cache.read('c')).toBeUndefined();
+      release();
+      const got = await Promise.all(burst);
+      expect(got.map((i) => i?.name)).toEqual(['a', 'a', 'a', 'b']);
+      expect(api.reads()).toBe(2);
+      expect(rec.calls.filter((c) => c.startsWith('read:')).sort()).toEqual(['read:found', 'read:found', 'read:refused']);
+      // Settled reads make room again.
+      expect((await cache.read('c'))?.name).toBe('c');
+      api.failReads(true);
+      expect(await cache.read('a')).toBeUndefined();
+      expect(rec.calls.at(-1)).toBe('read:error');
+      expect(rec.warnings).toContain('namespace read failed');
       await cache.close();
     });
   });

@@ -16,8 +16,10 @@
 //   is an error, never an allow. Deleting Namespaces makes room for later adds; a relist
 //   fills it again.
 // - Not synced before the initial list: lookups return undefined until then.
-import { CoreV1Api, ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Namespace, type V1NamespaceList } from '@kubernetes/client-node';
+// - read(name) asks the API server for a Namespace a lookup missed (as Gatekeeper does).
+import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Namespace, type V1NamespaceList, type Watch } from '@kubernetes/client-node';
 import { BouncerError } from '../errors/errors.js';
+import { kubeNamespaceTransport } from './namespace-transport.js';
 import { DEFAULT_MAX_ANNOTATION_CHARS, projectNamespace, type NamespaceInfo, type NamespaceLookup, type NamespaceMetadata } from './namespace-projection.js';
 
 export type { NamespaceInfo, NamespaceLookup } from './namespace-projection.js';
@@ -34,6 +36,14 @@ export interface NamespaceCache {
   close(): Promise<void>;
   /** Namespaces held. */
   size(): number;
+  /**
+   * The Namespace as the API server has it now (one GET), for a lookup that missed: a Namespace
+   * created a moment ago whose watch event is still on its way, or one past the bound.
+   * Gatekeeper's webhook does the same (its cached client, then a direct read). Undefined when
+   * it does not exist, the read failed, or maxReadsInFlight reads are already waiting: the
+   * match then fails closed. Nothing read is stored (the watch keeps the cache).
+   */
+  read(name: string): Promise<NamespaceInfo | undefined>;
 }
 
 /** Structurally the `namespaceCache` member of Metrics (src/telemetry/metrics.ts). */
@@ -47,6 +57,8 @@ export interface NamespaceCacheMetrics {
   synced(): void;
   /** A Namespace not stored (limit), or stored without its annotations (annotations). */
   refused(reason: 'limit' | 'annotations'): void;
+  /** A read from the API server after a missed lookup: found, missing (404), error, or refused (too many in flight). */
+  read(result: 'found' | 'missing' | 'error' | 'refused'): void;
 }
 
 export interface NamespaceCacheLogger {
@@ -54,10 +66,11 @@ export interface NamespaceCacheLogger {
   warn(obj: object, msg: string): void;
 }
 
-/** The two API calls the cache makes: client-node's Watch.watch and a list of Namespaces. */
+/** The API calls the cache makes: a list of Namespaces, client-node's Watch.watch, and a read of one (undefined: 404). */
 export interface NamespaceTransport {
   list(): Promise<V1NamespaceList>;
   watch: Watch['watch'];
+  read(name: string): Promise<V1Namespace | undefined>;
 }
 
 export interface NamespaceCacheOptions {
@@ -73,14 +86,14 @@ export interface NamespaceCacheOptions {
   readonly watchTimeoutSeconds?: () => number;
   /** How long past its timeout a watch may stay open before it is taken for dead. */
   readonly stallGraceMs?: number;
+  /** Reads from the API server (see NamespaceCache.read) waiting at once, beyond which read answers undefined. */
+  readonly maxReadsInFlight?: number;
 }
 
 const PATH = '/api/v1/namespaces';
 
-export function createNamespaceCache(options: NamespaceCacheOptions & { readonly kubeConfig: KubeConfig }): NamespaceCache {
-  const core = options.kubeConfig.makeApiClient(CoreV1Api);
-  const watch = new Watch(options.kubeConfig);
-  return namespaceCache({ list: () => core.listNamespace(), watch: (...args) => watch.watch(...args) }, options);
+export function createNamespaceCache(options: NamespaceCacheOptions & { readonly kubeConfig: KubeConfig; readonly listPageSize?: number }): NamespaceCache {
+  return namespaceCache(kubeNamespaceTransport(options.kubeConfig, options.listPageSize), options);
 }
 
 /** What the ListWatch stores per Namespace: what it needs to key and version it, and the info. */
@@ -89,7 +102,7 @@ interface CachedNamespace extends KubernetesObject {
   readonly info: NamespaceInfo;
 }
 
-const NO_METRICS: NamespaceCacheMetrics = { namespaces() {}, watchRestarted() {}, relisted() {}, synced() {}, refused() {} };
+const NO_METRICS: NamespaceCacheMetrics = { namespaces() {}, watchRestarted() {}, relisted() {}, synced() {}, refused() {}, read() {} };
 
 const isGone = (err: unknown): boolean =>
   typeof err === 'object' && err !== null && ((err as { statusCode?: unknown }).statusCode === 410 || (err as { code?: unknown }).code === 410);
@@ -120,6 +133,8 @@ export function namespaceCache(transport: NamespaceTransport, options: Namespace
   let overLimitLogged = false;
   const annotationsLogged = new Set<string>();
   let starting: Promise<void> | undefined;
+  const reads = new Map<string, Promise<NamespaceInfo | undefined>>();
+  const maxReadsInFlight = options.maxReadsInFlight ?? 8;
   let waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
 
   const project = (metadata: NamespaceMetadata): CachedNamespace => {
@@ -252,6 +267,29 @@ export function namespaceCache(transport: NamespaceTransport, options: Namespace
     lookup: (name) => (synced ? informer.get(name)?.info : undefined),
     synced: () => synced,
     size: () => count,
+    read(name) {
+      // One read per name at a time: a burst of requests in a new Namespace costs one GET.
+      const pending = reads.get(name);
+      if (pending) return pending;
+      if (reads.size >= maxReadsInFlight) {
+        metrics.read('refused');
+        return Promise.resolve(undefined);
+      }
+      const read = transport.read(name).then(
+        (ns) => {
+          metrics.read(ns ? 'found' : 'missing');
+          return ns ? projectNamespace(ns.metadata ?? {}, maxAnnotationChars).info : undefined;
+        },
+        (err: unknown) => {
+          metrics.read('error');
+          log.warn({ err, namespace: name }, 'namespace read failed');
+          return undefined;
+        },
+      );
+      reads.set(name, read);
+      void read.finally(() => reads.delete(name));
+      return read;
+    },
     start() {
       starting ??= (async () => {
         const ready = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));

@@ -62,6 +62,7 @@ export interface NamespaceCacheMetrics {
   relisted(reason: string): void;
   synced(): void;
   refused(reason: 'limit' | 'annotations'): void;
+  read(result: 'found' | 'missing' | 'error' | 'refused'): void;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -218,6 +219,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers,
   });
   for (const reason of ['limit', 'annotations']) nsRefused.inc({ reason }, 0);
+  const nsReads = new Counter({
+    name: 'bouncer_namespace_cache_reads_total',
+    help: 'Namespaces read from the API server after a cache miss, by result (found, missing, error, refused: too many reads in flight).',
+    labelNames: ['result'],
+    registers,
+  });
 
   return {
     registry,
@@ -233,6 +240,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       relisted: (reason) => nsRelists.inc({ reason }),
       synced: () => nsSynced.set(Date.now() / 1000),
       refused: (reason) => nsRefused.inc({ reason }),
+      read: (result) => nsReads.inc({ result }),
     },
     evaluationTimedOut: () => timeouts.inc(),
     overloaded: () => overloads.inc(),

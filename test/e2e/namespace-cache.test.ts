@@ -181,14 +181,71 @@ describe('the Namespace cache on a real API server', () => {
       await sleep(200);
       expect(small.lookup(name)).toBeUndefined();
       expect(small.size()).toBe(3);
+      // A missed lookup can still be answered by the API server (one GET), not stored.
+      expect(await small.read(name)).toMatchObject({ name, labels: { team: 'late' } });
+      expect(await small.read('no-such-namespace')).toBeUndefined();
+      expect(small.size()).toBe(3);
       const text = await own.registry.metrics();
       expect(metricValue(text, 'bouncer_namespace_cache_refused_total', { reason: 'limit' })).toBeGreaterThanOrEqual(all - 3 + 1);
       expect(metricValue(text, 'bouncer_namespace_cache_namespaces', {})).toBe(3);
       expect(logs.warnings.filter((w) => w.msg.startsWith('namespace cache is full'))).toHaveLength(1);
+      expect(metricValue(text, 'bouncer_namespace_cache_reads_total', { result: 'found' })).toBe(1);
+      expect(metricValue(text, 'bouncer_namespace_cache_reads_total', { result: 'missing' })).toBe(1);
     } finally {
       await small.close();
     }
   });
+
+  /** LISTs of Namespaces the API server has answered (its apiserver_request_total). */
+  const namespaceLists = (): number => {
+    const text = kubectl(state, ['get', '--raw', '/metrics']).stdout;
+    return [...text.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)]
+      .filter((m) => /\bresource="namespaces"/.test(m[1] ?? '') && /\bverb="LIST"/.test(m[1] ?? ''))
+      .reduce((sum, m) => sum + Number(m[2]), 0);
+  };
+
+  it.skipIf(external)('syncs 250 Namespaces (in pages of 100) and still shows a relabel within milliseconds (measured)', async () => {
+    const prefix = uniqueName('nsscale');
+    const names = Array.from({ length: 250 }, (_, i) => `${prefix}-${i}`);
+    const inParallel = async (items: string[], width: number, task: (name: string) => Promise<unknown>) => {
+      const queue = [...items];
+      await Promise.all(Array.from({ length: width }, async () => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) await task(next);
+      }));
+    };
+    const own = createMetrics({ defaultMetrics: false });
+    const big = createNamespaceCache({ kubeConfig: kube.kc, logger: quietLogger().logger, metrics: own.namespaceCache, listPageSize: 100 });
+    try {
+      await inParallel(names, 16, (name) => createNamespace(kube, name, { scale: prefix, team: 'x' }));
+      const listsBefore = namespaceLists();
+      const t0 = performance.now();
+      await big.start();
+      const syncMs = performance.now() - t0;
+      expect(big.size()).toBeGreaterThanOrEqual(250);
+      // Listed in pages: the API server answered (at least) three LISTs of Namespaces.
+      expect(namespaceLists() - listsBefore).toBeGreaterThanOrEqual(3);
+      for (const name of names) expect(big.lookup(name)?.labels.scale, name).toBe(prefix);
+      const target = names[125] as string;
+      const latencies: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t = performance.now();
+        await relabel(kube, target, { round: String(i) });
+        while (big.lookup(target)?.labels.round !== String(i)) {
+          if (performance.now() - t > 10_000) throw new Error(`relabel ${i} not seen within 10 s`);
+          await new Promise((r) => setImmediate(r));
+        }
+        latencies.push(performance.now() - t);
+      }
+      console.log(
+        `namespace cache: initial list of ${big.size()} Namespaces (pages of 100) stored in ${syncMs.toFixed(0)} ms; ` +
+          `relabel to cache with them cached, from the PATCH sent: p50 ${percentile(latencies, 0.5).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+      );
+      expect(percentile(latencies, 0.5)).toBeLessThan(1000);
+    } finally {
+      await big.close();
+      await inParallel(names, 16, (name) => deleteNamespace(kube, name).catch(() => undefined));
+    }
+  }, 180_000);
 
   it.skipIf(external)('needs and is enough with the RBAC of manifests/base/rbac-namespaces.yaml', async () => {
     // The committed rules, bound to a fresh identity so the test sees them granted from nothing.

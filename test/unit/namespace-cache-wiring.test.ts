@@ -22,6 +22,7 @@ function lines() {
 
 /** Lists three Namespaces; every watch stays open until aborted. */
 const transport: NamespaceTransport = {
+  read: async () => undefined,
   list: async () => ({
     metadata: { resourceVersion: '7' },
     items: ['a', 'b', 'c'].map((name, i) => ({ metadata: { name, resourceVersion: String(i + 1), labels: { n: name } } })),
