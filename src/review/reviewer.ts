@@ -8,8 +8,8 @@ import { inProcessBackend, type EvalBackend } from '../engine/backend.js';
 import type { Decision, RequestSummary } from './decision.js';
 import { decide } from './decide.js';
 import type { DecisionCache } from './decision-cache.js';
-import type { NamespaceLookup } from '../gatekeeper/types.js';
-import { planConstraints, type ConstraintPlan } from './constraint-plan.js';
+import type { NamespaceInfo, NamespaceLookup } from '../gatekeeper/types.js';
+import { planConstraints, requestNamespace, type ConstraintPlan } from './constraint-plan.js';
 import { evaluatePolicies, overloadOutcomes } from './evaluate-policies.js';
 import { combinePatches } from './patches.js';
 
@@ -50,6 +50,11 @@ export interface ReviewerDeps {
    * without it, namespaceSelector cannot match and namespaceObject is null.
    */
   readonly namespaces?: NamespaceLookup;
+  /**
+   * Asks the API server for a Namespace `namespaces` does not know (one created a moment ago
+   * whose watch event has not arrived), as Gatekeeper's webhook does after a cache miss.
+   */
+  readonly readNamespace?: (name: string) => Promise<NamespaceInfo | undefined>;
 }
 
 function objectName(req: AdmissionRequest): string {
@@ -79,14 +84,22 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
   const backend = deps.backend ?? inProcessBackend();
   const budget = deps.reviewBudgetMs ?? 3000;
   const namespaces: NamespaceLookup = deps.namespaces ?? (() => undefined);
-  const plan = (set: PolicySet, endpoint: Endpoint, request: AdmissionRequest): ConstraintPlan | undefined =>
-    endpoint === 'validate' ? planConstraints(set, request, namespaces, { requireNamespace: deps.namespaces !== undefined }) : undefined;
+  const plan = (set: PolicySet, endpoint: Endpoint, request: AdmissionRequest, lookup: NamespaceLookup = namespaces): ConstraintPlan | undefined =>
+    endpoint === 'validate' ? planConstraints(set, request, lookup, { requireNamespace: deps.namespaces !== undefined }) : undefined;
+  /** The lookup for one review: the cache, and for a namespace it misses, the API server's answer. */
+  const lookupFor = async (set: PolicySet | undefined, endpoint: Endpoint, request: AdmissionRequest): Promise<NamespaceLookup> => {
+    const name = requestNamespace(request);
+    if (!deps.readNamespace || !set || endpoint !== 'validate' || name === undefined || namespaces(name) !== undefined) return namespaces;
+    if (!set.bundles.some((b) => b.templates.length > 0)) return namespaces;
+    const read = await deps.readNamespace(name).catch(() => undefined);
+    return read ? (n) => (n === name ? read : namespaces(n)) : namespaces;
+  };
   return {
     async review(endpoint, review, raw, receivedAt = Date.now()) {
       const started = now();
       const set = deps.policies();
       const request = review.request;
-      const constraints = set ? plan(set, endpoint, request) : undefined;
+      const constraints = set ? plan(set, endpoint, request, await lookupFor(set, endpoint, request)) : undefined;
       // What was decided before evaluation (matches, the Namespace) is part of the content.
       const planned = constraints && (constraints.context || constraints.unmatchable.length > 0) ? `\u0000${JSON.stringify([constraints.context, constraints.unmatchable.map((o) => o.policy)])}` : '';
       const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}\u0000${review.contentDigest()}${planned}` : undefined;
