@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildBundle } from '../../src/authoring/build.js';
 import { importCommand } from '../../src/cli/import-command.js';
+import { readGatekeeperPolicies } from '../../src/gatekeeper/read-policies.js';
 import { isBouncerError } from '../../src/errors/errors.js';
 import { kubectl } from '../support/kubectl.js';
 import { kubeFor } from '../support/kube.js';
@@ -118,6 +120,18 @@ describe.skipIf(inject('externalCluster'))('bouncer import gatekeeper --from-clu
       const { code, out } = await runImport([first, '-o', second]);
       expect(code, out).toBe(0);
       expect(tree(second)).toEqual(tree(first));
+    });
+
+    it('writes a policy directory that bouncer build reads and compiles (import, then build)', async () => {
+      const read = readGatekeeperPolicies(first);
+      expect(read.templates.map((t) => t.name).sort()).toEqual(['bouncerallowedrepos', 'bouncerrequiredlabels']);
+      expect(read.constraints.map((c) => c.id).sort()).toEqual([
+        'BouncerAllowedRepos/images-from-registry',
+        'BouncerRequiredLabels/namespaces-need-owner',
+        'BouncerRequiredLabels/prod-needs-cost-center',
+      ]);
+      const built = await buildBundle({ policiesDir: first, output: join(root, 'imported.tar.gz'), opa: inject('opa') });
+      expect(built.gatekeeper?.constraints.map((c) => c.id).sort()).toEqual(read.constraints.map((c) => c.id).sort());
     });
 
     it('a second import from the cluster into the same DIR needs --force, and then gives the same files', async () => {
