@@ -6,6 +6,7 @@
 // https://www.openpolicyagent.org/docs/policy-reference/builtins/strings#builtin-strings-sprintf
 import { goQuote, regoString, str, type RegoValue } from './rego-value.js';
 import { BuiltinError } from './builtin-error.js';
+import { goExponent, goFixed } from './float-digits.js';
 
 type Operand =
   | { readonly type: 'string'; readonly text: string }
@@ -26,27 +27,39 @@ function operand(v: RegoValue): Operand {
   return { type: value < INT64_MIN || value > INT64_MAX ? '*big.Int' : 'int64', value };
 }
 
-/** Go's %e mantissa/exponent form: `precision` digits after the point, exponent signed with two or more digits. */
-function goExp(value: number, precision: number | undefined): string {
-  const [mantissa = '', exponent = '0'] = (precision === undefined ? value.toExponential() : value.toExponential(precision)).split('e');
-  const sign = exponent.startsWith('-') ? '-' : '+';
-  return `${mantissa}e${sign}${exponent.replace(/^[-+]/, '').padStart(2, '0')}`;
-}
+const expSuffix = (e: number): string => `e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
 
-const SHORTEST_EXPONENT_LIMIT = 21;
-
-/** Go's %v / %g of a float64: shortest digits, %e form when the exponent is < -4 or ≥ the limit. */
-function goFloat(value: number): string {
+/**
+ * Go's %v / %g of a float64 (strconv 'g'): with no precision the shortest digits that
+ * round-trip, in %e form when the exponent is < -4 or ≥ 6 (1e+06); with a precision,
+ * that many significant digits, trailing zeros dropped, %e form when the exponent is
+ * < -4 or ≥ the precision.
+ */
+function goFloat(value: number, precision?: number): string {
   if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf';
   if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  const exponent = Number(value.toExponential().split('e')[1]);
-  if (exponent < -4 || exponent >= SHORTEST_EXPONENT_LIMIT) return goExp(value, undefined);
-  return String(value);
+  const negative = value < 0 ? '-' : '';
+  const e = precision === undefined ? value.toExponential() : goExponent(value, Math.max(precision, 1) - 1);
+  const [mantissa = '', exp = '0'] = e.replace(/^-/, '').split('e');
+  const digits = mantissa.replace('.', '').replace(/0+$/, '') || '0';
+  const exponent = Number(exp);
+  const nd = digits.length;
+  const dp = exponent + 1;
+  let eprec = precision === undefined ? 6 : Math.max(precision, 1);
+  if (precision !== undefined && eprec > nd && nd >= dp) eprec = nd;
+  if (exponent < -4 || exponent >= eprec) return `${negative}${digits.charAt(0)}${nd > 1 ? `.${digits.slice(1)}` : ''}${expSuffix(exponent)}`;
+  if (dp <= 0) return `${negative}0.${'0'.repeat(-dp)}${digits}`;
+  if (dp >= nd) return `${negative}${digits}${'0'.repeat(dp - nd)}`;
+  return `${negative}${digits.slice(0, dp)}.${digits.slice(dp)}`;
 }
 
 function bad(verb: string, op: Operand): string {
-  return `%!${verb}(${op.type}=${formatValue('v', op, undefined)})`;
+  // *big.Int reports itself as big.Int (its Format method writes the message).
+  return `%!${verb}(${op.type === '*big.Int' ? 'big.Int' : op.type}=${formatValue('v', op, undefined)})`;
 }
+
+/** Go's %c: the rune, or U+FFFD when the value is not a valid code point. */
+const runeOf = (value: bigint): string => (value >= 0n && value <= 0x10ffffn && !(value >= 0xd800n && value <= 0xdfffn) ? String.fromCodePoint(Number(value)) : '\ufffd');
 
 const intText = (value: bigint, radix: number): string => `${value < 0n ? '-' : ''}${(value < 0n ? -value : value).toString(radix)}`;
 
@@ -70,6 +83,15 @@ function formatValue(verb: string, op: Operand, precision: number | undefined): 
   }
   if (op.type !== 'float64') {
     switch (verb) {
+      case 's':
+        // *big.Int formats itself and takes %s as %d; an int64 does not.
+        return op.type === '*big.Int' ? intText(op.value, 10) : bad(verb, op);
+      case 'c':
+        return op.type === 'int64' ? runeOf(op.value) : bad(verb, op);
+      case 'q':
+        return op.type === 'int64' ? `'${goQuote(runeOf(op.value)).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'` : bad(verb, op);
+      case 'U':
+        return op.type === 'int64' && op.value >= 0n ? `U+${op.value.toString(16).toUpperCase().padStart(4, '0')}` : bad(verb, op);
       case 'd':
       case 'v':
         return intText(op.value, 10);
@@ -88,14 +110,16 @@ function formatValue(verb: string, op: Operand, precision: number | undefined): 
   switch (verb) {
     case 'f':
     case 'F':
-      return Number.isFinite(op.value) ? op.value.toFixed(precision ?? 6) : goFloat(op.value);
+      return Number.isFinite(op.value) ? goFixed(op.value, precision ?? 6) : goFloat(op.value);
     case 'e':
     case 'E': {
-      const text = goExp(op.value, precision ?? 6);
+      const text = Number.isFinite(op.value) ? goExponent(op.value, precision ?? 6) : goFloat(op.value);
       return verb === 'E' ? text.toUpperCase() : text;
     }
     case 'g':
+      return goFloat(op.value, precision);
     case 'G':
+      return goFloat(op.value, precision).toUpperCase();
     case 'v':
       return goFloat(op.value);
     default:
@@ -125,7 +149,14 @@ export function goSprintf(format: string, values: readonly RegoValue[]): string 
     if (value === undefined) return `%!${verb}(MISSING)`;
     const op = operand(value);
     let text = formatValue(verb, op, precision === undefined ? undefined : Number(precision || '0'));
-    if (op.type !== 'string' && flags?.includes('+') && !text.startsWith('-') && !text.startsWith('%')) text = `+${text}`;
+    const numeric = op.type !== 'string' && !text.startsWith('%') && verb !== 'c' && verb !== 'q' && verb !== 'U' && verb !== 'T';
+    if (numeric && flags?.includes('#') && (verb === 'x' || verb === 'X')) text = text.replace(/^(-?)/, `$1${verb === 'x' ? '0x' : '0X'}`);
+    if (numeric && flags?.includes('#') && verb === 'o' && !text.replace(/^-/, '').startsWith('0')) text = text.replace(/^(-?)/, '$10');
+    if (numeric && !text.startsWith('-')) {
+      // %+v is Go's "field names" form, not a sign.
+      if (flags?.includes('+') && verb !== 'v') text = `+${text}`;
+      else if (flags?.includes(' ')) text = ` ${text}`;
+    }
     return whole.startsWith('%!') ? text : pad(text, flags ?? '', width === undefined ? undefined : Number(width), op.type !== 'string');
   });
   if (next >= values.length) return out;

@@ -13,10 +13,11 @@ const invalid = (): never => {
 /** time.now_ns(): the wall clock, read once per evaluation like Go OPA reads it once per query. */
 export const timeNowNs = (_args: readonly RegoValue[], ctx: { nowNs(): bigint }): RegoValue => num(ctx.nowNs());
 
-// Go's time.Parse with layout RFC3339 ("2006-01-02T15:04:05Z07:00"): fixed-width fields;
-// fractional seconds of any length are accepted after the seconds (Go allows them even
-// though the layout has none); "Z" or ±hh:mm; ranges checked (day against the month).
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|([+-])(\d{2}):(\d{2}))$/;
+// Go's time.Parse with layout RFC3339 ("2006-01-02T15:04:05Z07:00"), which falls back to
+// its general parser when the strict RFC 3339 one fails: fixed-width fields except the
+// hour (one or two digits); fractional seconds of any length after "." or ","; "Z" or
+// ±hh:mm with an offset of up to 24 hours and 60 minutes; the day checked against the month.
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|([+-])(\d{2}):(\d{2}))$/;
 
 const leap = (y: number): boolean => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
 const daysIn = (year: number, month: number): number => (month === 2 ? (leap(year) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31);
@@ -44,7 +45,7 @@ export function parseRfc3339Ns(args: readonly RegoValue[]): RegoValue {
   if (m[8] !== 'Z') {
     const oh = Number(m[10]);
     const om = Number(m[11]);
-    if (oh > 23 || om > 59) throw new BuiltinError('time zone offset out of range');
+    if (oh > 24 || om > 60) throw new BuiltinError('time zone offset out of range');
     offset = BigInt((oh * 60 + om) * 60) * (m[9] === '-' ? -1n : 1n);
   }
   const fraction = BigInt(((m[7] ?? '') + '000000000').slice(0, 9));

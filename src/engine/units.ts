@@ -4,11 +4,7 @@
 // ten decimals. Both are reproduced exactly here with BigInt arithmetic.
 import { num, type RegoValue } from './rego-value.js';
 import { BuiltinError, stringOperand } from './builtin-error.js';
-
-interface Rational {
-  readonly n: bigint;
-  readonly d: bigint;
-}
+import { float64Rational, type Rational } from './float-digits.js';
 
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
@@ -98,17 +94,6 @@ export function parseBytes(args: readonly RegoValue[]): RegoValue {
   return num(product.n / product.d);
 }
 
-/** The exact value of the float64 0.001 (OPA multiplies by big.Rat.SetFloat64(0.001) for "m"). */
-function float64Rational(x: number): Rational {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const exponent = Number((bits >> 52n) & 0x7ffn);
-  const mantissa = (bits & ((1n << 52n) - 1n)) | (exponent === 0 ? 0n : 1n << 52n);
-  const shift = (exponent === 0 ? 1 : exponent) - 1075;
-  return shift >= 0 ? { n: mantissa << BigInt(shift), d: 1n } : { n: mantissa, d: 1n << BigInt(-shift) };
-}
-
 const SI_UNITS: Readonly<Record<string, Rational | undefined>> = {
   '': { n: 1n, d: 1n },
   k: { n: 1000n, d: 1n }, K: { n: 1000n, d: 1n }, ki: { n: 1n << 10n, d: 1n }, Ki: { n: 1n << 10n, d: 1n },
@@ -140,6 +125,7 @@ function floatString10(x: Rational): string {
 export function parseUnits(args: readonly RegoValue[]): RegoValue {
   const parts = numberAndUnit(stringOperand(args[0], 1).replaceAll('"', ''));
   const unit = parts.unit.length > 1 ? parts.unit.charAt(0) + parts.unit.slice(1).toLowerCase() : parts.unit;
+  // OPA multiplies by big.Rat.SetFloat64(0.001) for "m": the float64's exact value, not 1/1000.
   const multiplier = unit === 'm' ? float64Rational(0.001) : SI_UNITS[unit];
   if (multiplier === undefined) throw new BuiltinError(`unit ${unit} not recognized`);
   const amount = parseDecimal(parts.number);
