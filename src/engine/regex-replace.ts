@@ -11,6 +11,9 @@ import { BuiltinError, stringOperand } from './builtin-error.js';
 
 export class RegexUnsupported extends Error {
   override readonly name = 'RegexUnsupported';
+  constructor(what: string) {
+    super(`regex.replace: the RE2 pattern uses ${what}, which bouncer cannot translate to a JavaScript RegExp`);
+  }
 }
 
 const POSIX: Readonly<Record<string, string>> = {

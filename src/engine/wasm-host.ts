@@ -110,12 +110,12 @@ export function loadPolicySync(module: WebAssembly.Module, memoryDescriptor: Par
   const sdk = sdkBuiltins();
   const clock = evaluationClock();
   const context: BuiltinContext = { nowNs: clock.nowNs };
-  let exports: HostExports | undefined;
-  let names: Record<number, string> = {};
+  // Filled in once the instance exists; builtins are only called while it evaluates.
+  const bound: { exports?: HostExports; names: Record<number, string> } = { names: {} };
 
   const call = (id: number, addrs: number[]): number => {
-    const abi = exports as HostExports;
-    const name = names[id] ?? `#${id}`;
+    const abi = bound.exports as HostExports;
+    const name = bound.names[id] ?? `#${id}`;
     const builtin: HostBuiltin | undefined = own[name];
     if (builtin) {
       const args = addrs.map((a) => {
@@ -171,8 +171,8 @@ export function loadPolicySync(module: WebAssembly.Module, memoryDescriptor: Par
       return real.eval(ctx);
     },
   };
-  exports = facade;
+  bound.exports = facade;
   const declared = JSON.parse(readText(mem, real.opa_json_dump(real.builtins()))) as Record<string, number>;
-  names = Object.fromEntries(Object.entries(declared).map(([name, id]) => [id, name]));
+  bound.names = Object.fromEntries(Object.entries(declared).map(([name, id]) => [id, name]));
   return new LoadedPolicy({ exports: facade } as unknown as WebAssembly.Instance, facade, mem);
 }
