@@ -22,87 +22,93 @@ export const str = (value: string): RegoValue => ({ type: 'string', value });
 export const num = (text: string | number | bigint): RegoValue => ({ type: 'number', text: String(text) });
 export const bool = (value: boolean): RegoValue => ({ type: 'boolean', value });
 
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?/y;
-const STRING = /"(?:[^"\\]|\\.)*"/y;
+const NUMBER_CHARS = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
 
 /** Parses `opa_value_dump` output (a superset of JSON). Throws on text it does not produce. */
 export function parseRegoValue(text: string): RegoValue {
   let at = 0;
-  const skip = (): void => {
-    while (at < text.length && /\s/.test(text.charAt(at))) at++;
-  };
   const fail = (): never => {
     throw new Error(`unexpected value text at offset ${at}: ${text.slice(at, at + 20)}`);
   };
-  const match = (re: RegExp): string | undefined => {
-    re.lastIndex = at;
-    const m = re.exec(text);
-    if (!m) return undefined;
-    at += m[0].length;
-    return m[0];
+  const skip = (): void => {
+    for (let c = text.charCodeAt(at); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++at));
   };
-  const expect = (literal: string): void => {
-    if (!text.startsWith(literal, at)) fail();
-    at += literal.length;
+  const literal = (word: string, value: RegoValue): RegoValue => {
+    if (!text.startsWith(word, at)) fail();
+    at += word.length;
+    return value;
   };
-  const list = (close: string, item: () => void): void => {
+  const string = (): RegoValue => {
+    const start = at++;
+    let escaped = false;
+    for (;;) {
+      const c = text.charCodeAt(at++);
+      if (Number.isNaN(c)) fail();
+      if (c === 0x5c) {
+        escaped = true;
+        at++;
+      } else if (c === 0x22) break;
+    }
+    return str(escaped ? (JSON.parse(text.slice(start, at)) as string) : text.slice(start + 1, at - 1));
+  };
+  const number = (): RegoValue => {
+    const start = at;
+    for (let c = text.charCodeAt(at); (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45; c = text.charCodeAt(++at));
+    const t = text.slice(start, at);
+    if (!NUMBER_CHARS.test(t)) fail();
+    return num(t);
+  };
+  const list = (close: number, item: () => void): void => {
     skip();
-    if (text.charAt(at) === close) {
+    if (text.charCodeAt(at) === close) {
       at++;
       return;
     }
     for (;;) {
       item();
       skip();
-      if (text.charAt(at) === close) {
-        at++;
-        return;
-      }
-      expect(',');
+      const c = text.charCodeAt(at++);
+      if (c === close) return;
+      if (c !== 0x2c) fail();
     }
   };
   const value = (): RegoValue => {
     skip();
-    const c = text.charAt(at);
-    if (c === '"') return str(JSON.parse(match(STRING) ?? fail()) as string);
-    if (c === '[') {
-      at++;
-      const items: RegoValue[] = [];
-      list(']', () => items.push(value()));
-      return { type: 'array', items };
+    switch (text.charAt(at)) {
+      case '"':
+        return string();
+      case '[': {
+        at++;
+        const items: RegoValue[] = [];
+        list(0x5d, () => items.push(value()));
+        return { type: 'array', items };
+      }
+      case '{': {
+        at++;
+        const entries: [RegoValue, RegoValue][] = [];
+        const items: RegoValue[] = [];
+        list(0x7d, () => {
+          const first = value();
+          skip();
+          if (text.charCodeAt(at) === 0x3a) {
+            at++;
+            entries.push([first, value()]);
+          } else items.push(first);
+        });
+        if (items.length > 0 && entries.length > 0) fail();
+        return items.length > 0 ? { type: 'set', items } : { type: 'object', entries };
+      }
+      case 's':
+        return literal('set()', { type: 'set', items: [] });
+      case 'n':
+        return literal('null', NULL);
+      case 't':
+        return literal('true', bool(true));
+      case 'f':
+        return literal('false', bool(false));
+      default:
+        return number();
     }
-    if (c === '{') {
-      at++;
-      const entries: [RegoValue, RegoValue][] = [];
-      const items: RegoValue[] = [];
-      list('}', () => {
-        const first = value();
-        skip();
-        if (text.charAt(at) === ':') {
-          at++;
-          entries.push([first, value()]);
-        } else items.push(first);
-      });
-      if (items.length > 0 && entries.length > 0) fail();
-      return items.length > 0 ? { type: 'set', items } : { type: 'object', entries };
-    }
-    if (text.startsWith('set()', at)) {
-      at += 5;
-      return { type: 'set', items: [] };
-    }
-    if (text.startsWith('null', at)) {
-      at += 4;
-      return NULL;
-    }
-    if (text.startsWith('true', at)) {
-      at += 4;
-      return bool(true);
-    }
-    if (text.startsWith('false', at)) {
-      at += 5;
-      return bool(false);
-    }
-    return num(match(NUMBER) ?? fail());
   };
   const result = value();
   skip();
