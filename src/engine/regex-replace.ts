@@ -120,7 +120,8 @@ export function translateRe2(pattern: string): { source: string; flags: string }
       } else if (rest.startsWith('(?:')) {
         out += '(?:';
         i += 2;
-      } else throw new RegexUnsupported('inline flags or a group kind other than (?:…) and (?P<name>…)');
+      } else if (/^\(\?(?:[=!]|<[=!])/.test(rest)) throw new BuiltinError('RE2 has no lookaround');
+      else throw new RegexUnsupported('inline flags or a group kind other than (?:…) and (?P<name>…)');
     } else if (c === '$' && multiline) out += '(?=\\n|(?![\\s\\S]))';
     else if (c === '^' && multiline) out += '(?<=\\n|(?<![\\s\\S]))';
     else out += c;

@@ -5,7 +5,7 @@
 // arrive as arrays (so `sprintf("%v", [s])` cannot print `{"a"}`) and integers beyond
 // 2^53 are rounded. Here the engine's builtins (host-builtins.ts) get their arguments
 // from opa_value_dump as exact Rego values; the SDK's remaining JS builtins (yaml.*,
-// json.is_valid, regex.split) still get JSON, as the SDK gives it.
+// and the unused json.is_valid, regex.split) still get JSON, as the SDK gives it.
 // https://www.openpolicyagent.org/docs/wasm#imports
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

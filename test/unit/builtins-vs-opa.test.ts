@@ -35,6 +35,16 @@ const policy = [
   ...all.map((c) => `${c.rule} := [v, [json.marshal(v) | is_number(v)]] if v := ${c.expr}`),
 ].join('\n');
 
+/** Runs the OPA CLI; a failure carries OPA's own message (the file and line of the bad case). */
+function opaCli(bin: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(bin, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: string; stderr?: string };
+    throw new Error(`opa ${args[0]} failed: ${stderr || stdout || String(err)}`, { cause: err });
+  }
+}
+
 describe('builtins: bouncer engine vs opa eval', () => {
   let dir: string;
   let wasm: Record<string, EvalOutcome>;
@@ -46,19 +56,19 @@ describe('builtins: bouncer engine vs opa eval', () => {
     writeFileSync(join(dir, 'cases.rego'), policy);
     writeFileSync(join(dir, 'input.json'), CASE_INPUT);
     // The capabilities bouncer build passes to opa build (src/authoring/build.ts).
-    const current = JSON.parse(execFileSync(bin, ['capabilities', '--current'], { encoding: 'utf8' })) as { builtins: { name: string }[] };
+    const current = JSON.parse(opaCli(bin, ['capabilities', '--current'], dir)) as { builtins: { name: string }[] };
     const supported = supportedBuiltins();
     current.builtins = current.builtins.filter((b) => supported.has(b.name));
     writeFileSync(join(dir, 'caps.json'), JSON.stringify(current));
     const rules = ['now', ...all.map((c) => c.rule)];
     const entrypoints = rules.flatMap((rule) => ['-e', `cases/${rule}`]);
-    execFileSync(bin, ['build', '-t', 'wasm', '--capabilities', 'caps.json', ...entrypoints, '-o', 'bundle.tar.gz', 'cases.rego'], { cwd: dir });
+    opaCli(bin, ['build', '-t', 'wasm', '--capabilities', 'caps.json', ...entrypoints, '-o', 'bundle.tar.gz', 'cases.rego'], dir);
     const files = await bundleFiles(join(dir, 'bundle.tar.gz'));
     const mod = await compileWasm(files.get('/policy.wasm') as Uint8Array);
     const evaluator = createEvaluator(mod, files.get('/data.json') as Uint8Array);
     const outcomes = evaluator.evaluate(new TextEncoder().encode(CASE_INPUT), rules.map((rule) => mod.entrypoints[`cases/${rule}`] as number));
     wasm = Object.fromEntries(rules.map((rule, i) => [rule, outcomes[i] as EvalOutcome]));
-    const out = execFileSync(bin, ['eval', '--format', 'json', '-d', 'cases.rego', '-i', 'input.json', 'data.cases'], { cwd: dir, encoding: 'utf8' });
+    const out = opaCli(bin, ['eval', '--format', 'json', '-d', 'cases.rego', '-i', 'input.json', 'data.cases'], dir);
     const parsed = JSON.parse(out) as { result: { expressions: { value: Record<string, unknown> }[] }[] };
     opa = parsed.result[0]?.expressions[0]?.value ?? {};
   }, 60_000);
