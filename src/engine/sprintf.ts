@@ -53,9 +53,13 @@ function goFloat(value: number, precision?: number): string {
   return `${negative}${digits.slice(0, dp)}.${digits.slice(dp)}`;
 }
 
-function bad(verb: string, op: Operand): string {
+/** A verb that does not fit its operand; goSprintf writes Go's `%!d(string=x)` for it. */
+const BAD = Symbol('bad verb');
+
+/** Go's message for a bad verb: the operand printed with %v under the verb's flags, width and precision. */
+function badVerb(verb: string, op: Operand, inner: string): string {
   // *big.Int reports itself as big.Int (its Format method writes the message).
-  return `%!${verb}(${op.type === '*big.Int' ? 'big.Int' : op.type}=${formatValue('v', op, undefined)})`;
+  return `%!${verb}(${op.type === '*big.Int' ? 'big.Int' : op.type}=${inner})`;
 }
 
 /** Go's %c: the rune, or U+FFFD when the value is not a valid code point. */
@@ -63,7 +67,7 @@ const runeOf = (value: bigint): string => (value >= 0n && value <= 0x10ffffn && 
 
 const intText = (value: bigint, radix: number): string => `${value < 0n ? '-' : ''}${(value < 0n ? -value : value).toString(radix)}`;
 
-function formatValue(verb: string, op: Operand, precision: number | undefined): string {
+function formatValue(verb: string, op: Operand, precision: number | undefined): string | typeof BAD {
   if (verb === 'T') return op.type;
   if (op.type === 'string') {
     switch (verb) {
@@ -78,20 +82,20 @@ function formatValue(verb: string, op: Operand, precision: number | undefined): 
         return verb === 'X' ? hex.toUpperCase() : hex;
       }
       default:
-        return bad(verb, op);
+        return BAD;
     }
   }
   if (op.type !== 'float64') {
     switch (verb) {
       case 's':
         // *big.Int formats itself and takes %s as %d; an int64 does not.
-        return op.type === '*big.Int' ? intText(op.value, 10) : bad(verb, op);
+        return op.type === '*big.Int' ? intText(op.value, 10) : BAD;
       case 'c':
-        return op.type === 'int64' ? runeOf(op.value) : bad(verb, op);
+        return op.type === 'int64' ? runeOf(op.value) : BAD;
       case 'q':
-        return op.type === 'int64' ? `'${goQuote(runeOf(op.value)).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'` : bad(verb, op);
+        return op.type === 'int64' ? `'${goQuote(runeOf(op.value)).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'` : BAD;
       case 'U':
-        return op.type === 'int64' && op.value >= 0n ? `U+${op.value.toString(16).toUpperCase().padStart(4, '0')}` : bad(verb, op);
+        return op.type === 'int64' && op.value >= 0n ? `U+${op.value.toString(16).toUpperCase().padStart(4, '0')}` : BAD;
       case 'd':
       case 'v':
         return intText(op.value, 10);
@@ -104,7 +108,7 @@ function formatValue(verb: string, op: Operand, precision: number | undefined): 
       case 'b':
         return intText(op.value, 2);
       default:
-        return bad(verb, op);
+        return BAD;
     }
   }
   switch (verb) {
@@ -121,9 +125,9 @@ function formatValue(verb: string, op: Operand, precision: number | undefined): 
     case 'G':
       return goFloat(op.value, precision).toUpperCase();
     case 'v':
-      return goFloat(op.value);
+      return goFloat(op.value, precision);
     default:
-      return bad(verb, op);
+      return BAD;
   }
 }
 
@@ -137,19 +141,31 @@ function pad(text: string, flags: string, width: number | undefined, numeric: bo
   return sign + '0'.repeat(fill) + text.slice(sign.length);
 }
 
-const VERB = /%([-+# 0]*)(\d+)?(?:\.(\d*))?([a-zA-Z%])|%$/g;
+const VERB = /%([-+# 0]*)(?:\[(\d+)\])?(\d+)?(?:\.(\d*))?([a-zA-Z%])|%$/g;
 
 /** Go's fmt.Sprintf(format, args...) with args converted as OPA converts them. */
 export function goSprintf(format: string, values: readonly RegoValue[]): string {
   let next = 0;
-  const out = format.replace(VERB, (whole, flags: string | undefined, width: string | undefined, precision: string | undefined, verb: string | undefined) => {
+  // An explicit argument index (%[2]s) moves the position; Go then reports no EXTRA arguments.
+  let reordered = false;
+  const out = format.replace(VERB, (_whole, flags: string | undefined, index: string | undefined, width: string | undefined, precision: string | undefined, verb: string | undefined) => {
     if (verb === undefined) return '%!(NOVERB)';
     if (verb === '%') return '%';
+    if (index !== undefined) {
+      reordered = true;
+      const n = Number(index);
+      if (n < 1 || n > values.length) return `%!${verb}(BADINDEX)`;
+      next = n - 1;
+    }
     const value = values[next++];
     if (value === undefined) return `%!${verb}(MISSING)`;
     const op = operand(value);
-    let text = formatValue(verb, op, precision === undefined ? undefined : Number(precision || '0'));
-    const numeric = op.type !== 'string' && !text.startsWith('%') && verb !== 'c' && verb !== 'q' && verb !== 'U' && verb !== 'T';
+    const prec = precision === undefined ? undefined : Number(precision || '0');
+    const w = width === undefined ? undefined : Number(width);
+    const formatted = formatValue(verb, op, prec);
+    if (formatted === BAD) return badVerb(verb, op, pad(formatValue('v', op, prec) as string, flags ?? '', w, op.type !== 'string'));
+    let text = formatted;
+    const numeric = op.type !== 'string' && verb !== 'c' && verb !== 'q' && verb !== 'U' && verb !== 'T';
     if (numeric && flags?.includes('#') && (verb === 'x' || verb === 'X')) text = text.replace(/^(-?)/, `$1${verb === 'x' ? '0x' : '0X'}`);
     if (numeric && flags?.includes('#') && verb === 'o' && !text.replace(/^-/, '').startsWith('0')) text = text.replace(/^(-?)/, '$10');
     if (numeric && !text.startsWith('-')) {
@@ -157,12 +173,12 @@ export function goSprintf(format: string, values: readonly RegoValue[]): string 
       if (flags?.includes('+') && verb !== 'v') text = `+${text}`;
       else if (flags?.includes(' ')) text = ` ${text}`;
     }
-    return whole.startsWith('%!') ? text : pad(text, flags ?? '', width === undefined ? undefined : Number(width), op.type !== 'string');
+    return pad(text, flags ?? '', w, op.type !== 'string');
   });
-  if (next >= values.length) return out;
+  if (reordered || next >= values.length) return out;
   const extra = values.slice(next).map((v) => {
     const op = operand(v);
-    return `${op.type}=${formatValue('v', op, undefined)}`;
+    return `${op.type}=${formatValue('v', op, undefined) as string}`;
   });
   return `${out}%!(EXTRA ${extra.join(', ')})`;
 }
