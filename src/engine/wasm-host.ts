@@ -116,7 +116,7 @@ export function loadPolicySync(module: WebAssembly.Module, memoryDescriptor: Par
   const call = (id: number, addrs: number[]): number => {
     const abi = bound.exports as HostExports;
     const name = bound.names[id] ?? `#${id}`;
-    const builtin: HostBuiltin | undefined = own[name];
+    const builtin: HostBuiltin | undefined = Object.hasOwn(own, name) ? own[name] : undefined;
     if (builtin) {
       const args = addrs.map((a) => {
         const raw = abi.opa_value_dump(a);
@@ -133,7 +133,7 @@ export function loadPolicySync(module: WebAssembly.Module, memoryDescriptor: Par
       }
       return result === undefined ? 0 : loadText(abi, mem, encoder.encode(wasmText(result)), 'value');
     }
-    const fallback = sdk[name];
+    const fallback = Object.hasOwn(sdk, name) ? sdk[name] : undefined;
     if (fallback) {
       const args = addrs.map((a) => JSON.parse(readText(mem, abi.opa_json_dump(a))) as unknown);
       const result = fallback(...args);
