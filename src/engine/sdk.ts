@@ -1,15 +1,3 @@
-// The opa-wasm SDK's ESM entry exports only `loadPolicy` by name (plus the CommonJS
-// module as default), while its type declarations name every function; read them from
-// the default export so the synchronous loader is available.
-import * as named from '@open-policy-agent/opa-wasm';
-import { installBuiltinOverrides } from './builtins.js';
-
-type Sdk = typeof named;
-
-const sdk: Sdk = (named as unknown as { default: Sdk }).default;
-
-export const loadPolicySync: Sdk['loadPolicySync'] = (...args) => {
-  installBuiltinOverrides();
-  return sdk.loadPolicySync(...args);
-};
-export type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
+// The engine's policy loader. It used to be the opa-wasm SDK's loadPolicySync; the host in
+// wasm-host.ts has the same shape and gives builtins exact Rego values (see there why).
+export { loadPolicySync, LoadedPolicy } from './wasm-host.js';

@@ -2,12 +2,14 @@
 // pinned OPA (v1.22.4): goSprintf replaces the SDK's sprintf so that a policy's messages are
 // the same under `opa test` and in bouncer.
 import { describe, expect, it } from 'vitest';
-import { goSprintf } from './sprintf.js';
+import { BuiltinError } from './builtin-error.js';
+import { fromJs, str } from './rego-value.js';
+import { goSprintf, sprintfBuiltin } from './sprintf.js';
 
 type Case = { name: string; format: string; args: unknown[]; expected: string };
 
 const check = ({ format, args, expected }: Case) => {
-  expect(goSprintf(format, args)).toBe(expected);
+  expect(goSprintf(format, args.map(fromJs))).toBe(expected);
 };
 
 describe('goSprintf: verbs on their own types', () => {
@@ -64,12 +66,12 @@ describe('goSprintf: missing and extra arguments', () => {
     { name: 'extra string and integer', format: '%s', args: ['a', 'b', 3], expected: 'a%!(EXTRA string=b, int64=3)' },
   ])('$name', check);
 
-  it('treats args that are not an array as no arguments', () => {
-    expect(goSprintf('%s', 'x')).toBe('%!s(MISSING)');
+  it('is a builtin error (undefined in OPA) when args is not an array', () => {
+    expect(() => sprintfBuiltin([str('%s'), str('x')])).toThrow(BuiltinError);
   });
 
-  it('rejects a format that is not a string', () => {
-    expect(() => goSprintf(42, [])).toThrow('sprintf: format must be a string');
+  it('is a builtin error (undefined in OPA) when the format is not a string', () => {
+    expect(() => sprintfBuiltin([fromJs(42), fromJs([])])).toThrow(BuiltinError);
   });
 });
 

@@ -1,0 +1,178 @@
+// The host side of OPA's WASM ABI: instantiates a policy.wasm with bouncer's imports and
+// dispatches the builtins the module calls back for. It replaces the SDK's loader
+// (loadPolicySync / LoadedPolicy, same shape) because the SDK passes builtin arguments
+// through opa_json_dump + JSON.parse, which loses what Go OPA's builtins see: sets
+// arrive as arrays (so `sprintf("%v", [s])` cannot print `{"a"}`) and integers beyond
+// 2^53 are rounded. Here the engine's builtins (host-builtins.ts) get their arguments
+// from opa_value_dump as exact Rego values; the SDK's remaining JS builtins (yaml.*,
+// and the unused json.is_valid, regex.split) still get JSON, as the SDK gives it.
+// https://www.openpolicyagent.org/docs/wasm#imports
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { BuiltinError, hostBuiltins, type BuiltinContext, type HostBuiltin } from './host-builtins.js';
+import { parseRegoValue, wasmText } from './rego-value.js';
+
+interface HostExports {
+  opa_malloc(size: number): number;
+  opa_free(addr: number): void;
+  opa_json_parse(addr: number, len: number): number;
+  opa_value_parse(addr: number, len: number): number;
+  opa_json_dump(addr: number): number;
+  opa_value_dump(addr: number): number;
+  opa_heap_ptr_get(): number;
+  opa_heap_ptr_set(addr: number): void;
+  builtins(): number;
+  entrypoints(): number;
+  eval(ctx: number): number;
+  opa_eval?(...args: number[]): number;
+  opa_wasm_abi_version?: WebAssembly.Global | number;
+}
+
+type SdkBuiltin = (...args: unknown[]) => unknown;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The SDK's JS builtins (CommonJS, reached by path: the package's export map hides it). */
+function sdkBuiltins(): Readonly<Record<string, SdkBuiltin>> {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve('@open-policy-agent/opa-wasm');
+  return require(join(dirname(entry), 'builtins', 'index.js')) as Record<string, SdkBuiltin>;
+}
+
+/** A wall clock read once per evaluation, as Go OPA reads it once per query (BuiltinContext.Time). */
+function evaluationClock(): { reset(): void; nowNs(): bigint } {
+  let now: bigint | undefined;
+  return {
+    reset: () => {
+      now = undefined;
+    },
+    nowNs: () => (now ??= BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n),
+  };
+}
+
+/** A policy instance with its data loaded; the fields the engine uses of the SDK's LoadedPolicy. */
+export class LoadedPolicy {
+  /** Typed as the SDK types it, so code written against the SDK's LoadedPolicy reads it unchanged. */
+  readonly wasmInstance: WebAssembly.Instance | WebAssembly.WebAssemblyInstantiatedSource;
+  readonly mem: WebAssembly.Memory;
+  readonly entrypoints: Record<string, number>;
+  dataAddr: number;
+  readonly baseHeapPtr: number;
+  dataHeapPtr: number;
+  private readonly exports: HostExports;
+
+  constructor(instance: WebAssembly.Instance, exports: HostExports, mem: WebAssembly.Memory) {
+    this.wasmInstance = instance;
+    this.exports = exports;
+    this.mem = mem;
+    this.dataAddr = this.load(encoder.encode('{}'), 'json');
+    this.baseHeapPtr = exports.opa_heap_ptr_get();
+    this.dataHeapPtr = this.baseHeapPtr;
+    this.entrypoints = JSON.parse(readText(mem, exports.opa_json_dump(exports.entrypoints()))) as Record<string, number>;
+  }
+
+  /** Loads `data` (JSON text) as the policy's data document; throws when it is not JSON. */
+  setData(data: ArrayBuffer): void {
+    this.exports.opa_heap_ptr_set(this.baseHeapPtr);
+    this.dataAddr = this.load(new Uint8Array(data), 'json');
+    this.dataHeapPtr = this.exports.opa_heap_ptr_get();
+  }
+
+  private load(bytes: Uint8Array, syntax: 'json' | 'value'): number {
+    return loadText(this.exports, this.mem, bytes, syntax);
+  }
+}
+
+function readText(mem: WebAssembly.Memory, addr: number): string {
+  const bytes = new Uint8Array(mem.buffer);
+  const end = bytes.indexOf(0, addr);
+  return decoder.decode(bytes.subarray(addr, end < 0 ? bytes.length : end));
+}
+
+function loadText(exports: HostExports, mem: WebAssembly.Memory, bytes: Uint8Array, syntax: 'json' | 'value'): number {
+  const raw = exports.opa_malloc(bytes.byteLength);
+  new Uint8Array(mem.buffer).set(bytes, raw);
+  const addr = syntax === 'json' ? exports.opa_json_parse(raw, bytes.byteLength) : exports.opa_value_parse(raw, bytes.byteLength);
+  if (addr === 0) throw new Error(`failed to parse ${syntax === 'json' ? 'json' : 'value'} text`);
+  return addr;
+}
+
+/**
+ * Instantiates a compiled policy module against a new memory. Builtins: the engine's
+ * own table first (exact Rego values; a BuiltinError makes the call undefined, as OPA
+ * does for builtin errors unless strict-builtin-errors is set, which Gatekeeper does not
+ * set), then the SDK's JS table; any other builtin throws "not implemented" when called.
+ */
+export function loadPolicySync(module: WebAssembly.Module, memoryDescriptor: Partial<WebAssembly.MemoryDescriptor> = {}): LoadedPolicy {
+  const mem = new WebAssembly.Memory({ ...memoryDescriptor, initial: memoryDescriptor.initial ?? 5 });
+  const own = hostBuiltins();
+  const sdk = sdkBuiltins();
+  const clock = evaluationClock();
+  const context: BuiltinContext = { nowNs: clock.nowNs };
+  // Filled in once the instance exists; builtins are only called while it evaluates.
+  const bound: { exports?: HostExports; names: Record<number, string> } = { names: {} };
+
+  const call = (id: number, addrs: number[]): number => {
+    const abi = bound.exports as HostExports;
+    const name = bound.names[id] ?? `#${id}`;
+    const builtin: HostBuiltin | undefined = Object.hasOwn(own, name) ? own[name] : undefined;
+    if (builtin) {
+      const args = addrs.map((a) => {
+        const raw = abi.opa_value_dump(a);
+        const text = readText(mem, raw);
+        abi.opa_free(raw);
+        return parseRegoValue(text);
+      });
+      let result;
+      try {
+        result = builtin(args, context);
+      } catch (err) {
+        if (err instanceof BuiltinError) return 0;
+        throw err;
+      }
+      return result === undefined ? 0 : loadText(abi, mem, encoder.encode(wasmText(result)), 'value');
+    }
+    const fallback = Object.hasOwn(sdk, name) ? sdk[name] : undefined;
+    if (fallback) {
+      const args = addrs.map((a) => JSON.parse(readText(mem, abi.opa_json_dump(a))) as unknown);
+      const result = fallback(...args);
+      return result === undefined ? 0 : loadText(abi, mem, encoder.encode(JSON.stringify(result)), 'json');
+    }
+    throw new Error(`not implemented: built-in function ${id}: ${name}`);
+  };
+
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory: mem,
+      opa_abort: (addr: number) => {
+        throw new Error(readText(mem, addr));
+      },
+      opa_println: (addr: number) => {
+        process.stderr.write(`${readText(mem, addr)}\n`);
+      },
+      opa_builtin0: (id: number) => call(id, []),
+      opa_builtin1: (id: number, _ctx: number, a: number) => call(id, [a]),
+      opa_builtin2: (id: number, _ctx: number, a: number, b: number) => call(id, [a, b]),
+      opa_builtin3: (id: number, _ctx: number, a: number, b: number, c: number) => call(id, [a, b, c]),
+      opa_builtin4: (id: number, _ctx: number, a: number, b: number, c: number, d: number) => call(id, [a, b, c, d]),
+    },
+  });
+  const real = instance.exports as unknown as HostExports;
+  const version = real.opa_wasm_abi_version;
+  const major = typeof version === 'number' ? version : (version?.value as number | undefined);
+  if (major !== 1) throw new Error(`unsupported ABI version ${String(major)}`);
+  // The engine drives evaluation through these exports; each `eval` is one query, so the
+  // clock behind time.now_ns is reset there.
+  const facade: HostExports = {
+    ...real,
+    eval: (ctx: number) => {
+      clock.reset();
+      return real.eval(ctx);
+    },
+  };
+  bound.exports = facade;
+  const declared = JSON.parse(readText(mem, real.opa_json_dump(real.builtins()))) as Record<string, number>;
+  bound.names = Object.fromEntries(Object.entries(declared).map(([name, id]) => [id, name]));
+  return new LoadedPolicy({ exports: facade } as unknown as WebAssembly.Instance, facade, mem);
+}
