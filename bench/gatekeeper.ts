@@ -11,11 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTools, requireTool } from '../hack/lib/tools.js';
-import { checkReview } from '../dist/admission/decode.js';
-import { buildBundle } from '../dist/authoring/build.js';
-import { loadBundle } from '../dist/bundles/bundle.js';
-import { createPolicyRegistry } from '../dist/bundles/registry.js';
-import { createReviewer } from '../dist/review/reviewer.js';
+
+/** A module of the built dist/ (the path is computed, so TypeScript takes the types from src/). */
+const fromDist = (path: string): Promise<unknown> => import(new URL(`../dist/${path}.js`, import.meta.url).href);
+const { checkReview } = (await fromDist('admission/decode')) as typeof import('../src/admission/decode.js');
+const { buildBundle } = (await fromDist('authoring/build')) as typeof import('../src/authoring/build.js');
+const { loadBundle } = (await fromDist('bundles/bundle')) as typeof import('../src/bundles/bundle.js');
+const { createPolicyRegistry } = (await fromDist('bundles/registry')) as typeof import('../src/bundles/registry.js');
+const { createReviewer } = (await fromDist('review/reviewer')) as typeof import('../src/review/reviewer.js');
 import { podRequest } from '../test/support/bundle-files.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' } } });
