@@ -16,7 +16,7 @@ import { createEvaluator } from '../engine/evaluator.js';
 import { actionFor } from '../gatekeeper/enforcement.js';
 import { matchConstraint, matchSubjectFromRequest, unableToMatchMessage } from '../gatekeeper/match.js';
 import type { CaseInput, CaseViolation, CompiledTemplates, SuiteEngine } from '../gatekeeper/suite-engine.js';
-import { ENFORCEMENT_POINTS, type Constraint, type EnforcementAction, type NamespaceInfo } from '../gatekeeper/types.js';
+import { ENFORCEMENT_POINTS, type Constraint, type EnforcementAction, type MatchSubject, type NamespaceInfo } from '../gatekeeper/types.js';
 import { buildBundle } from './build.js';
 import { inventoryData } from './inventory.js';
 
@@ -42,19 +42,31 @@ function namespacesOf(inventory: CaseInput['inventory']): Map<string, NamespaceI
   return out;
 }
 
+/**
+ * The subject matched as gator matches it (gatekeeper pkg/target/matcher.go Match): the
+ * request's Namespace is the one gator's cache (the inventory) has under the request's
+ * namespace. Without it the object's own metadata.namespace stands in for namespaces,
+ * excludedNamespaces and scope, and a namespaceSelector on a namespaced object is an error.
+ */
+function gatorSubject(subject: MatchSubject, namespaces: ReadonlyMap<string, NamespaceInfo>): { subject: MatchSubject; namespace: NamespaceInfo | undefined } {
+  const namespace = subject.namespace ? namespaces.get(subject.namespace) : undefined;
+  if (namespace !== undefined) return { subject, namespace };
+  const { namespace: _unknown, ...rest } = subject;
+  return { subject: rest, namespace };
+}
+
 function compiled(bundle: LoadedBundle): CompiledTemplates {
   const key = bundle.manifest.gatekeeper?.key ?? '';
   const templates = new Map(bundle.templates.map((t) => [t.meta.kind, t]));
   return {
     async review(constraints, review) {
-      const subject = matchSubjectFromRequest(review.request as unknown as AdmissionRequest);
-      const namespaces = namespacesOf(review.inventory);
+      const { subject, namespace } = gatorSubject(matchSubjectFromRequest(review.request as unknown as AdmissionRequest), namespacesOf(review.inventory));
       const out: CaseViolation[] = [];
       const byKind = new Map<string, { constraint: Constraint; action: EnforcementAction }[]>();
       for (const constraint of constraints) {
         const action = strongest(actionFor(constraint, ENFORCEMENT_POINTS.gator));
         if (action === undefined) continue;
-        const result = matchConstraint(constraint.match, subject, (name) => namespaces.get(name));
+        const result = matchConstraint(constraint.match, subject, (name) => (name === namespace?.name ? namespace : undefined));
         if ('error' in result) out.push({ constraint: constraint.name, msg: unableToMatchMessage(result.error), enforcementAction: action });
         else if (result.matched) byKind.set(constraint.kind, [...(byKind.get(constraint.kind) ?? []), { constraint, action }]);
       }
