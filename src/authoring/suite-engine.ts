@@ -3,7 +3,8 @@
 // entrypoints and the same WASM evaluator as the webhook. What differs from the webhook is
 // only what gator does differently: the enforcement point is gator.gatekeeper.sh, every
 // operation is evaluated (gator has no webhook rules), Namespaces come from the case's
-// inventory (gator's namespace cache is filled from it) and namespaceObject is null, and
+// inventory (gator's namespace cache is filled from it) and namespaceObject is {} (gator
+// passes no Namespace, and the Rego driver's unset map reaches Rego as an empty object), and
 // data.inventory holds the case's inventory in Gatekeeper's layout.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,7 +82,7 @@ function compiled(bundle: LoadedBundle): CompiledTemplates {
       const data = encoder.encode(JSON.stringify({ bouncer: { constraints: parameters }, inventory: inventoryData(review.inventory) }));
       const evaluator = createEvaluator(bundle.wasm, data, bundle.limits);
       const matched = Object.fromEntries(jobs.map((j) => [j.template.meta.kind, j.matched.map((m) => m.constraint.name)]));
-      const input = withGatekeeperContext(encoder.encode(JSON.stringify({ request: review.request })), { gatekeeper: { [key]: matched }, namespaceObject: null });
+      const input = withGatekeeperContext(encoder.encode(JSON.stringify({ request: review.request })), { gatekeeper: { [key]: matched }, namespaceObject: {} });
       const results = evaluator.evaluate(input, jobs.map((j) => j.template.validate));
       jobs.forEach((job, i) => {
         const result = results[i];
