@@ -56,6 +56,16 @@ function gatorSubject(subject: MatchSubject, namespaces: ReadonlyMap<string, Nam
   return { subject: rest, namespace };
 }
 
+/**
+ * data.inventory as gator's store holds it: only what the case's inventory added, so with no
+ * namespaced objects data.inventory.namespace is undefined, and with none at all so is
+ * data.inventory (a template's count(data.inventory.namespace) is then undefined, not 0).
+ */
+function gatorInventory(objects: CaseInput['inventory']): { inventory?: Record<string, unknown> } {
+  const inventory = Object.fromEntries(Object.entries(inventoryData(objects)).filter(([, v]) => Object.keys(v).length > 0));
+  return Object.keys(inventory).length > 0 ? { inventory } : {};
+}
+
 function compiled(bundle: LoadedBundle): CompiledTemplates {
   const key = bundle.manifest.gatekeeper?.key ?? '';
   const templates = new Map(bundle.templates.map((t) => [t.meta.kind, t]));
@@ -79,7 +89,7 @@ function compiled(bundle: LoadedBundle): CompiledTemplates {
       if (jobs.length === 0) return out;
       const parameters: Record<string, Record<string, unknown>> = {};
       for (const job of jobs) for (const m of job.matched) (parameters[m.constraint.kind] ??= {})[m.constraint.name] = m.constraint.parameters;
-      const data = encoder.encode(JSON.stringify({ bouncer: { constraints: parameters }, inventory: inventoryData(review.inventory) }));
+      const data = encoder.encode(JSON.stringify({ bouncer: { constraints: parameters }, ...gatorInventory(review.inventory) }));
       const evaluator = createEvaluator(bundle.wasm, data, bundle.limits);
       const matched = Object.fromEntries(jobs.map((j) => [j.template.meta.kind, j.matched.map((m) => m.constraint.name)]));
       const input = withGatekeeperContext(encoder.encode(JSON.stringify({ request: review.request })), { gatekeeper: { [key]: matched }, namespaceObject: {} });
