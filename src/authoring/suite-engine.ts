@@ -15,6 +15,7 @@ import { loadBundle, type LoadedBundle } from '../bundles/bundle.js';
 import { withGatekeeperContext } from '../bundles/gatekeeper-input.js';
 import { createEvaluator } from '../engine/evaluator.js';
 import { actionFor } from '../gatekeeper/enforcement.js';
+import { sortedJson } from '../gatekeeper/case-review.js';
 import { matchConstraint, matchSubjectFromRequest, unableToMatchMessage } from '../gatekeeper/match.js';
 import type { CaseInput, CaseViolation, CompiledTemplates, SuiteEngine } from '../gatekeeper/suite-engine.js';
 import { ENFORCEMENT_POINTS, type Constraint, type EnforcementAction, type MatchSubject, type NamespaceInfo } from '../gatekeeper/types.js';
@@ -66,6 +67,25 @@ function gatorInventory(objects: CaseInput['inventory']): { inventory?: Record<s
   return Object.keys(inventory).length > 0 ? { inventory } : {};
 }
 
+type TemplateViolation = ReturnType<typeof readTemplateResult>[string][number];
+
+/**
+ * One constraint's violations as the frameworks' hook module collects them: a set of
+ * {details (default {}), msg}, so violations differing only in other members are one result.
+ */
+function distinct(violations: readonly TemplateViolation[]): TemplateViolation[] {
+  const seen = new Set<string>();
+  return violations.filter((v) => {
+    const key = sortedJson({ details: v.details ?? {}, msg: v.msg });
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+/** The order gator reads results in (frameworks types.Responses.Results): by action, then msg, as Go compares strings. */
+function gatorOrder(a: CaseViolation, b: CaseViolation): number {
+  return Buffer.compare(Buffer.from(a.enforcementAction), Buffer.from(b.enforcementAction)) || Buffer.compare(Buffer.from(a.msg), Buffer.from(b.msg));
+}
+
 function compiled(bundle: LoadedBundle): CompiledTemplates {
   const key = bundle.manifest.gatekeeper?.key ?? '';
   const templates = new Map(bundle.templates.map((t) => [t.meta.kind, t]));
@@ -86,7 +106,7 @@ function compiled(bundle: LoadedBundle): CompiledTemplates {
         if (!template) throw new Error(`no template of kind ${kind} was compiled`);
         return { template, matched };
       });
-      if (jobs.length === 0) return out;
+      if (jobs.length === 0) return out.sort(gatorOrder);
       const parameters: Record<string, Record<string, unknown>> = {};
       for (const job of jobs) for (const m of job.matched) (parameters[m.constraint.kind] ??= {})[m.constraint.name] = m.constraint.parameters;
       const data = encoder.encode(JSON.stringify({ bouncer: { constraints: parameters }, ...gatorInventory(review.inventory) }));
@@ -109,10 +129,10 @@ function compiled(bundle: LoadedBundle): CompiledTemplates {
         for (const m of job.matched) {
           // Gatekeeper's rule: a template that fails gives one violation per constraint, its message the error.
           if (failure !== undefined) out.push({ constraint: m.constraint.name, msg: failure, enforcementAction: m.action });
-          else for (const v of violations?.[m.constraint.name] ?? []) out.push({ constraint: m.constraint.name, msg: v.msg, enforcementAction: m.action, ...(v.details ? { details: v.details } : {}) });
+          else for (const v of distinct(violations?.[m.constraint.name] ?? [])) out.push({ constraint: m.constraint.name, msg: v.msg, enforcementAction: m.action, ...(v.details ? { details: v.details } : {}) });
         }
       });
-      return out;
+      return out.sort(gatorOrder);
     },
     close: () => undefined,
   };
