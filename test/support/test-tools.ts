@@ -16,3 +16,26 @@ export function testTool(name: 'shellcheck' | 'promtool'): string | undefined {
   }
   return found.get(name);
 }
+
+let gatorPath: { path: string | undefined } | undefined;
+
+/**
+ * gator (Gatekeeper's CLI), for the tests comparing `bouncer verify` with `gator verify`:
+ * GATOR_BIN, else what hack/ensure-tools.sh gator has built into the cache (CI builds it).
+ * Without it the tests are skipped, except in CI, where a missing gator fails the run.
+ */
+export function gatorTool(): string | undefined {
+  if (gatorPath === undefined) {
+    let path = process.env['GATOR_BIN'] || undefined;
+    if (!path) {
+      try {
+        path = ensureTools('gator').GATOR;
+      } catch {
+        path = undefined;
+      }
+    }
+    if (!path && process.env.CI === 'true') throw new Error('gator is required in CI and hack/ensure-tools.sh gator could not build it');
+    gatorPath = { path };
+  }
+  return gatorPath.path;
+}
