@@ -54,9 +54,13 @@ export function requestNamespace(request: AdmissionRequest): string | undefined 
 }
 
 
-/** input.review.namespaceObject as Gatekeeper passes it: the Namespace, or null for cluster-scoped requests. */
+/**
+ * input.review.namespaceObject as Gatekeeper passes it: the Namespace, or {} for cluster-scoped
+ * requests (its webhook sets no Namespace, and the Rego driver's unset map reaches Rego as an
+ * empty object).
+ */
 export function namespaceObject(info: NamespaceInfo | undefined): unknown {
-  if (!info) return null;
+  if (!info) return {};
   return {
     apiVersion: 'v1',
     kind: 'Namespace',

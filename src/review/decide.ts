@@ -65,7 +65,7 @@ function auditAnnotations(input: DecideInput, allowed: boolean): Record<string, 
 export function decide(input: DecideInput): Decision {
   const lines: string[] = [];
   // Gatekeeper's form for constraints: one `[name] msg` line per violation, joined by newlines.
-  const constraintLines: string[] = [];
+  const constraintLines: { msg: string; line: string }[] = [];
   const warnings: string[] = [];
   let policyDenied = false;
   let errorDenied = false;
@@ -73,7 +73,10 @@ export function decide(input: DecideInput): Decision {
     switch (o.action) {
       case 'deny':
         policyDenied = true;
-        for (const v of o.violations) (o.constraint ? constraintLines : lines).push(`[${label(o)}] ${v.msg}`);
+        for (const v of o.violations) {
+          if (o.constraint) constraintLines.push({ msg: v.msg, line: `[${label(o)}] ${v.msg}` });
+          else lines.push(`[${label(o)}] ${v.msg}`);
+        }
         for (const v of o.warnings) warnings.push(`[${label(o)}] ${v.msg}`);
         break;
       case 'warn':
@@ -96,7 +99,9 @@ export function decide(input: DecideInput): Decision {
     lines.push('no policy set is active yet');
   }
   const allowed = !policyDenied && !errorDenied;
-  const message = [...(lines.length > 0 ? [`${MESSAGE_PREFIX}: ${lines.join('; ')}`] : []), ...constraintLines].join('\n');
+  // Gatekeeper orders its results by message (as Go compares strings) before wording the denial.
+  constraintLines.sort((a, b) => Buffer.compare(Buffer.from(a.msg), Buffer.from(b.msg)));
+  const message = [...(lines.length > 0 ? [`${MESSAGE_PREFIX}: ${lines.join('; ')}`] : []), ...constraintLines.map((c) => c.line)].join('\n');
   return {
     id: input.id,
     endpoint: input.endpoint,

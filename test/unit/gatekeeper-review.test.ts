@@ -89,7 +89,7 @@ describe('Gatekeeper constraints in the reviewer', () => {
       userInfo: { username: 'alice' },
       object: ns,
     });
-    expect(d.message).toBe('[denier] deny saw CREATE brand-new in , namespaceObject null');
+    expect(d.message).toBe('[denier] deny saw CREATE brand-new in -, namespaceObject {}');
   });
 
   it('turns a template runtime error into one violation per matched constraint under its action', async () => {

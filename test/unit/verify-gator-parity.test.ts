@@ -21,8 +21,6 @@ const run = promisify(execFile);
 
 /** Suites where bouncer is known to print something else than gator, and why. */
 const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
-  'known-builtins-suite.yaml': 'src/engine lacks strings.any_prefix_match and units.parse_bytes',
-  'known-sprintf-set-suite.yaml': 'src/engine formats a set in sprintf %v as an array',
   'known-error-text-suite.yaml': 'src/engine words an evaluation error otherwise than OPA',
   'known-namespace-request-suite.yaml': "gator keeps an AdmissionReview Namespace's request namespace; bouncer clears it, as Gatekeeper's webhook does",
 };
