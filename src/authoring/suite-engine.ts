@@ -14,7 +14,7 @@ import { readTemplateResult } from '../bundles/bundle-checks.js';
 import { loadBundle, type LoadedBundle } from '../bundles/bundle.js';
 import { withGatekeeperContext } from '../bundles/gatekeeper-input.js';
 import { createEvaluator } from '../engine/evaluator.js';
-import { actionFor } from '../gatekeeper/enforcement.js';
+import { actionFor, decidingAction } from '../gatekeeper/enforcement.js';
 import { sortedJson } from '../gatekeeper/case-review.js';
 import { matchConstraint, matchSubjectFromRequest, unableToMatchMessage } from '../gatekeeper/match.js';
 import type { CaseInput, CaseViolation, CompiledTemplates, SuiteEngine } from '../gatekeeper/suite-engine.js';
@@ -22,12 +22,7 @@ import { ENFORCEMENT_POINTS, type Constraint, type EnforcementAction, type Match
 import { buildBundle } from './build.js';
 import { inventoryData } from './inventory.js';
 
-const STRENGTH: Readonly<Record<EnforcementAction, number>> = { deny: 3, warn: 2, dryrun: 1 };
 const encoder = new TextEncoder();
-
-function strongest(actions: readonly EnforcementAction[]): EnforcementAction | undefined {
-  return actions.reduce<EnforcementAction | undefined>((best, a) => (best === undefined || STRENGTH[a] > STRENGTH[best] ? a : best), undefined);
-}
 
 function namespacesOf(inventory: CaseInput['inventory']): Map<string, NamespaceInfo> {
   const out = new Map<string, NamespaceInfo>();
@@ -95,7 +90,7 @@ function compiled(bundle: LoadedBundle): CompiledTemplates {
       const out: CaseViolation[] = [];
       const byKind = new Map<string, { constraint: Constraint; action: EnforcementAction }[]>();
       for (const constraint of constraints) {
-        const action = strongest(actionFor(constraint, ENFORCEMENT_POINTS.gator));
+        const action = decidingAction(actionFor(constraint, ENFORCEMENT_POINTS.gator));
         if (action === undefined) continue;
         const result = matchConstraint(constraint.match, subject, (name) => (name === namespace?.name ? namespace : undefined));
         if ('error' in result) out.push({ constraint: constraint.name, msg: unableToMatchMessage(result.error), enforcementAction: action });

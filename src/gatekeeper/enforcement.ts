@@ -45,3 +45,12 @@ function actionsAt(constraint: Enforced, points: readonly string[]): Enforcement
   }
   return ORDER.filter((a) => found.has(a));
 }
+
+/**
+ * The action that decides a constraint's outcome at one point, when it has several there
+ * (deny and warn): the strongest, since a denial already shows every message. Actions come
+ * strongest first (deny, warn, dryrun); undefined when the constraint is skipped there.
+ */
+export function decidingAction(actions: readonly EnforcementAction[]): EnforcementAction | undefined {
+  return actions[0];
+}

@@ -7,7 +7,7 @@ import type { LoadedBundle, LoadedTemplate } from '../bundles/bundle.js';
 import type { BundledConstraint } from '../bundles/gatekeeper-manifest.js';
 import type { GatekeeperContext } from '../bundles/gatekeeper-input.js';
 import type { PolicySet } from '../bundles/policy-set.js';
-import { webhookActions } from '../gatekeeper/enforcement.js';
+import { webhookActions, decidingAction } from '../gatekeeper/enforcement.js';
 import { matchConstraint, matchSubjectFromRequest, unableToMatchMessage } from '../gatekeeper/match.js';
 import type { EnforcementAction, NamespaceInfo, NamespaceLookup } from '../gatekeeper/types.js';
 import type { PolicyOutcome } from './decision.js';
@@ -30,17 +30,6 @@ export interface ConstraintPlan {
   readonly context?: GatekeeperContext;
   /** Constraints whose match failed: decided without evaluation, under their action. */
   readonly unmatchable: readonly PolicyOutcome[];
-}
-
-const STRENGTH: Readonly<Record<EnforcementAction, number>> = { deny: 3, warn: 2, dryrun: 1 };
-
-/**
- * The action that decides a constraint's outcome at the webhook: a scoped constraint may
- * list several for one enforcement point (deny and warn); the strongest decides, since a
- * denial already shows every message.
- */
-function strongest(actions: readonly EnforcementAction[]): EnforcementAction | undefined {
-  return actions.reduce<EnforcementAction | undefined>((best, a) => (best === undefined || STRENGTH[a] > STRENGTH[best] ? a : best), undefined);
 }
 
 /**
@@ -114,7 +103,7 @@ export function planConstraints(set: PolicySet, request: AdmissionRequest, names
       if (!template.meta.operations.includes(request.operation)) continue;
       const matched: MatchedConstraint[] = [];
       for (const constraint of template.constraints) {
-        const action = strongest(webhookActions(constraint));
+        const action = decidingAction(webhookActions(constraint));
         if (action === undefined) continue;
         const result = matchConstraint(constraint.match, subject, namespaces);
         if ('error' in result) {
