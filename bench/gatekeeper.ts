@@ -5,7 +5,10 @@
 // reviewer the webhook uses (in-process backend: one thread, no worker hop), on a 4 KB Pod.
 // It imports the built dist/ (as bouncer serve runs it): tsx would add a name-keeping helper to
 // every closure of the TypeScript sources, which costs more than some of the code measured.
-//   npm run -s build && npx tsx bench/gatekeeper.ts [--seconds 3]
+//   npm run -s build && npx tsx bench/gatekeeper.ts [--seconds 3] [--gator PATH]
+// With --gator, each Gatekeeper variant is also timed by `gator bench --engine=rego` (the same
+// template, constraints and Pod; Gatekeeper's own engine without HTTP, concurrency 1).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +24,7 @@ const { createPolicyRegistry } = (await fromDist('bundles/registry')) as typeof 
 const { createReviewer } = (await fromDist('review/reviewer')) as typeof import('../src/review/reviewer.js');
 import { podRequest } from '../test/support/bundle-files.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string' }, gator: { type: 'string' } } });
 const seconds = Number(values.seconds ?? 3);
 const opa = requireTool(ensureTools('opa'), 'OPA');
 const work = mkdtempSync(join(tmpdir(), 'bouncer-bench-gk-'));
@@ -96,7 +99,7 @@ async function bundleOf(name: string, write: (dir: string) => void) {
   return loadBundle(name, readFileSync(output));
 }
 
-const variants: { label: string; bundle: Awaited<ReturnType<typeof bundleOf>> }[] = [];
+const variants: { label: string; bundle: Awaited<ReturnType<typeof bundleOf>>; dir?: string }[] = [];
 variants.push({
   label: 'native policy (1 check)',
   bundle: await bundleOf('native', (dir) => {
@@ -108,6 +111,7 @@ variants.push({
 for (const n of [1, 10, 100]) {
   variants.push({
     label: `template + ${n} constraint${n > 1 ? 's' : ''}`,
+    dir: join(work, `gk-${n}`, 'gatekeeper', 'benchrequiredlabels'),
     bundle: await bundleOf(`gk-${n}`, (dir) => {
       mkdirSync(join(dir, 'gatekeeper', 'benchrequiredlabels', 'constraints'), { recursive: true });
       writeFileSync(join(dir, 'gatekeeper', 'benchrequiredlabels', 'template.yaml'), TEMPLATE);
@@ -122,7 +126,23 @@ const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', req
 const raw = new TextEncoder().encode(JSON.stringify(review));
 const checked = checkReview(review);
 
-process.stdout.write(`review: ${raw.byteLength} bytes; ${seconds} s per variant, in-process, one thread\n\n| variant | reviews/s | µs per review | violations |\n|---|---:|---:|---:|\n`);
+/** Mean µs per review of `gator bench` on the variant's template and constraints and the same Pod. */
+function gatorMean(dir: string | undefined): string {
+  if (!values.gator || !dir) return '';
+  const podFile = join(work, 'pod.yaml');
+  writeFileSync(podFile, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...pod }));
+  const iterations = String(Math.max(200, seconds * 500));
+  const out = execFileSync(values.gator, ['bench', `--filename=${join(dir, 'template.yaml')}`, `--filename=${join(dir, 'constraints')}`, `--filename=${podFile}`, '--engine=rego', `--iterations=${iterations}`, '--output=json'], { encoding: 'utf8' });
+  const [result] = JSON.parse(out) as { latencies: { mean: string } }[];
+  const mean = result?.latencies.mean ?? '';
+  const value = Number.parseFloat(mean);
+  const micros = mean.endsWith('ms') ? value * 1000 : mean.endsWith('µs') ? value : mean.endsWith('s') ? value * 1e6 : value / 1000;
+  return ` ${micros.toFixed(0)} |`;
+}
+
+process.stdout.write(
+  `review: ${raw.byteLength} bytes; ${seconds} s per variant, in-process, one thread\n\n| variant | reviews/s | µs per review | violations |${values.gator ? ' gator bench µs |' : ''}\n|---|---:|---:|---:|${values.gator ? '---:|' : ''}\n`,
+);
 for (const v of variants) {
   const reviewer = createReviewer({ policies: createPolicyRegistry([v.bundle]).current });
   const first = await reviewer.review('validate', checked, raw);
@@ -137,6 +157,6 @@ for (const v of variants) {
     count++;
   }
   const elapsed = (performance.now() - started) / 1000;
-  process.stdout.write(`| ${v.label} | ${(count / elapsed).toFixed(0)} | ${((elapsed * 1e6) / count).toFixed(0)} | ${violations} |\n`);
+  process.stdout.write(`| ${v.label} | ${(count / elapsed).toFixed(0)} | ${((elapsed * 1e6) / count).toFixed(0)} | ${violations} |${values.gator ? gatorMean(v.dir) || ' – |' : ''}\n`);
 }
 rmSync(work, { recursive: true, force: true });
