@@ -31,7 +31,7 @@ export function templateEntryModule(templateName: string, kind: string, key: str
     '# request\'s namespace, which Go\'s JSON then omits).',
     'review := object.union(request, object.union(namespace_object, deleted))',
     '',
-    `namespace_object := {"namespaceObject": object.get(input, [${q(CONTEXT_MEMBER)}, "namespaceObject"], null)}`,
+    `namespace_object := {"namespaceObject": object.get(input, [${q(CONTEXT_MEMBER)}, "namespaceObject"], {})}`,
     '',
     'deleted := {"object": input.request.oldObject} if input.request.operation == "DELETE" else := {}',
     '',

@@ -127,7 +127,7 @@ export function selfCheckTemplates(evaluator: Evaluator, manifest: GatekeeperMan
   if (templates.length === 0) return;
   const matched: Record<string, string[]> = {};
   for (const t of templates) matched[t.meta.kind] = t.constraints.map((c) => c.name);
-  const input = withGatekeeperContext(PROBE, { gatekeeper: { [manifest.key]: matched }, namespaceObject: null });
+  const input = withGatekeeperContext(PROBE, { gatekeeper: { [manifest.key]: matched }, namespaceObject: {} });
   const outcomes = evaluator.evaluate(input, templates.map((t) => t.validate));
   templates.forEach((t, i) => {
     const outcome = outcomes[i];

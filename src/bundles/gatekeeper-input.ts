@@ -11,7 +11,7 @@ import { BouncerError } from '../errors/errors.js';
 export interface GatekeeperContext {
   /** bundle gatekeeper key → constraint kind → names of the matched constraints. */
   readonly gatekeeper: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
-  /** The request's Namespace (null for cluster-scoped requests), as input.review.namespaceObject. */
+  /** The request's Namespace ({} for cluster-scoped requests and unknown Namespaces), as input.review.namespaceObject. */
   readonly namespaceObject: unknown;
 }
 

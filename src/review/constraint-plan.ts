@@ -84,7 +84,7 @@ export interface PlanOptions {
    * Namespaces are known (a cluster is watched): a namespaced request whose Namespace is
    * unknown cannot be given its namespaceObject, so its matched constraints are decided as
    * unmatchable rather than evaluated against a null Namespace. Without it (the CLI without
-   * namespace files) namespaceObject is null.
+   * namespace files) namespaceObject is {}.
    */
   readonly requireNamespace: boolean;
 }

@@ -47,7 +47,7 @@ export interface ReviewerDeps {
   /**
    * Namespaces (labels) for Gatekeeper constraints' namespaceSelector and namespaceObject.
    * When given, a request in an unknown namespace fails its matched constraints (closed);
-   * without it, namespaceSelector cannot match and namespaceObject is null.
+   * without it, namespaceSelector cannot match and namespaceObject is {}.
    */
   readonly namespaces?: NamespaceLookup;
   /**
