@@ -83,7 +83,7 @@ export interface PlanOptions {
   /**
    * Namespaces are known (a cluster is watched): a namespaced request whose Namespace is
    * unknown cannot be given its namespaceObject, so its matched constraints are decided as
-   * unmatchable rather than evaluated against a null Namespace. Without it (the CLI without
+   * unmatchable rather than evaluated without their Namespace. Without it (the CLI without
    * namespace files) namespaceObject is {}.
    */
   readonly requireNamespace: boolean;
