@@ -80,8 +80,9 @@ describe.skipIf(inject('externalCluster'))('decision log delivery', () => {
     const healthy = await load(3000, 'up');
     await sink.down();
     const outage = await load(3000, 'down');
-    const firstLogs = bouncer.logs();
+    // Read after the stop: decisions of reviews still in flight are logged while it drains.
     await bouncer.stop();
+    const firstLogs = bouncer.logs();
     // Restarted while the sink is still down: the spool on disk carries the backlog over.
     bouncer = await start();
     await register(bouncer);
@@ -89,11 +90,13 @@ describe.skipIf(inject('externalCluster'))('decision log delivery', () => {
     const buffered = metricValue(await bouncer.metrics(), 'bouncer_decision_log_buffered_events', {});
     expect(buffered).toBeGreaterThan(0);
     await sink.up();
-    const emitted = [...decisionIds(firstLogs), ...decisionIds(bouncer.logs())];
-    await waitFor(() => sink.events.length >= emitted.length, 30_000, 'all decisions delivered').catch((err: unknown) => {
-      throw new Error(`${String(err)}: ${sink.events.length} of ${emitted.length} delivered; logs:\n${bouncer.logs().split('\n').filter((l) => !l.includes('"log":"decision"')).join('\n').slice(-3000)}`);
+    // Read again at the end: a review the API server sends late is logged, and shipped, after this point.
+    const emittedNow = () => [...decisionIds(firstLogs), ...decisionIds(bouncer.logs())];
+    await waitFor(() => sink.events.length >= emittedNow().length, 30_000, 'all decisions delivered').catch((err: unknown) => {
+      throw new Error(`${String(err)}: ${sink.events.length} of ${emittedNow().length} delivered; logs:\n${bouncer.logs().split('\n').filter((l) => !l.includes('"log":"decision"')).join('\n').slice(-3000)}`);
     });
     await new Promise((r) => setTimeout(r, 500));
+    const emitted = emittedNow();
     const delivered = sink.events.map((e) => e.decision_id as string);
     expect(delivered.length).toBe(emitted.length);
     expect(new Set(delivered).size).toBe(delivered.length);
