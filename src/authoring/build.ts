@@ -33,6 +33,8 @@ export interface BuildResult {
   readonly policies: readonly PolicyMetadata[];
   /** The ConstraintTemplates and Constraints compiled in, when the directory has any. */
   readonly gatekeeper?: StagedGatekeeper['manifest'];
+  /** What the author should know that does not stop the build. */
+  readonly warnings: readonly string[];
 }
 
 export const BUNDLE_ROOTS = ['policies', 'lib', 'bouncer', 'gatekeeper'] as const;
@@ -203,7 +205,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     } finally {
       rmSync(capabilities, { force: true });
     }
-    return { output, revision, policies, ...(gatekeeper ? { gatekeeper: gatekeeper.manifest } : {}) };
+    return { output, revision, policies, ...(gatekeeper ? { gatekeeper: gatekeeper.manifest } : {}), warnings: gatekeeper?.warnings ?? [] };
   } finally {
     rmSync(stage.dir, { recursive: true, force: true });
   }

@@ -25,7 +25,12 @@ export interface StagedGatekeeper {
   readonly entrypoints: readonly string[];
   /** Staged file (relative to the stage) → what to call it in a message. */
   readonly origins: ReadonlyMap<string, string>;
+  /** What the author should know that does not stop the build. */
+  readonly warnings: readonly string[];
 }
+
+/** A reference to data.inventory in rewritten Rego (the rewrite leaves only lib and inventory refs to data). */
+const INVENTORY_REF = /\bdata\s*(\.\s*inventory\b|\[\s*"inventory"\s*\])/;
 
 /** A digest of the Gatekeeper sources: the bundle's gatekeeper key (see gatekeeper-manifest.ts). */
 function keyOf(templates: readonly ConstraintTemplate[], constraints: readonly Constraint[]): string {
@@ -47,8 +52,16 @@ export function stageGatekeeper(stageDir: string, policies: { templates: readonl
   const regoVersions: Record<string, number> = {};
   const origins = new Map<string, string>();
   const entries: BundledTemplate[] = [];
+  const warnings: string[] = [];
   for (const template of [...templates].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const rewritten = rewriteTemplate(template);
+    // Referential templates read replicated cluster objects; the webhook has none yet, so a
+    // check on them would never fire there. Said at build time rather than discovered later.
+    if (rewritten.modules.some((m) => INVENTORY_REF.test(m.text))) {
+      warnings.push(
+        `${template.file}: ConstraintTemplate ${template.name} reads data.inventory, which bouncer fills only in \`bouncer verify\` (from a case's inventory): on the webhook it is undefined, so checks that need it do not fire`,
+      );
+    }
     rewritten.modules.forEach((m, i) => {
       const path = join(stageDir, m.path);
       mkdirSync(dirname(path), { recursive: true });
@@ -76,6 +89,7 @@ export function stageGatekeeper(stageDir: string, policies: { templates: readonl
     regoVersions,
     entrypoints: entries.map((t) => t.entrypoint),
     origins,
+    warnings,
   };
 }
 

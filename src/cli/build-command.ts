@@ -19,6 +19,7 @@ export async function buildCommand(ctx: CliContext): Promise<number> {
     opa: resolveOpa(values.opa, ctx.env, PACKAGE_ROOT),
     ...(values.revision ? { revision: values.revision } : {}),
   });
+  for (const warning of result.warnings) ctx.stderr(`bouncer build: warning: ${warning}\n`);
   ctx.stdout(`${JSON.stringify({ output: result.output, revision: result.revision, policies: result.policies.map((p) => p.id) })}\n`);
   return EXIT.ok;
 }

@@ -1,0 +1,27 @@
+// bouncer build with Gatekeeper objects: a template that reads data.inventory builds, with a
+// warning that the webhook has no replicated objects for it (its checks would not fire there);
+// templates that do not read it build without one.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { buildBundle } from '../../src/authoring/build.js';
+
+const work = mkdtempSync(join(tmpdir(), 'bouncer-gk-build-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('bouncer build of Gatekeeper templates', () => {
+  it('warns about a template that reads data.inventory, naming its file', async () => {
+    const dir = join(work, 'referential');
+    mkdirSync(join(dir, 'gatekeeper'), { recursive: true });
+    copyFileSync('test/fixtures/gatekeeper-suites/templates/unique-name.yaml', join(dir, 'gatekeeper', 'unique-name.yaml'));
+    const result = await buildBundle({ policiesDir: dir, output: join(work, 'referential.tar.gz'), opa: inject('opa'), revision: 'r' });
+    expect(result.warnings).toEqual([expect.stringMatching(/unique-name\.yaml: ConstraintTemplate \S+ reads data\.inventory, .* on the webhook it is undefined/)]);
+  });
+
+  it('builds templates that do not read it without a warning', async () => {
+    const result = await buildBundle({ policiesDir: 'test/fixtures/policy-sets/gatekeeper', output: join(work, 'plain.tar.gz'), opa: inject('opa'), revision: 'r' });
+    expect(result.warnings).toEqual([]);
+    expect(result.gatekeeper?.constraints.map((c) => c.id)).toEqual(['ConfigMapLabels/everyone-should-have-app', 'ConfigMapLabels/team-a-owner', 'ConfigMapLabels/team-b-cost-center']);
+  });
+});
