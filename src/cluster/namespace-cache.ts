@@ -16,10 +16,11 @@
 //   is an error, never an allow. Deleting Namespaces makes room for later adds; a relist
 //   fills it again.
 // - Not synced before the initial list: lookups return undefined until then.
-// - read(name) asks the API server for a Namespace a lookup missed (as Gatekeeper does).
+// - read(name) asks the API server for a Namespace a lookup missed (namespace-reads.ts).
 import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Namespace, type V1NamespaceList, type Watch } from '@kubernetes/client-node';
 import { BouncerError } from '../errors/errors.js';
 import { kubeNamespaceTransport } from './namespace-transport.js';
+import { namespaceReader } from './namespace-reads.js';
 import { DEFAULT_MAX_ANNOTATION_CHARS, projectNamespace, type NamespaceInfo, type NamespaceLookup, type NamespaceMetadata } from './namespace-projection.js';
 
 export type { NamespaceInfo, NamespaceLookup } from './namespace-projection.js';
@@ -133,8 +134,13 @@ export function namespaceCache(transport: NamespaceTransport, options: Namespace
   let overLimitLogged = false;
   const annotationsLogged = new Set<string>();
   let starting: Promise<void> | undefined;
-  const reads = new Map<string, Promise<NamespaceInfo | undefined>>();
-  const maxReadsInFlight = options.maxReadsInFlight ?? 8;
+  const read = namespaceReader({
+    read: (name) => transport.read(name),
+    maxInFlight: options.maxReadsInFlight ?? 8,
+    maxAnnotationChars,
+    onRead: (result) => metrics.read(result),
+    onError: (err, namespace) => log.warn({ err, namespace }, 'namespace read failed'),
+  });
   let waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
 
   const project = (metadata: NamespaceMetadata): CachedNamespace => {
@@ -267,29 +273,7 @@ export function namespaceCache(transport: NamespaceTransport, options: Namespace
     lookup: (name) => (synced ? informer.get(name)?.info : undefined),
     synced: () => synced,
     size: () => count,
-    read(name) {
-      // One read per name at a time: a burst of requests in a new Namespace costs one GET.
-      const pending = reads.get(name);
-      if (pending) return pending;
-      if (reads.size >= maxReadsInFlight) {
-        metrics.read('refused');
-        return Promise.resolve(undefined);
-      }
-      const read = transport.read(name).then(
-        (ns) => {
-          metrics.read(ns ? 'found' : 'missing');
-          return ns ? projectNamespace(ns.metadata ?? {}, maxAnnotationChars).info : undefined;
-        },
-        (err: unknown) => {
-          metrics.read('error');
-          log.warn({ err, namespace: name }, 'namespace read failed');
-          return undefined;
-        },
-      );
-      reads.set(name, read);
-      void read.finally(() => reads.delete(name));
-      return read;
-    },
+    read,
     start() {
       starting ??= (async () => {
         const ready = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
