@@ -4,6 +4,7 @@
 // guessed plural. Which constraint applies to a request is still decided per request by
 // Gatekeeper's match (review/constraint-plan.ts); the rules only make sure the request comes.
 import type { GatekeeperManifest } from '../bundles/gatekeeper-manifest.js';
+import type { ConstraintMatch } from '../gatekeeper/types.js';
 import { parsePolicyMetadata, type KindMatcher, type PolicyMetadata } from '../bundles/policy-metadata.js';
 import { groupsOf, type ResourceTable } from './resource-table.js';
 import { resolveScope } from './resolve-scope.js';
@@ -13,9 +14,8 @@ import { resolveScope } from './resolve-scope.js';
  * cannot be a custom one (no dot, e.g. the retired "extensions" many templates still list)
  * selects nothing: no request is ever sent for it.
  */
-function kindsOf(manifest: GatekeeperManifest, id: string, table: ResourceTable): KindMatcher[] {
-  const constraint = manifest.constraints.find((c) => c.id === id);
-  const selectors = constraint?.match.kinds ?? [];
+function kindsOf(match: ConstraintMatch, table: ResourceTable): KindMatcher[] {
+  const selectors = match.kinds ?? [];
   if (selectors.length === 0) return [{ group: '*', kind: '*' }];
   const served = groupsOf(table);
   const out: KindMatcher[] = [];
@@ -36,7 +36,7 @@ export function constraintScopes(manifest: GatekeeperManifest | undefined, table
   return manifest.constraints.flatMap((c) => {
     const template = manifest.templates.find((t) => t.kind === c.kind);
     if (!template) return [];
-    const kinds = kindsOf(manifest, c.id, table);
+    const kinds = kindsOf(c.match, table);
     if (kinds.length === 0) return [];
     const meta = parsePolicyMetadata({
       id: c.name.replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/^-+|-+$/g, '') || 'constraint',

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { AdmissionRequest } from '../admission/types.js';
 import { readTemplateResult } from '../bundles/bundle-checks.js';
 import { loadBundle, type LoadedBundle } from '../bundles/bundle.js';
-import { withGatekeeperContext } from '../bundles/gatekeeper-input.js';
+import { contextText, withGatekeeperContext } from '../bundles/gatekeeper-input.js';
 import { createEvaluator } from '../engine/evaluator.js';
 import { actionFor, decidingAction } from '../gatekeeper/enforcement.js';
 import { sortedJson } from '../gatekeeper/case-review.js';
@@ -107,7 +107,7 @@ function compiled(bundle: LoadedBundle): CompiledTemplates {
       const data = encoder.encode(JSON.stringify({ bouncer: { constraints: parameters }, ...gatorInventory(review.inventory) }));
       const evaluator = createEvaluator(bundle.wasm, data, bundle.limits);
       const matched = Object.fromEntries(jobs.map((j) => [j.template.meta.kind, j.matched.map((m) => m.constraint.name)]));
-      const input = withGatekeeperContext(encoder.encode(JSON.stringify({ request: review.request })), { gatekeeper: { [key]: matched }, namespaceObject: {} });
+      const input = withGatekeeperContext(encoder.encode(JSON.stringify({ request: review.request })), contextText({ gatekeeper: { [key]: matched }, namespaceObject: {} }));
       const results = evaluator.evaluate(input, jobs.map((j) => j.template.validate));
       jobs.forEach((job, i) => {
         const result = results[i];

@@ -4,7 +4,7 @@
 import { BouncerError, describeThrown } from '../errors/errors.js';
 import type { Evaluator } from '../engine/evaluator.js';
 import type { BundledConstraint, BundledTemplate, GatekeeperManifest } from './gatekeeper-manifest.js';
-import { withGatekeeperContext } from './gatekeeper-input.js';
+import { contextText, withGatekeeperContext } from './gatekeeper-input.js';
 import type { PolicyMetadata } from './policy-metadata.js';
 import { readMutateResult, readValidateResult } from './policy-result.js';
 
@@ -127,7 +127,7 @@ export function selfCheckTemplates(evaluator: Evaluator, manifest: GatekeeperMan
   if (templates.length === 0) return;
   const matched: Record<string, string[]> = {};
   for (const t of templates) matched[t.meta.kind] = t.constraints.map((c) => c.name);
-  const input = withGatekeeperContext(PROBE, { gatekeeper: { [manifest.key]: matched }, namespaceObject: {} });
+  const input = withGatekeeperContext(PROBE, contextText({ gatekeeper: { [manifest.key]: matched }, namespaceObject: {} }));
   const outcomes = evaluator.evaluate(input, templates.map((t) => t.validate));
   templates.forEach((t, i) => {
     const outcome = outcomes[i];

@@ -22,15 +22,20 @@ function isSpace(b: number | undefined): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
-/** `{"__bouncer": <context>, ...review}`: `review` must be a JSON object (checked by the decoder). */
-export function withGatekeeperContext(review: Uint8Array, context: GatekeeperContext): Uint8Array {
+/** The context as the JSON text spliced into the input (computed once per review: it also keys the decision cache). */
+export function contextText(context: GatekeeperContext): string {
+  return JSON.stringify(context);
+}
+
+/** `{"__bouncer": <context>, ...review}`: `review` must be a JSON object (checked by the decoder); `context` is contextText's. */
+export function withGatekeeperContext(review: Uint8Array, context: string): Uint8Array {
   let start = 0;
   while (isSpace(review[start])) start++;
   if (review[start] !== OPEN_OBJECT) throw new BouncerError('REVIEW_INVALID', 'the review is not a JSON object');
   let next = start + 1;
   while (isSpace(review[next])) next++;
   const empty = review[next] === 0x7d;
-  const prefix = encoder.encode(`{"${CONTEXT_MEMBER}":${JSON.stringify(context)}${empty ? '' : ','}`);
+  const prefix = encoder.encode(`{"${CONTEXT_MEMBER}":${context}${empty ? '' : ','}`);
   const out = new Uint8Array(prefix.byteLength + review.byteLength - start - 1);
   out.set(prefix, 0);
   out.set(review.subarray(start + 1), prefix.byteLength);

@@ -5,7 +5,7 @@
 import type { AdmissionRequest } from '../admission/types.js';
 import type { LoadedBundle, LoadedTemplate } from '../bundles/bundle.js';
 import type { BundledConstraint } from '../bundles/gatekeeper-manifest.js';
-import type { GatekeeperContext } from '../bundles/gatekeeper-input.js';
+import { contextText } from '../bundles/gatekeeper-input.js';
 import type { PolicySet } from '../bundles/policy-set.js';
 import { webhookActions, decidingAction } from '../gatekeeper/enforcement.js';
 import { matchConstraint, matchSubjectFromRequest, unableToMatchMessage } from '../gatekeeper/match.js';
@@ -26,8 +26,8 @@ export interface TemplateJob {
 export interface ConstraintPlan {
   /** Per bundle, the templates with at least one matched constraint. */
   readonly jobs: ReadonlyMap<LoadedBundle, readonly TemplateJob[]>;
-  /** The policy input's `__bouncer` member; undefined when no template is to run. */
-  readonly context?: GatekeeperContext;
+  /** The policy input's `__bouncer` member as JSON text (contextText); undefined when no template is to run. */
+  readonly context?: string;
   /** Constraints whose match failed: decided without evaluation, under their action. */
   readonly unmatchable: readonly PolicyOutcome[];
 }
@@ -126,5 +126,5 @@ export function planConstraints(set: PolicySet, request: AdmissionRequest, names
     );
     return { jobs: new Map(), unmatchable: [...unmatchable, ...failed] };
   }
-  return { jobs, unmatchable, context: { gatekeeper: matchedNames, namespaceObject: namespaceObject(ns) } };
+  return { jobs, unmatchable, context: contextText({ gatekeeper: matchedNames, namespaceObject: namespaceObject(ns) }) };
 }

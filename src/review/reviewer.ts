@@ -57,6 +57,12 @@ export interface ReviewerDeps {
   readonly readNamespace?: (name: string) => Promise<NamespaceInfo | undefined>;
 }
 
+/** What was decided before evaluation (matches, the Namespace): part of a review's content for the decision cache. */
+function plannedKey(plan: ConstraintPlan | undefined): string {
+  if (!plan || (plan.context === undefined && plan.unmatchable.length === 0)) return '';
+  return `\u0000${plan.context ?? ''}\u0000${plan.unmatchable.map((o) => o.policy).join(',')}`;
+}
+
 function objectName(req: AdmissionRequest): string {
   if (req.name) return req.name;
   const meta = req.objectMetadata ?? (req.object as { metadata?: Record<string, unknown> } | undefined)?.metadata;
@@ -100,9 +106,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const set = deps.policies();
       const request = review.request;
       const constraints = set ? plan(set, endpoint, request, await lookupFor(set, endpoint, request)) : undefined;
-      // What was decided before evaluation (matches, the Namespace) is part of the content.
-      const planned = constraints && (constraints.context || constraints.unmatchable.length > 0) ? `\u0000${JSON.stringify([constraints.context, constraints.unmatchable.map((o) => o.policy)])}` : '';
-      const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}\u0000${review.contentDigest()}${planned}` : undefined;
+      const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}\u0000${review.contentDigest()}${plannedKey(constraints)}` : undefined;
       const cached = key === undefined ? undefined : deps.cache?.get(key);
       let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget, constraints) : [];
       if (key !== undefined && !cached) deps.cache?.set(key, outcomes);
