@@ -92,12 +92,16 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
   const namespaces: NamespaceLookup = deps.namespaces ?? (() => undefined);
   const plan = (set: PolicySet, endpoint: Endpoint, request: AdmissionRequest, lookup: NamespaceLookup = namespaces): ConstraintPlan | undefined =>
     endpoint === 'validate' ? planConstraints(set, request, lookup, { requireNamespace: deps.namespaces !== undefined }) : undefined;
-  /** The lookup for one review: the cache, and for a namespace it misses, the API server's answer. */
-  const lookupFor = async (set: PolicySet | undefined, endpoint: Endpoint, request: AdmissionRequest): Promise<NamespaceLookup> => {
+  /** The namespace of a review with Gatekeeper constraints that the cache misses and the API server may know. */
+  const missed = (set: PolicySet, endpoint: Endpoint, request: AdmissionRequest): string | undefined => {
+    if (!deps.readNamespace || endpoint !== 'validate') return undefined;
     const name = requestNamespace(request);
-    if (!deps.readNamespace || !set || endpoint !== 'validate' || name === undefined || namespaces(name) !== undefined) return namespaces;
-    if (!set.bundles.some((b) => b.templates.length > 0)) return namespaces;
-    const read = await deps.readNamespace(name).catch(() => undefined);
+    if (name === undefined || namespaces(name) !== undefined || !set.bundles.some((b) => b.templates.length > 0)) return undefined;
+    return name;
+  };
+  /** The cache, with the API server's answer for the one name it missed. */
+  const withRead = async (name: string): Promise<NamespaceLookup> => {
+    const read = await deps.readNamespace?.(name).catch(() => undefined);
     return read ? (n) => (n === name ? read : namespaces(n)) : namespaces;
   };
   return {
@@ -105,7 +109,8 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const started = now();
       const set = deps.policies();
       const request = review.request;
-      const constraints = set ? plan(set, endpoint, request, await lookupFor(set, endpoint, request)) : undefined;
+      const miss = set && missed(set, endpoint, request);
+      const constraints = set ? plan(set, endpoint, request, miss ? await withRead(miss) : namespaces) : undefined;
       const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}\u0000${review.contentDigest()}${plannedKey(constraints)}` : undefined;
       const cached = key === undefined ? undefined : deps.cache?.get(key);
       let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget, constraints) : [];

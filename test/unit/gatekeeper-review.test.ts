@@ -70,6 +70,31 @@ describe('Gatekeeper constraints in the reviewer', () => {
     expect(unknown.message).toContain('[denier] unable to match constraints: namespace "nowhere" is not known to bouncer yet');
   });
 
+  it('asks the API server for a Namespace the cache misses, and matches on its answer', async () => {
+    const asked: string[] = [];
+    const bundle = await loadBundle('gk', bytes);
+    const reading = createReviewer({
+      policies: createPolicyRegistry([bundle]).current,
+      namespaces: (n) => NAMESPACES[n],
+      readNamespace: async (name) => {
+        asked.push(name);
+        return name === 'just-created' ? { name, labels: { selected: 'yes' } } : undefined;
+      },
+    });
+    const decideIn = (namespace: string) => {
+      const raw = reviewBytes(inNamespace(namespace, { report: 'yes' }));
+      return reading.review('validate', decodeReview(raw), raw);
+    };
+    const found = await decideIn('just-created');
+    expect(found.message?.split('\n').map((l) => l.slice(0, l.indexOf(']') + 1))).toEqual(['[denier]', '[selected]']);
+    expect(found.message).toContain('namespaceObject {"apiVersion": "v1", "kind": "Namespace", "metadata": {"labels": {"selected": "yes"}, "name": "just-created"}}');
+    const absent = await decideIn('never-created');
+    expect(absent.message).toContain('unable to match constraints: namespace "never-created" is not known to bouncer yet');
+    // A Namespace the cache holds is not read.
+    await decideIn('team-a');
+    expect(asked).toEqual(['just-created', 'never-created']);
+  });
+
   it('gives the old object as the object on DELETE', async () => {
     const old = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gone', namespace: 'team-a', labels: { report: 'yes' } } };
     const d = await review(configMapRequest({}, { operation: 'DELETE', name: 'gone', object: null, oldObject: old }));
