@@ -15,7 +15,6 @@ import { loadBundle, type LoadedBundle } from '../bundles/bundle.js';
 import { contextText, withGatekeeperContext } from '../bundles/gatekeeper-input.js';
 import { createEvaluator } from '../engine/evaluator.js';
 import { actionFor, decidingAction } from '../gatekeeper/enforcement.js';
-import { sortedJson } from '../gatekeeper/case-review.js';
 import { matchConstraint, matchSubjectFromRequest, unableToMatchMessage } from '../gatekeeper/match.js';
 import type { CaseInput, CaseViolation, CompiledTemplates, SuiteEngine } from '../gatekeeper/suite-engine.js';
 import { ENFORCEMENT_POINTS, type Constraint, type EnforcementAction, type MatchSubject, type NamespaceInfo } from '../gatekeeper/types.js';
@@ -60,20 +59,6 @@ function gatorSubject(subject: MatchSubject, namespaces: ReadonlyMap<string, Nam
 function gatorInventory(objects: CaseInput['inventory']): { inventory?: Record<string, unknown> } {
   const inventory = Object.fromEntries(Object.entries(inventoryData(objects)).filter(([, v]) => Object.keys(v).length > 0));
   return Object.keys(inventory).length > 0 ? { inventory } : {};
-}
-
-type TemplateViolation = ReturnType<typeof readTemplateResult>[string][number];
-
-/**
- * One constraint's violations as the frameworks' hook module collects them: a set of
- * {details (default {}), msg}, so violations differing only in other members are one result.
- */
-function distinct(violations: readonly TemplateViolation[]): TemplateViolation[] {
-  const seen = new Set<string>();
-  return violations.filter((v) => {
-    const key = sortedJson({ details: v.details ?? {}, msg: v.msg });
-    return seen.has(key) ? false : (seen.add(key), true);
-  });
 }
 
 /** The order gator reads results in (frameworks types.Responses.Results): by action, then msg, as Go compares strings. */
@@ -124,7 +109,7 @@ function compiled(bundle: LoadedBundle): CompiledTemplates {
         for (const m of job.matched) {
           // Gatekeeper's rule: a template that fails gives one violation per constraint, its message the error.
           if (failure !== undefined) out.push({ constraint: m.constraint.name, msg: failure, enforcementAction: m.action });
-          else for (const v of distinct(violations?.[m.constraint.name] ?? [])) out.push({ constraint: m.constraint.name, msg: v.msg, enforcementAction: m.action, ...(v.details ? { details: v.details } : {}) });
+          else for (const v of violations?.[m.constraint.name] ?? []) out.push({ constraint: m.constraint.name, msg: v.msg, enforcementAction: m.action, ...(v.details ? { details: v.details } : {}) });
         }
       });
       return out.sort(gatorOrder);

@@ -4,6 +4,7 @@
 import { BouncerError, describeThrown } from '../errors/errors.js';
 import type { Evaluator } from '../engine/evaluator.js';
 import type { BundledConstraint, BundledTemplate, GatekeeperManifest } from './gatekeeper-manifest.js';
+import { sortedJson } from '../gatekeeper/case-review.js';
 import { contextText, withGatekeeperContext } from './gatekeeper-input.js';
 import type { PolicyMetadata } from './policy-metadata.js';
 import { readMutateResult, readValidateResult } from './policy-result.js';
@@ -98,22 +99,32 @@ export function selfCheck(evaluator: Evaluator, policies: readonly LoadedPolicy[
   });
 }
 
-/** The shape of a template entrypoint's value: constraint name → [{msg, details}]. */
+/**
+ * A template entrypoint's value: constraint name → its violations, each a string msg and an
+ * optional details object. The violations of one constraint are a set of {details (default
+ * {}), msg}, as the hook module of Gatekeeper's constraint framework collects them: two that
+ * differ only in other members are one.
+ */
 export function readTemplateResult(value: unknown): Record<string, { msg: string; details?: Record<string, unknown> }[]> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BouncerError('POLICY_RESULT_INVALID', 'a template result must be an object');
   const out: Record<string, { msg: string; details?: Record<string, unknown> }[]> = {};
   for (const [name, list] of Object.entries(value as Record<string, unknown>)) {
     if (!Array.isArray(list)) throw new BouncerError('POLICY_RESULT_INVALID', `violations of ${name} must be a list`);
-    out[name] = list.map((v: unknown) => {
+    const seen = new Set<string>();
+    out[name] = [];
+    for (const v of list as unknown[]) {
       if (typeof v !== 'object' || v === null || typeof (v as { msg?: unknown }).msg !== 'string') {
         throw new BouncerError('POLICY_RESULT_INVALID', `a violation of ${name} has no string msg (Gatekeeper requires violation[{"msg": ...}])`);
       }
-      const details = (v as { details?: unknown }).details;
-      return typeof details === 'object' && details !== null && !Array.isArray(details)
-        ? { msg: (v as { msg: string }).msg, details: details as Record<string, unknown> }
-        : { msg: (v as { msg: string }).msg };
-    });
+      const msg = (v as { msg: string }).msg;
+      const raw = (v as { details?: unknown }).details;
+      const details = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+      const key = sortedJson({ details: details ?? {}, msg });
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out[name].push(details ? { msg, details } : { msg });
+    }
   }
   return out;
 }

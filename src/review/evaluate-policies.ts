@@ -81,16 +81,6 @@ function templateFailure(bundle: LoadedBundle, job: TemplateJob, engineClass: st
   return job.matched.map((m) => constraintOutcome(bundle, m.constraint, m.action, [{ msg }], { code, class: engineClass, message }));
 }
 
-/** A constraint's violations as Gatekeeper's hook collects them: a set of {details, msg}. */
-function distinctViolations<T extends { msg: string; details?: unknown }>(list: readonly T[]): T[] {
-  if (list.length < 2) return [...list];
-  const seen = new Set<string>();
-  return list.filter((v) => {
-    const key = JSON.stringify([v.msg, v.details ?? {}]);
-    return seen.has(key) ? false : (seen.add(key), true);
-  });
-}
-
 function templateOutcomes(bundle: LoadedBundle, job: TemplateJob, result: EvalOutcome): PolicyOutcome[] {
   if (!result.ok) return templateFailure(bundle, job, result.failure.class, result.failure.message, result.failure.code);
   let violations;
@@ -99,7 +89,7 @@ function templateOutcomes(bundle: LoadedBundle, job: TemplateJob, result: EvalOu
   } catch (err) {
     return templateFailure(bundle, job, 'result', describeThrown(err), 'POLICY_RESULT_INVALID');
   }
-  return job.matched.map((m) => constraintOutcome(bundle, m.constraint, m.action, distinctViolations(violations[m.constraint.name] ?? [])));
+  return job.matched.map((m) => constraintOutcome(bundle, m.constraint, m.action, violations[m.constraint.name] ?? []));
 }
 
 /**
