@@ -11,15 +11,17 @@ const layers = {
   admission: ['errors'],
   engine: ['errors'],
   gatekeeper: ['errors', 'admission'],
+  inventory: ['errors', 'engine'],
   telemetry: ['errors', 'config'],
-  bundles: ['errors', 'engine', 'admission', 'gatekeeper'],
-  authoring: ['errors', 'admission', 'bundles', 'engine', 'review', 'gatekeeper'],
-  review: ['errors', 'admission', 'bundles', 'engine', 'telemetry', 'gatekeeper'],
-  cluster: ['errors', 'certs'],
+  bundles: ['errors', 'engine', 'admission', 'gatekeeper', 'inventory'],
+  authoring: ['errors', 'admission', 'bundles', 'engine', 'review', 'gatekeeper', 'inventory'],
+  review: ['errors', 'admission', 'bundles', 'engine', 'telemetry', 'gatekeeper', 'inventory'],
+  audit: ['errors', 'admission', 'bundles', 'engine', 'review', 'telemetry', 'gatekeeper', 'inventory'],
+  cluster: ['errors', 'certs', 'inventory'],
   lifecycle: ['errors'],
   sources: ['errors', 'bundles', 'telemetry', 'cluster'],
   http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
-  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster', 'gatekeeper'],
+  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster', 'gatekeeper', 'inventory', 'audit'],
 };
 
 /** library -> the only folders allowed to import it. */
