@@ -14,6 +14,7 @@ import { statusCommand } from './status-command.js';
 import { manifestsCommand } from './manifests-command.js';
 import { importCommand } from './import-command.js';
 import { verifyCommand } from './verify-command.js';
+import { uninstallCommand } from './uninstall-command.js';
 import { createSuiteEngine } from '../authoring/suite-engine.js';
 
 const USAGE = `usage: bouncer <command> [options]
@@ -27,6 +28,7 @@ const USAGE = `usage: bouncer <command> [options]
   manifests              render the webhook configurations from the policies' scopes
   verify PATH...         run gator verify suites (Gatekeeper templates) through bouncer's engine
   import gatekeeper ...  write DIR/gatekeeper/ from a cluster's (--from-cluster) or files' ConstraintTemplates and Constraints
+  uninstall              remove bouncer: webhooks first, then (once the API server stops calling them) the rest
   serve                  run the webhook (bouncer serve --help)
 `;
 
@@ -40,6 +42,7 @@ const COMMANDS: Readonly<Record<string, (ctx: CliContext) => Promise<number>>> =
   status: statusCommand,
   manifests: manifestsCommand,
   import: importCommand,
+  uninstall: uninstallCommand,
   verify: (ctx) => verifyCommand(ctx, ({ opa }) => createSuiteEngine(opa)),
 };
 

@@ -65,6 +65,16 @@ export interface ServeConfig {
   /** Watch Namespaces for Gatekeeper constraints (with watchNamespace), holding at most maxNamespaces. */
   readonly namespaceCache: boolean;
   readonly maxNamespaces: number;
+  /** Replicated objects (data.inventory) for the kinds bundles declare, with watchNamespace. */
+  readonly inventory: { readonly maxBytes: number; readonly maxStalenessMs: number };
+  /** The background audit (with watchNamespace); absent when off. */
+  readonly audit?: {
+    readonly intervalMs: number;
+    readonly pageSize: number;
+    readonly maxFindings: number;
+    /** Absent: no reports are written. */
+    readonly reports?: { readonly format: 'openreports' | 'wgpolicyk8s'; readonly maxResultsPerReport: number };
+  };
   /** This replica's name in bundle status annotations. */
   readonly replica: string;
   readonly requiredBundles: readonly string[];
@@ -193,6 +203,17 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}),
     namespaceCache: v.namespaceCache === 'on' && v.watchNamespace !== undefined,
     maxNamespaces: v.maxNamespaces,
+    inventory: Object.freeze({ maxBytes: v.inventoryMaxMb * 1024 * 1024, maxStalenessMs: v.inventoryMaxStalenessMs }),
+    ...(v.audit === 'on' && v.watchNamespace !== undefined
+      ? {
+          audit: Object.freeze({
+            intervalMs: v.auditIntervalMs,
+            pageSize: v.auditPageSize,
+            maxFindings: v.auditMaxFindings,
+            ...(v.auditReports === 'off' ? {} : { reports: Object.freeze({ format: v.auditReports, maxResultsPerReport: v.auditMaxReportResults }) }),
+          }),
+        }
+      : {}),
     replica: v.replica,
     requiredBundles: Object.freeze([...v.requiredBundles]),
     ...(v.verificationKey ? { verification: Object.freeze({ keyFile: v.verificationKey, algorithm: v.verificationAlg, ...(v.verificationKeyId ? { keyId: v.verificationKeyId } : {}) }) } : {}),

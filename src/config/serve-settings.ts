@@ -13,6 +13,7 @@ const TLS = 'Serving certificate';
 const SERVING = 'Serving';
 const EVALUATION = 'Evaluation';
 const DECISIONS = 'Decision log';
+const CLUSTER_DATA = 'Cluster data and audit';
 
 export const SERVE_SETTINGS = {
   watchNamespace: value(SOURCES, matching(DNS_LABEL, 'a namespace name'))({
@@ -299,6 +300,65 @@ export const SERVE_SETTINGS = {
     help: 'how long a cached outcome is used (bounds policies that read the clock)',
     default: 60_000,
     defaultText: '60s',
+  }),
+
+  inventoryMaxMb: value(CLUSTER_DATA, integer(1, 65_536))({
+    flag: 'inventory-max-mb',
+    env: 'BOUNCER_INVENTORY_MAX_MB',
+    metavar: 'N',
+    help: "budget of the replicated objects policies declare they read (data.inventory), MiB of their projected JSON; past it objects are refused, the kinds are reported over budget and the policies reading them fail by their failure mode. Each evaluation worker holds a parsed copy in its WASM memory (see --max-memory-mb)",
+    default: 64,
+  }),
+  inventoryMaxStalenessMs: value(CLUSTER_DATA, parseDuration)({
+    flag: 'inventory-max-staleness',
+    env: 'BOUNCER_INVENTORY_MAX_STALENESS',
+    metavar: 'D',
+    help: 'a replicated kind not confirmed current (list, watch event or bookmark) for longer than this is stale: the policies reading it fail by their failure mode',
+    default: 300_000,
+    defaultText: '5m',
+  }),
+  audit: value(CLUSTER_DATA, oneOf(['on', 'off'] as const))({
+    flag: 'audit',
+    env: 'BOUNCER_AUDIT',
+    metavar: 'on|off',
+    help: 'with --watch-namespace: audit the existing objects every --audit-interval in the replica holding the audit Lease, and write reports',
+    default: 'on',
+  }),
+  auditIntervalMs: value(CLUSTER_DATA, parseDuration)({
+    flag: 'audit-interval',
+    env: 'BOUNCER_AUDIT_INTERVAL',
+    metavar: 'D',
+    help: 'time between the starts of two audit runs (a run still going delays the next)',
+    default: 600_000,
+    defaultText: '10m',
+  }),
+  auditPageSize: value(CLUSTER_DATA, integer(1, 10_000))({
+    flag: 'audit-page-size',
+    env: 'BOUNCER_AUDIT_PAGE_SIZE',
+    metavar: 'N',
+    help: 'objects per list page the audit asks for (limit/continue); each page is evaluated and let go',
+    default: 500,
+  }),
+  auditMaxFindings: value(CLUSTER_DATA, integer(1, 10_000_000))({
+    flag: 'audit-max-findings',
+    env: 'BOUNCER_AUDIT_MAX_FINDINGS',
+    metavar: 'N',
+    help: 'violations (and errors, skips) one audit run keeps; past it the run is marked truncated and only counted',
+    default: 20_000,
+  }),
+  auditReports: value(CLUSTER_DATA, oneOf(['openreports', 'wgpolicyk8s', 'off'] as const))({
+    flag: 'audit-reports',
+    env: 'BOUNCER_AUDIT_REPORTS',
+    metavar: 'FORMAT',
+    help: 'report format the audit writes: openreports (openreports.io/v1alpha1 Report, ClusterReport), wgpolicyk8s (wgpolicyk8s.io/v1alpha2 PolicyReport, ClusterPolicyReport), off',
+    default: 'openreports',
+  }),
+  auditMaxReportResults: value(CLUSTER_DATA, integer(1, 100_000))({
+    flag: 'audit-max-report-results',
+    env: 'BOUNCER_AUDIT_MAX_REPORT_RESULTS',
+    metavar: 'N',
+    help: 'results one report holds at most (its summary still counts all)',
+    default: 1000,
   }),
 
   decisionLogUrl: value(DECISIONS, matching(/^https?:\/\/\S+$/, 'an http(s) URL'))({

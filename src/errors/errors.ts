@@ -48,6 +48,8 @@ export const ERRORS = {
   GATEKEEPER_NOT_INSTALLED: { status: 404, meaning: 'the cluster serves no ConstraintTemplates (templates.gatekeeper.sh): Gatekeeper is not installed there' },
   // bouncer verify (gator suites).
   SUITE_INVALID: { status: 400, meaning: 'a gator verify suite, a path given to bouncer verify, or a --run filter cannot be read' },
+  INVENTORY_UNAVAILABLE: { status: 503, meaning: 'a policy reads replicated cluster objects (data.inventory) of a kind that is not usable now (not listed yet, stale, over the memory budget, or not listable); the policy was not evaluated and its failure mode decided' },
+  UNINSTALL_REFUSED: { status: 409, meaning: 'bouncer uninstall stopped before removing the backend: another webhook still sends Fail requests to its namespace, or the API server still calls the deleted webhooks' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -88,4 +90,9 @@ export function describeThrown(err: unknown): string {
   } catch {
     return String(err);
   }
+}
+
+/** Whether `code` is one of bouncer's error codes (for codes carried as plain strings across layers). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERRORS, code);
 }

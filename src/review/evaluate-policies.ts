@@ -13,6 +13,7 @@ import type { EvalOutcome } from '../engine/evaluator.js';
 import { BouncerError, describeThrown, isBouncerError, type ErrorCode } from '../errors/errors.js';
 import { constraintOutcome, type ConstraintPlan, type TemplateJob } from './constraint-plan.js';
 import type { PolicyOutcome } from './decision.js';
+import { blockedReaders, bundleRequirements, type BlockedReaders, type InventoryHealth } from './inventory-gate.js';
 import { inScope } from './scope.js';
 
 /**
@@ -94,7 +95,9 @@ function templateOutcomes(bundle: LoadedBundle, job: TemplateJob, result: EvalOu
 
 /**
  * Outcomes of every in-scope policy with an entrypoint for `endpoint`, ordered by bundle then
- * policy id. Throws REVIEW_NOT_JSON when the engine cannot parse the input.
+ * policy id. Throws REVIEW_NOT_JSON when the engine cannot parse the input. With `inventory`,
+ * policies and templates reading a replicated kind that is not usable now are not evaluated:
+ * they fail (class inventory) and their failure mode, or their constraints' actions, decide.
  */
 export async function evaluatePolicies(
   set: PolicySet,
@@ -104,16 +107,29 @@ export async function evaluatePolicies(
   backend: EvalBackend,
   deadline: number,
   plan?: ConstraintPlan,
+  inventory?: InventoryHealth,
 ): Promise<PolicyOutcome[]> {
   const natives = new Map(selectPolicies(set, endpoint, request).map((s) => [s.bundle, s.policies]));
   const jobs = endpoint === 'validate' ? (plan?.jobs ?? new Map<LoadedBundle, readonly TemplateJob[]>()) : new Map<LoadedBundle, readonly TemplateJob[]>();
   const bundles = set.bundles.filter((b) => natives.has(b) || jobs.has(b));
   const early = endpoint === 'validate' ? (plan?.unmatchable ?? []) : [];
   if (bundles.length === 0) return [...early];
-  const selected = bundles.map((bundle) => ({ bundle, policies: natives.get(bundle) ?? [], templates: jobs.get(bundle) ?? [] }));
+  const selected = bundles.map((bundle) => {
+    const blocked: BlockedReaders | undefined = inventory ? blockedReaders(bundleRequirements(bundle.manifest), inventory) : undefined;
+    const policies = natives.get(bundle) ?? [];
+    const templates = jobs.get(bundle) ?? [];
+    return {
+      bundle,
+      blocked,
+      policies: blocked ? policies.filter((p) => !blocked.policies.has(p.meta.id)) : policies,
+      templates: blocked ? templates.filter((t) => !blocked.templates.has(t.template.meta.kind)) : templates,
+      all: { policies, templates },
+    };
+  });
+  const evaluated = selected.filter((s) => s.policies.length + s.templates.length > 0);
   const results = await backend.evaluate(
     jobs.size > 0 && plan?.context ? withGatekeeperContext(input, plan.context) : input,
-    selected.map((s) => ({ bundle: s.bundle, entrypoints: [...s.policies.map((p) => p[endpoint] as number), ...s.templates.map((t) => t.template.validate)] })),
+    evaluated.map((s) => ({ bundle: s.bundle, entrypoints: [...s.policies.map((p) => p[endpoint] as number), ...s.templates.map((t) => t.template.validate)] })),
     deadline,
   );
   // Bytes the engine cannot parse are a malformed review, never a policy failure to settle
@@ -126,10 +142,31 @@ export async function evaluatePolicies(
   }
   const missing: EvalOutcome = { ok: false, failure: { class: 'runtime', message: 'no result' } };
   return [
-    ...selected.flatMap((s, j) => [
-      ...s.policies.map((policy, i) => toOutcome(endpoint, s.bundle, policy, results[j]?.[i] ?? missing)),
-      ...s.templates.flatMap((job, i) => templateOutcomes(s.bundle, job, results[j]?.[s.policies.length + i] ?? missing)),
-    ]),
+    ...selected.flatMap((s) => {
+      const r = results[evaluated.indexOf(s)] ?? [];
+      if (!s.blocked) {
+        return [
+          ...s.policies.map((policy, i) => toOutcome(endpoint, s.bundle, policy, r[i] ?? missing)),
+          ...s.templates.flatMap((job, i) => templateOutcomes(s.bundle, job, r[s.policies.length + i] ?? missing)),
+        ];
+      }
+      const byPolicy = new Map(s.policies.map((p, i) => [p, r[i] ?? missing]));
+      const byTemplate = new Map(s.templates.map((t, i) => [t, r[s.policies.length + i] ?? missing]));
+      return [
+        ...s.all.policies.map((policy) => {
+          const result = byPolicy.get(policy);
+          if (result) return toOutcome(endpoint, s.bundle, policy, result);
+          const why = s.blocked?.policies.get(policy.meta.id);
+          return errorOutcome(s.bundle, policy, why?.message ?? 'no result', 'inventory', why?.code ?? 'INVENTORY_UNAVAILABLE');
+        }),
+        ...s.all.templates.flatMap((job) => {
+          const result = byTemplate.get(job);
+          if (result) return templateOutcomes(s.bundle, job, result);
+          const why = s.blocked?.templates.get(job.template.meta.kind);
+          return templateFailure(s.bundle, job, 'inventory', why?.message ?? 'no result', why?.code ?? 'INVENTORY_UNAVAILABLE');
+        }),
+      ];
+    }),
     ...early,
   ];
 }

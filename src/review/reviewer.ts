@@ -11,6 +11,7 @@ import type { DecisionCache } from './decision-cache.js';
 import type { NamespaceInfo, NamespaceLookup } from '../gatekeeper/types.js';
 import { planConstraints, requestNamespace, type ConstraintPlan } from './constraint-plan.js';
 import { evaluatePolicies, overloadOutcomes } from './evaluate-policies.js';
+import { bundleRequirements, type InventoryHealth } from './inventory-gate.js';
 import { combinePatches } from './patches.js';
 
 export interface Reviewer {
@@ -55,6 +56,26 @@ export interface ReviewerDeps {
    * whose watch event has not arrived), as Gatekeeper's webhook does after a cache miss.
    */
   readonly readNamespace?: (name: string) => Promise<NamespaceInfo | undefined>;
+  /**
+   * The replicated cluster objects' health: policies reading a kind that is not usable now
+   * fail by their failure mode without being evaluated. `generation` changes whenever the
+   * replicated objects do; it keys the decision cache for sets with such policies, so a cached
+   * outcome is never one computed on other data.
+   */
+  readonly inventory?: InventoryHealth & { generation(): number };
+}
+
+/** Whether any bundle of a set declares replicated kinds, computed once per set. */
+function inventoryReaders(): (set: PolicySet) => boolean {
+  const known = new WeakMap<PolicySet, boolean>();
+  return (set) => {
+    let reads = known.get(set);
+    if (reads === undefined) {
+      reads = set.bundles.some((b) => (bundleRequirements(b.manifest)?.kinds.length ?? 0) > 0);
+      known.set(set, reads);
+    }
+    return reads;
+  };
 }
 
 /** What was decided before evaluation (matches, the Namespace): part of a review's content for the decision cache. */
@@ -90,6 +111,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
   const backend = deps.backend ?? inProcessBackend();
   const budget = deps.reviewBudgetMs ?? 3000;
   const namespaces: NamespaceLookup = deps.namespaces ?? (() => undefined);
+  const setReadsInventory = inventoryReaders();
   const plan = (set: PolicySet, endpoint: Endpoint, request: AdmissionRequest, lookup: NamespaceLookup = namespaces): ConstraintPlan | undefined =>
     endpoint === 'validate' ? planConstraints(set, request, lookup, { requireNamespace: deps.namespaces !== undefined }) : undefined;
   /** The namespace of a review with Gatekeeper constraints that the cache misses and the API server may know. */
@@ -111,9 +133,10 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const request = review.request;
       const miss = set && missed(set, endpoint, request);
       const constraints = set ? plan(set, endpoint, request, miss ? await withRead(miss) : namespaces) : undefined;
-      const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}\u0000${review.contentDigest()}${plannedKey(constraints)}` : undefined;
+      const generation = deps.inventory && set && deps.cache && setReadsInventory(set) ? `\u0000${deps.inventory.generation()}` : '';
+      const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}${generation}\u0000${review.contentDigest()}${plannedKey(constraints)}` : undefined;
       const cached = key === undefined ? undefined : deps.cache?.get(key);
-      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget, constraints) : [];
+      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget, constraints, deps.inventory) : [];
       if (key !== undefined && !cached) deps.cache?.set(key, outcomes);
       let patch;
       if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT' && outcomes.some((o) => o.action === 'mutate')) {
