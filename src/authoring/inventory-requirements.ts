@@ -7,7 +7,8 @@
 //     one the pinned Kubernetes version serves, else the first alternative,
 //   - the kinds of the sync configuration (SyncSets' spec.gvks, the Config's spec.sync.syncOnly).
 // A kind keeps `status` only when a reader asks: a native requirement with `status: true`, or a
-// template whose Rego reads `status` under data.inventory (rego-reads.ts).
+// template whose Rego reads `status` of that kind's objects under data.inventory (any of its
+// kinds when the ref does not name the kind; rego-reads.ts).
 import type { ConstraintTemplate } from '../gatekeeper/types.js';
 import type { SyncConfiguration } from '../gatekeeper/parse-sync-config.js';
 import { gatorGvk } from '../gatekeeper/sync-requirements.js';
@@ -145,7 +146,8 @@ export function resolveInventory(native: readonly NativeReader[], templates: rea
       const { kind, satisfied } = resolveRequirement(requirement.alternatives, synced, table);
       if (!satisfied && sync.length > 0)
         warnings.push(`${where}: no sync configuration (SyncSet, Config) satisfies the requirement ${requirement.alternatives.map(gatorGvk).join(' OR ')}; bouncer replicates ${gatorGvk(kind)} for it`);
-      add(kind, reads.inventoryStatus, `${where}: requires-sync-data ${gatorGvk(kind)}`).templates.add(template.kind);
+      const status = reads.inventoryStatus.includes(null) || reads.inventoryStatus.includes(kind.kind);
+      add(kind, status, `${where}: requires-sync-data ${gatorGvk(kind)}`).templates.add(template.kind);
     }
   }
   for (const s of sync) for (const gvk of s.gvks) add(gvk, false, `${locate(s.file, s.position)}: ${s.kind} ${s.name}: ${gatorGvk(gvk)}`);

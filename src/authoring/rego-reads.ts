@@ -16,7 +16,7 @@
 // reads the field, dynamic keys (input.request[k]), iteration over the request (some k, v in
 // input.request, walk), and functions of other modules that read the fields themselves.
 // The same resolution finds data.inventory refs; `status` counts as read when a path under
-// data.inventory (through the same aliases) names a `status` member.
+// data.inventory (through the same aliases) names a `status` member below the object.
 
 /** One parsed module: OPA's AST, and the name its locations are reported under. */
 export interface ParsedModule {
@@ -28,7 +28,12 @@ export interface RegoReads {
   /** References to fields the audit cannot supply, each `<ref> (<file>:<line>)`, in source order. */
   readonly requestFields: readonly string[];
   readonly inventory: boolean;
-  readonly inventoryStatus: boolean;
+  /**
+   * The kinds whose `status` is read under data.inventory: the kind named in the ref
+   * (cluster[gv][kind]..., namespace[ns][gv][kind]...), or null when the ref does not name it
+   * as a constant (then any kind may be meant).
+   */
+  readonly inventoryStatus: readonly (string | null)[];
 }
 
 /** The request fields whose value the audit does not have. */
@@ -170,8 +175,9 @@ export function regoReads(modules: readonly ParsedModule[], root: 'request' | 'r
   };
 
   const found: string[] = [];
+  const seen = new Set<string>();
   let inventory = false;
-  let inventoryStatus = false;
+  const inventoryStatus: (string | null)[] = [];
   for (const m of perModule.slice(0, modules.length)) {
     for (const rule of m.rules) {
       // Local variables bound to refs, resolved to a fixed point (chains r := input; q := r.request).
@@ -192,15 +198,22 @@ export function regoReads(modules: readonly ParsedModule[], root: 'request' | 'r
         if (!path) return;
         if (path[0] === 'data' && path[1] === 'inventory') {
           inventory = true;
-          if (path.slice(2).includes('status')) inventoryStatus = true;
+          // data.inventory.cluster[gv][kind][name].status / data.inventory.namespace[ns][gv][kind][name].status
+          const kindAt = path[2] === 'cluster' ? 4 : path[2] === 'namespace' ? 5 : -1;
+          if (kindAt > 0 && path.slice(kindAt + 2).includes('status')) {
+            const kind = path[kindAt] ?? null;
+            if (!inventoryStatus.includes(kind)) inventoryStatus.push(kind);
+          }
         }
         const field = path[2];
         if (path[0] !== 'input' || path[1] !== root || typeof field !== 'string' || !(UNAUDITABLE_FIELDS as readonly string[]).includes(field)) return;
         const ref = `input.${root}.${field}`;
         const text = written ?? textOf(n);
         const where = `${m.module.name}:${rowOf(n) ?? '?'}`;
-        const entry = text !== undefined && !text.startsWith(ref) ? `${ref} (as ${text}, ${where})` : `${ref} (${where})`;
-        if (!found.includes(entry)) found.push(entry);
+        // One report per field and line: a binding and its uses on one line are one read.
+        if (seen.has(`${ref} ${where}`)) return;
+        seen.add(`${ref} ${where}`);
+        found.push(text !== undefined && !text.startsWith(ref) ? `${ref} (as ${text}, ${where})` : `${ref} (${where})`);
       };
       walk([rule.head, rule.body, rule.else], (n) => {
         if (n.type === 'ref') {
@@ -208,7 +221,6 @@ export function regoReads(modules: readonly ParsedModule[], root: 'request' | 'r
           check(resolve(n), n);
           return;
         }
-        if (n.type === 'var' && typeof n.value === 'string' && locals.has(n.value)) check(locals.get(n.value), n);
         const call = n.type === 'call' && Array.isArray(n.value) ? (n.value as unknown[]) : Array.isArray(n.terms) ? (n.terms as unknown[]) : undefined;
         if (!call) return;
         const op = constPath(call[0]);
