@@ -88,6 +88,14 @@ describe('resolveInventory', () => {
     ]);
   });
 
+  it('warns about a native policy reading status of a kind it requires without status', () => {
+    const requires = parseRequires([{ version: 'v1', kind: 'Node' }]);
+    const { warnings } = resolveInventory([{ id: 'p', requires, reads: { ...reading, inventoryStatus: ['Node'] } }], [], [], BUILTIN_RESOURCES);
+    expect(warnings).toEqual(['policy p reads status of replicated Node objects, which custom.requires v1/Node drops: add status: true to keep it']);
+    const kept = parseRequires([{ version: 'v1', kind: 'Node', status: true }]);
+    expect(resolveInventory([{ id: 'p', requires: kept, reads: { ...reading, inventoryStatus: ['Node'] } }], [], [], BUILTIN_RESOURCES).warnings).toEqual([]);
+  });
+
   it('warns about a requirement no sync configuration satisfies, only when there is one', () => {
     const templates = [{ template: template('T', [{ alternatives: [ingressExt, ingressV1] }]), reads: reading }];
     expect(resolveInventory([], templates, [], BUILTIN_RESOURCES).warnings).toEqual([]);

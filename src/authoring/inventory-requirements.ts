@@ -135,6 +135,9 @@ export function resolveInventory(native: readonly NativeReader[], templates: rea
     if (p.reads.inventory && p.requires.length === 0)
       warnings.push(`policy ${p.id} reads data.inventory but declares no kinds (custom.requires in its METADATA): bouncer replicates only declared kinds, so what it reads there is empty`);
     for (const r of p.requires) add(r, r.status, `policy ${p.id}: custom.requires ${kindKey(r)}`, r.resource).policies.add(p.id);
+    for (const r of p.requires)
+      if (!r.status && p.reads.inventoryStatus.includes(r.kind))
+        warnings.push(`policy ${p.id} reads status of replicated ${r.kind} objects, which custom.requires ${kindKey(r)} drops: add status: true to keep it`);
   }
   const synced = sync.flatMap((s) => s.gvks);
   for (const { template, reads } of templates) {

@@ -16,7 +16,7 @@ describe('bouncer build of Gatekeeper templates', () => {
     mkdirSync(join(dir, 'gatekeeper'), { recursive: true });
     copyFileSync('test/fixtures/gatekeeper-suites/templates/unique-name.yaml', join(dir, 'gatekeeper', 'unique-name.yaml'));
     const result = await buildBundle({ policiesDir: dir, output: join(work, 'referential.tar.gz'), opa: inject('opa'), revision: 'r' });
-    expect(result.warnings).toEqual([expect.stringMatching(/unique-name\.yaml: ConstraintTemplate \S+ reads data\.inventory but declares no kinds \(the metadata\.gatekeeper\.sh\/requires-sync-data annotation\)/)]);
+    expect(result.warnings).toEqual([expect.stringMatching(/unique-name\.yaml \(document 1, line 2\): ConstraintTemplate \S+ reads data\.inventory but declares no kinds \(the metadata\.gatekeeper\.sh\/requires-sync-data annotation\)/)]);
     expect(result.inventory).toEqual({ kinds: [] });
   });
 
