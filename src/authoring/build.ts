@@ -2,16 +2,21 @@
 // policy.wasm, a generated entrypoint per policy and endpoint, and each policy's
 // metadata (from its `# METADATA` package annotation) carried into the manifest.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { METADATA_SCHEMA, parsePolicyMetadata, serializePolicyMetadata, type PolicyMetadata } from '../bundles/policy-metadata.js';
+import type { InventoryRequirements } from '../inventory/types.js';
 import { supportedBuiltins } from '../engine/capabilities.js';
 import { BouncerError, isBouncerError } from '../errors/errors.js';
 import type { GatekeeperPolicies } from '../gatekeeper/check-objects.js';
 import { readGatekeeperPolicies } from '../gatekeeper/read-policies.js';
 import { BUILTIN_RESOURCES } from './builtin-resources.js';
+import { auditMark } from './audit-lint.js';
 import { nameOrigins, stageGatekeeper, type StagedGatekeeper } from './gatekeeper-stage.js';
+import { parseRequires, resolveInventory, type NativeReader, type TemplateReader } from './inventory-requirements.js';
 import { runOpa } from './opa-cli.js';
+import { parseRego, ruleNamesOf } from './parse-rego.js';
+import { regoReads, type ParsedModule } from './rego-reads.js';
 import { resolveScope } from './resolve-scope.js';
 import { stagePolicies, type Stage, type StagedPolicy } from './stage.js';
 
@@ -33,8 +38,12 @@ export interface BuildResult {
   readonly policies: readonly PolicyMetadata[];
   /** The ConstraintTemplates and Constraints compiled in, when the directory has any. */
   readonly gatekeeper?: StagedGatekeeper['manifest'];
+  /** The kinds the bundle replicates (the manifest's metadata.bouncer.inventory). */
+  readonly inventory: InventoryRequirements;
   /** What the author should know that does not stop the build. */
   readonly warnings: readonly string[];
+  /** What the build decided that is not a problem: the policies and templates the audit skips, and why. */
+  readonly notes: readonly string[];
 }
 
 export const BUNDLE_ROOTS = ['policies', 'lib', 'bouncer', 'gatekeeper'] as const;
@@ -53,17 +62,17 @@ function invalid(message: string): BouncerError {
   return new BouncerError('POLICY_SOURCE_INVALID', message);
 }
 
-async function ruleNames(opa: string, stage: Stage, policy: StagedPolicy): Promise<Set<string>> {
-  const names = new Set<string>();
-  for (const file of policy.regoFiles) {
-    const { stdout } = await runOpa(opa, ['parse', '--format', 'json', file], stage.dir);
-    const ast = JSON.parse(stdout) as { rules?: { head: { name?: string; ref?: { value: unknown }[] } }[] };
-    for (const rule of ast.rules ?? []) {
-      const name = rule.head.name ?? rule.head.ref?.[0]?.value;
-      if (typeof name === 'string') names.add(name);
-    }
-  }
-  return names;
+/** A policy's own Rego files, parsed, named as the author wrote them (`<policy dir>/<file>`). */
+async function parsePolicy(opa: string, stage: Stage, policy: StagedPolicy): Promise<ParsedModule[]> {
+  return Promise.all(policy.regoFiles.map(async (file) => ({ name: join(policy.sourceDir, basename(file)), ast: await parseRego(opa, file, stage.dir) })));
+}
+
+/** The shared libs (lib/*.rego): their constant aliases (`request := input.request`) are followed. */
+async function parseLibs(opa: string, stage: Stage): Promise<ParsedModule[]> {
+  const dir = join(stage.dir, 'lib');
+  if (!existsSync(dir)) return [];
+  const files = readdirSync(dir).filter((f) => f.endsWith('.rego') && !f.endsWith('_test.rego')).sort();
+  return Promise.all(files.map(async (f) => ({ name: join('lib', f), ast: await parseRego(opa, join('lib', f), stage.dir) })));
 }
 
 /** Rego for the generated entrypoints of one policy (undefined rules read as empty). */
@@ -79,7 +88,7 @@ export function entryModule(snake: string, rules: ReadonlySet<string>): string {
   return lines.join('\n');
 }
 
-function metadataFor(policy: StagedPolicy, inspection: Inspection, rules: ReadonlySet<string>): PolicyMetadata {
+function metadataFor(policy: StagedPolicy, inspection: Inspection, rules: ReadonlySet<string>, modules: readonly ParsedModule[], libs: readonly ParsedModule[]): { meta: PolicyMetadata; reader: NativeReader } {
   const namespace = `data.policies.${policy.snake}`;
   const files = inspection.namespaces?.[namespace] ?? [];
   const strays = policy.regoFiles.filter((f) => !files.some((n) => n.endsWith(f)));
@@ -107,7 +116,10 @@ function metadataFor(policy: StagedPolicy, inspection: Inspection, rules: Readon
         ...(mutate ? { mutate: `bouncer/entry/${policy.snake}/mutate` } : {}),
       },
     });
-    return resolveScope(parsed, BUILTIN_RESOURCES, { unresolved: 'keep' });
+    const requires = parseRequires(custom.requires);
+    const reads = regoReads(modules, 'request', libs);
+    const audit = auditMark(reads, parsed.scope.operations);
+    return { meta: { ...resolveScope(parsed, BUILTIN_RESOURCES, { unresolved: 'keep' }), ...(audit ? { audit } : {}) }, reader: { id: policy.id, requires, reads } };
   } catch (err) {
     throw invalid(`${policy.id}/: invalid METADATA: ${(err as Error).message}`);
   }
@@ -130,18 +142,48 @@ export function defaultRevision(digest: string, now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${digest}`;
 }
 
-/** Generates entrypoints and manifest into a staged tree; returns the policies' metadata. */
-export async function prepareStage(stage: Stage, opa: string): Promise<PolicyMetadata[]> {
+/** Generates the native policies' entrypoints into a staged tree; returns their metadata and what each reads. */
+export async function prepareStage(stage: Stage, opa: string): Promise<{ policies: PolicyMetadata[]; readers: NativeReader[] }> {
   const { stdout } = await runOpa(opa, ['inspect', '-a', '--format', 'json', '.'], stage.dir);
   const inspection = JSON.parse(stdout) as Inspection;
   const policies: PolicyMetadata[] = [];
+  const readers: NativeReader[] = [];
+  const libs = await parseLibs(opa, stage);
+  const parsed = await Promise.all(stage.policies.map((policy) => parsePolicy(opa, stage, policy)));
   mkdirSync(join(stage.dir, 'bouncer', 'entry'), { recursive: true });
-  for (const policy of stage.policies) {
-    const rules = await ruleNames(opa, stage, policy);
-    policies.push(metadataFor(policy, inspection, rules));
+  stage.policies.forEach((policy, i) => {
+    const modules = parsed[i] as ParsedModule[];
+    const rules = new Set(modules.flatMap((m) => ruleNamesOf(m.ast)));
+    const { meta, reader } = metadataFor(policy, inspection, rules, modules, libs);
+    policies.push(meta);
+    readers.push(reader);
     writeFileSync(join(stage.dir, 'bouncer', 'entry', `${policy.snake}.rego`), entryModule(policy.snake, rules));
+  });
+  return { policies, readers };
+}
+
+/** What each staged template reads (its entry module and libs, parsed by OPA). */
+async function readTemplates(opa: string, stageDir: string, gatekeeper: StagedGatekeeper): Promise<TemplateReader[]> {
+  const parsed = await Promise.all(gatekeeper.modules.map(async (m) => ({ m, ast: await parseRego(opa, m.path, stageDir, m.regoVersion === 'v0') })));
+  const byTemplate = new Map<string, { template: TemplateReader['template']; modules: ParsedModule[] }>();
+  for (const { m, ast } of parsed) {
+    const entry = byTemplate.get(m.template.name) ?? { template: m.template, modules: [] };
+    entry.modules.push({ name: m.name, ast });
+    byTemplate.set(m.template.name, entry);
   }
-  return policies;
+  return [...byTemplate.values()].map(({ template, modules }) => ({ template, reads: regoReads(modules, 'review') }));
+}
+
+/** The manifest's templates with each one's audit mark. */
+function markTemplates(manifest: StagedGatekeeper['manifest'], readers: readonly TemplateReader[]): StagedGatekeeper['manifest'] {
+  return {
+    ...manifest,
+    templates: manifest.templates.map((t) => {
+      const reader = readers.find((r) => r.template.name === t.name);
+      const audit = reader ? auditMark(reader.reads, t.operations) : undefined;
+      return audit ? { ...t, audit } : t;
+    }),
+  };
 }
 
 /**
@@ -163,10 +205,19 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   if (!hasGatekeeper && gatekeeperPolicies.constraints.length > 0) throw invalid(`${options.policiesDir}/gatekeeper holds constraints but no ConstraintTemplate`);
   const stage = stagePolicies(options.policiesDir, { tests: false, allowEmpty: hasGatekeeper });
   try {
-    const policies = await prepareStage(stage, options.opa);
+    const { policies, readers } = await prepareStage(stage, options.opa);
     // Staged after the native policies are inspected: template Rego is v0 unless it says
     // otherwise, which OPA learns from the manifest's file_rego_versions written below.
-    const gatekeeper = stageGatekeeper(stage.dir, gatekeeperPolicies);
+    const staged = stageGatekeeper(stage.dir, gatekeeperPolicies);
+    const templateReaders = staged ? await readTemplates(options.opa, stage.dir, staged) : [];
+    const gatekeeper = staged ? { ...staged, manifest: markTemplates(staged.manifest, templateReaders) } : undefined;
+    let resolved;
+    try {
+      resolved = resolveInventory(readers, templateReaders, gatekeeperPolicies.sync ?? [], BUILTIN_RESOURCES);
+    } catch (err) {
+      throw invalid((err as Error).message);
+    }
+    const { inventory } = resolved;
     const revision = options.revision ?? defaultRevision(digestOf(stage.dir));
     writeFileSync(
       join(stage.dir, '.manifest'),
@@ -179,6 +230,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
             schema: METADATA_SCHEMA,
             policies: policies.map(serializePolicyMetadata),
             ...(gatekeeper ? { gatekeeper: gatekeeper.manifest } : {}),
+            inventory,
           },
         },
       }),
@@ -205,7 +257,11 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     } finally {
       rmSync(capabilities, { force: true });
     }
-    return { output, revision, policies, ...(gatekeeper ? { gatekeeper: gatekeeper.manifest } : {}), warnings: gatekeeper?.warnings ?? [] };
+    const notes = [
+      ...policies.filter((p) => p.audit).map((p) => `policy ${p.id} is not auditable: it ${p.audit?.reason}`),
+      ...(gatekeeper?.manifest.templates ?? []).filter((t) => t.audit).map((t) => `ConstraintTemplate ${t.name} is not auditable: it ${t.audit?.reason}`),
+    ];
+    return { output, revision, policies, ...(gatekeeper ? { gatekeeper: gatekeeper.manifest } : {}), inventory, warnings: resolved.warnings, notes };
   } finally {
     rmSync(stage.dir, { recursive: true, force: true });
   }

@@ -6,11 +6,13 @@
 //   <stage>/bouncer/constraints/data.json     every constraint's parameters, by kind and name
 // and returns what the manifest records: the templates, the constraints (match, actions), the
 // Rego version of each staged file (templates are Rego v0 unless they say v1), the entrypoints,
-// and where each staged file came from, so OPA's messages name the template's file.
+// where each staged file came from, so OPA's messages name the template's file, and the staged
+// modules, which the build parses for what the templates read (rego-reads.ts).
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BundledConstraint, BundledTemplate, GatekeeperManifest } from '../bundles/gatekeeper-manifest.js';
+import { regoFields } from '../gatekeeper/rego-fields.js';
 import { rewriteTemplate } from '../gatekeeper/rewrite-template.js';
 import type { Constraint, ConstraintTemplate } from '../gatekeeper/types.js';
 import { templateEntryModule, templateEntrypoint } from './gatekeeper-entry.js';
@@ -25,12 +27,18 @@ export interface StagedGatekeeper {
   readonly entrypoints: readonly string[];
   /** Staged file (relative to the stage) → what to call it in a message. */
   readonly origins: ReadonlyMap<string, string>;
-  /** What the author should know that does not stop the build. */
-  readonly warnings: readonly string[];
+  /** Each template's staged Rego modules (entry first, then libs), for the build's reading of them. */
+  readonly modules: readonly StagedTemplateModule[];
 }
 
-/** A reference to data.inventory in rewritten Rego (the rewrite leaves only lib and inventory refs to data). */
-const INVENTORY_REF = /\bdata\s*(\.\s*inventory\b|\[\s*"inventory"\s*\])/;
+export interface StagedTemplateModule {
+  readonly template: ConstraintTemplate;
+  /** Relative to the stage. */
+  readonly path: string;
+  readonly regoVersion: 'v0' | 'v1';
+  /** What to call it in a message: `<file> <field>` (the template's field holding this Rego). */
+  readonly name: string;
+}
 
 /** A digest of the Gatekeeper sources: the bundle's gatekeeper key (see gatekeeper-manifest.ts). */
 function keyOf(templates: readonly ConstraintTemplate[], constraints: readonly Constraint[]): string {
@@ -52,22 +60,17 @@ export function stageGatekeeper(stageDir: string, policies: { templates: readonl
   const regoVersions: Record<string, number> = {};
   const origins = new Map<string, string>();
   const entries: BundledTemplate[] = [];
-  const warnings: string[] = [];
+  const modules: StagedTemplateModule[] = [];
   for (const template of [...templates].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const rewritten = rewriteTemplate(template);
-    // Referential templates read replicated cluster objects; the webhook has none yet, so a
-    // check on them would never fire there. Said at build time rather than discovered later.
-    if (rewritten.modules.some((m) => INVENTORY_REF.test(m.text))) {
-      warnings.push(
-        `${template.file}: ConstraintTemplate ${template.name} reads data.inventory, which bouncer fills only in \`bouncer verify\` (from a case's inventory): on the webhook it is undefined, so checks that need it do not fire`,
-      );
-    }
+    const fields = regoFields(template.source);
     rewritten.modules.forEach((m, i) => {
       const path = join(stageDir, m.path);
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, m.text);
       if (m.regoVersion === 'v0') regoVersions[`/${m.path}`] = 0;
       origins.set(m.path, `${template.file} (ConstraintTemplate ${template.name}, ${i === 0 ? 'rego' : `libs[${i - 1}]`})`);
+      modules.push({ template, path: m.path, regoVersion: m.regoVersion, name: `${template.file} ${i === 0 ? fields.rego : `${fields.libs}[${i - 1}]`}` });
     });
     const entry = join('bouncer', 'gatekeeper', `${template.name}.rego`);
     mkdirSync(dirname(join(stageDir, entry)), { recursive: true });
@@ -89,7 +92,7 @@ export function stageGatekeeper(stageDir: string, policies: { templates: readonl
     regoVersions,
     entrypoints: entries.map((t) => t.entrypoint),
     origins,
-    warnings,
+    modules,
   };
 }
 

@@ -4,6 +4,7 @@
 // action). Parameters are bundle data (data.bouncer.constraints), not metadata.
 // Written by `bouncer build`, checked again when a bundle is loaded.
 import { BouncerError } from '../errors/errors.js';
+import { parseAuditMark, type AuditMark } from './audit-mark.js';
 import { parseConstraintMatch } from '../gatekeeper/parse-match.js';
 import type { Constraint, EnforcementAction, ScopedEnforcementAction } from '../gatekeeper/types.js';
 
@@ -17,6 +18,8 @@ export interface BundledTemplate {
   readonly entrypoint: string;
   /** Operations the template's constraints are evaluated for (the webhook rules are rendered from them). */
   readonly operations: readonly string[];
+  /** Present when the background audit must skip the template's constraints, and why (audit-mark.ts). */
+  readonly audit?: AuditMark;
 }
 
 export interface GatekeeperManifest {
@@ -64,7 +67,8 @@ function parseTemplate(v: unknown): BundledTemplate {
   if (!Array.isArray(operations) || !operations.every((o) => typeof o === 'string' && ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'].includes(o))) {
     invalid(`template ${v.name}: operations must be a list of CREATE, UPDATE, DELETE, CONNECT`);
   }
-  return { name: v.name, kind: v.kind, entrypoint: v.entrypoint, operations: operations as string[] };
+  const audit = parseAuditMark(v.audit, `metadata.bouncer.gatekeeper: template ${v.name}`);
+  return { name: v.name, kind: v.kind, entrypoint: v.entrypoint, operations: operations as string[], ...(audit ? { audit } : {}) };
 }
 
 function parseConstraintEntry(v: unknown, kinds: ReadonlySet<string>): BundledConstraint {

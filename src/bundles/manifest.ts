@@ -1,7 +1,9 @@
 // The OPA bundle manifest (`/.manifest`) as bouncer reads it.
 // https://www.openpolicyagent.org/docs/management-bundles#bundle-file-format
 import { BouncerError } from '../errors/errors.js';
+import type { InventoryRequirements } from '../inventory/types.js';
 import { parseGatekeeperManifest, type GatekeeperManifest } from './gatekeeper-manifest.js';
+import { parseInventoryManifest } from './inventory-manifest.js';
 import { METADATA_SCHEMA, parsePolicyMetadata, type PolicyMetadata } from './policy-metadata.js';
 
 export interface BundleManifest {
@@ -11,6 +13,8 @@ export interface BundleManifest {
   readonly policies: readonly PolicyMetadata[];
   /** ConstraintTemplates and Constraints compiled into the bundle, when it has any. */
   readonly gatekeeper?: GatekeeperManifest;
+  /** The kinds the bundle's policies read from data.inventory (none for a bundle built before it existed). */
+  readonly inventory: InventoryRequirements;
 }
 
 function invalid(message: string): BouncerError {
@@ -54,5 +58,6 @@ export function parseManifest(text: string): BundleManifest {
   for (const t of gatekeeper?.templates ?? []) {
     if (!roots.some((r) => r === '' || t.entrypoint === r || t.entrypoint.startsWith(`${r}/`))) throw invalid(`entrypoint ${t.entrypoint} is outside the bundle roots`);
   }
-  return { revision: m.revision, roots, wasm, policies, ...(gatekeeper ? { gatekeeper } : {}) };
+  const inventory = parseInventoryManifest(meta.inventory, { policies: ids, templates: new Set((gatekeeper?.templates ?? []).map((t) => t.kind)) });
+  return { revision: m.revision, roots, wasm, policies, ...(gatekeeper ? { gatekeeper } : {}), inventory };
 }

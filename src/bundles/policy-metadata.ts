@@ -3,6 +3,7 @@
 // when a bundle is loaded: a bundle is untrusted input until it is.
 import type { Operation } from '../admission/types.js';
 import { BouncerError } from '../errors/errors.js';
+import { parseAuditMark, type AuditMark } from './audit-mark.js';
 
 export type Enforcement = 'deny' | 'warn' | 'dryrun';
 export type FailureMode = 'fail-closed' | 'fail-open';
@@ -40,6 +41,8 @@ export interface PolicyMetadata {
   readonly scope: PolicyScope;
   /** Entrypoints in the bundle's policy.wasm; a policy has at least one. */
   readonly entrypoints: { readonly validate?: string; readonly mutate?: string };
+  /** Present when the background audit must skip the policy, and why (audit-mark.ts). */
+  readonly audit?: AuditMark;
 }
 
 export const METADATA_SCHEMA = 1;
@@ -115,6 +118,7 @@ export function parsePolicyMetadata(raw: unknown): PolicyMetadata {
   const validate = typeof entrypoints.validate === 'string' ? entrypoints.validate : undefined;
   const mutate = typeof entrypoints.mutate === 'string' ? entrypoints.mutate : undefined;
   if (!validate && !mutate) fail(id, 'has neither a validate nor a mutate entrypoint');
+  const audit = parseAuditMark(raw.audit, `policy ${id}`);
   return {
     id,
     package: raw.package,
@@ -129,6 +133,7 @@ export function parsePolicyMetadata(raw: unknown): PolicyMetadata {
       namespaces: { ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) },
     },
     entrypoints: { ...(validate ? { validate } : {}), ...(mutate ? { mutate } : {}) },
+    ...(audit ? { audit } : {}),
   };
 }
 

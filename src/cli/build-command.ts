@@ -20,6 +20,7 @@ export async function buildCommand(ctx: CliContext): Promise<number> {
     ...(values.revision ? { revision: values.revision } : {}),
   });
   for (const warning of result.warnings) ctx.stderr(`bouncer build: warning: ${warning}\n`);
+  for (const note of result.notes) ctx.stderr(`bouncer build: note: ${note}\n`);
   ctx.stdout(`${JSON.stringify({ output: result.output, revision: result.revision, policies: result.policies.map((p) => p.id) })}\n`);
   return EXIT.ok;
 }

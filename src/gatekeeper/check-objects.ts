@@ -4,12 +4,15 @@
 import { createParametersChecker } from './parameters-checker.js';
 import { parseConstraintAt } from './parse-constraint.js';
 import { isConstraintTemplate, locate } from './parse-documents.js';
+import type { SyncConfiguration } from './parse-sync-config.js';
 import { sourceInvalid } from './source-invalid.js';
 import type { Constraint, ConstraintTemplate } from './types.js';
 
 export interface GatekeeperPolicies {
   templates: ConstraintTemplate[];
   constraints: Constraint[];
+  /** The SyncSets and the Config of gatekeeper/*.yaml, when there are any (parse-sync-config.ts). */
+  sync?: SyncConfiguration[];
 }
 
 export function checkGatekeeperObjects(objects: readonly (ConstraintTemplate | Constraint)[]): GatekeeperPolicies {

@@ -3,12 +3,17 @@
 // and its line.
 import { isPlainObject } from './parameters-schema.js';
 import { isConstraintObject, parseConstraintAt } from './parse-constraint.js';
+import { isSyncObject, parseSyncConfiguration, type SyncConfiguration } from './parse-sync-config.js';
 import { parseTemplateAt, TEMPLATE_GROUP, TEMPLATE_VERSIONS } from './parse-template.js';
 import { sourceInvalid } from './source-invalid.js';
 import type { Constraint, ConstraintTemplate, DocumentPosition } from './types.js';
 import { parseYamlDocuments } from './yaml-documents.js';
 
-export function parseGatekeeperDocuments(text: string, file: string): (ConstraintTemplate | Constraint)[] {
+/**
+ * `options.sync` collects the sync configurations (SyncSet, Config) of the file; without it a
+ * sync configuration is refused like any other object that is not a template or a constraint.
+ */
+export function parseGatekeeperDocuments(text: string, file: string, options: { sync?: SyncConfiguration[] } = {}): (ConstraintTemplate | Constraint)[] {
   const out: (ConstraintTemplate | Constraint)[] = [];
   for (const doc of parseYamlDocuments(text, file)) {
     const obj = doc.value;
@@ -18,6 +23,7 @@ export function parseGatekeeperDocuments(text: string, file: string): (Constrain
     const position = { document: doc.index, line: doc.line };
     if (typeof obj.apiVersion === 'string' && obj.apiVersion.split('/')[0] === TEMPLATE_GROUP) out.push({ ...parseTemplateAt(obj, file, where), position });
     else if (isConstraintObject(obj)) out.push({ ...parseConstraintAt(obj, file, where), position });
+    else if (options.sync && isSyncObject(obj)) options.sync.push({ ...parseSyncConfiguration(obj, file, where), position });
     else
       throw sourceInvalid(
         where,

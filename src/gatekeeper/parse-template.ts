@@ -7,6 +7,7 @@ import { isDns1035Label, isDns1123Subdomain } from './k8s-names.js';
 import { checkParametersSchema, isPlainObject } from './parameters-schema.js';
 import { rewriteTemplate } from './rewrite-template.js';
 import { sourceInvalid } from './source-invalid.js';
+import { readSyncRequirements, SYNC_ANNOTATION } from './sync-requirements.js';
 import type { ConstraintTemplate, RegoVersion } from './types.js';
 
 export const TEMPLATE_GROUP = 'templates.gatekeeper.sh';
@@ -42,6 +43,8 @@ export function parseTemplateAt(obj: Readonly<Record<string, unknown>>, file: st
   const { rego, libs, regoVersion } = regoSource(target, at);
   const { parametersSchema, legacySchema } = validation(crdSpec.validation, version, at);
   const operations = targetOperations(target.operations, at);
+  const annotations = metadata.annotations;
+  const syncRequirements = isPlainObject(annotations) && SYNC_ANNOTATION in annotations ? readSyncRequirements(annotations, at) : undefined;
   const template: ConstraintTemplate = {
     name,
     kind,
@@ -53,6 +56,7 @@ export function parseTemplateAt(obj: Readonly<Record<string, unknown>>, file: st
     source: obj,
     ...(parametersSchema ? { parametersSchema } : {}),
     ...(operations ? { operations } : {}),
+    ...(syncRequirements ? { syncRequirements } : {}),
   };
   // The Rego checks (packages, refs, imports, `violation`) belong to the template too.
   rewriteTemplate({ ...template, file: where });

@@ -2,13 +2,15 @@
 // directory layout"):
 //   gatekeeper/<folder>/template.yaml         one ConstraintTemplate
 //   gatekeeper/<folder>/constraints/*.yaml    Constraints of that template's kind
-//   gatekeeper/*.yaml                         templates and/or constraints, any number
+//   gatekeeper/*.yaml                         templates and/or constraints, any number, and the
+//                                             sync configuration (SyncSets, at most one Config)
 // Anything else under gatekeeper/<folder>/ is ignored (a gatekeeper-library folder, with its
 // suite.yaml, samples/ and kustomization.yaml, can be dropped in as is).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkGatekeeperObjects, type GatekeeperPolicies } from './check-objects.js';
 import { isConstraintTemplate, locate, parseGatekeeperDocuments } from './parse-documents.js';
+import type { SyncConfiguration } from './parse-sync-config.js';
 import { sourceInvalid } from './source-invalid.js';
 import type { Constraint, ConstraintTemplate } from './types.js';
 
@@ -19,12 +21,17 @@ export function readGatekeeperPolicies(policiesDir: string): GatekeeperPolicies 
   if (!existsSync(root)) return { templates: [], constraints: [] };
   if (!statSync(root).isDirectory()) throw sourceInvalid(root, 'must be a directory of Gatekeeper templates and constraints');
   const objects: (ConstraintTemplate | Constraint)[] = [];
+  const sync: SyncConfiguration[] = [];
   for (const entry of sortedEntries(root).filter((e) => !e.startsWith('.'))) {
     const path = join(root, entry);
     if (statSync(path).isDirectory()) objects.push(...readTemplateFolder(path));
-    else if (isYaml(entry)) objects.push(...parseGatekeeperDocuments(readFileSync(path, 'utf8'), path));
+    else if (isYaml(entry)) objects.push(...parseGatekeeperDocuments(readFileSync(path, 'utf8'), path, { sync }));
   }
-  return checkGatekeeperObjects(objects);
+  const configs = sync.filter((s) => s.kind === 'Config');
+  // As gator sync test: "multiple configs found; Config is a singleton resource".
+  if (configs.length > 1) throw sourceInvalid(locate(configs[1]?.file ?? root, configs[1]?.position), `a second Config (${locate(configs[0]?.file ?? root, configs[0]?.position)} is one): Config is a singleton resource`);
+  const checked = checkGatekeeperObjects(objects);
+  return sync.length > 0 ? { ...checked, sync } : checked;
 }
 
 function readTemplateFolder(folder: string): (ConstraintTemplate | Constraint)[] {

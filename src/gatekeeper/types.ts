@@ -35,8 +35,21 @@ export interface ConstraintTemplate {
   readonly legacySchema?: boolean;
   /** spec.targets[0].operations, when given. */
   readonly operations?: readonly Operation[];
+  /**
+   * The kinds it reads from data.inventory, from its `metadata.gatekeeper.sh/requires-sync-data`
+   * annotation (sync-requirements.ts): every requirement must hold, each by any of its
+   * alternatives. Absent when the template has no annotation.
+   */
+  readonly syncRequirements?: readonly { readonly alternatives: readonly Gvk[] }[];
   /** The object as read, for the importer and the manifest. */
   readonly source: Readonly<Record<string, unknown>>;
+}
+
+/** A group, version and kind ('' is the core group): inventory's GroupVersionKind, which this layer may not import. */
+export interface Gvk {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
 }
 
 export type EnforcementAction = 'deny' | 'warn' | 'dryrun';

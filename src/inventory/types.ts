@@ -27,6 +27,12 @@ export interface InventoryRequirement extends GroupVersionKind {
   readonly status: boolean;
   /** Who declared it: native policy ids and ConstraintTemplate kinds. */
   readonly readers: { readonly policies: readonly string[]; readonly templates: readonly string[] };
+  /**
+   * The resource (plural) to list and watch, e.g. "ingresses": written by `bouncer build` from
+   * the table of built-in kinds, or given in a native policy's requires for a custom kind;
+   * absent for a custom kind without it (discovery names it, as `bouncer manifests --cluster` does).
+   */
+  readonly resource?: string;
 }
 
 /** A bundle's replicated kinds, as its manifest carries them (metadata.bouncer.inventory). */
