@@ -8,10 +8,22 @@
 // Isolation: a trap in one entrypoint (opa_abort, a builtin that throws, memory
 // exhaustion) is reported for that entrypoint alone. A trap can leave the instance's
 // shadow stack and heap inconsistent, so the instance is rebuilt from the compiled
-// module before the next entrypoint runs.
+// module before the next entrypoint runs, keeping its data document (bundle data and the
+// changes applied since).
+//
+// Replicated data (applyData) is changed in place, and what a change replaces stays behind
+// as garbage in the data region (wasm-host.ts applyChanges). The region is compacted by
+// dumping the data document and loading it into a fresh instance once it has grown by half
+// its size after the last load (and at least COMPACT_MIN_GROWTH), so it stays below ~1.5x
+// the live data plus that margin, and each compaction's cost (a dump and a parse of the live
+// data) is paid for by at least half as many bytes of changes. A change that does not fit the
+// memory limit never throws: the instance is rebuilt from the bundle data alone and every
+// evaluation fails (INVENTORY_OVER_BUDGET, class 'memory') until a put of a whole top-level
+// document (['inventory']) fits again.
 import { loadPolicySync, type LoadedPolicy } from './sdk.js';
 import { BouncerError, describeThrown, type ErrorCode } from '../errors/errors.js';
 import type { WasmModule } from './wasm-module.js';
+import type { DataChange } from './data-change.js';
 
 /**
  * Why an entrypoint has no value. 'input' is the one class that is not the policy's: the
@@ -45,7 +57,24 @@ export interface Evaluator {
   evaluate(input: Uint8Array, entrypoints: readonly number[], onStart?: (index: number, done: readonly EvalOutcome[]) => void): EvalOutcome[];
   /** Bytes of linear memory currently held (it grows on demand and never shrinks). */
   memoryBytes(): number;
+  /**
+   * Changes the data document in place, in order (see the file comment for garbage and for
+   * a change that does not fit). Never throws.
+   */
+  applyData(changes: readonly DataChange[]): void;
+  /** The data region's size, its size after the last full load, compactions so far, and the failure evaluations get, if any. */
+  dataStats(): DataStats;
 }
+
+export interface DataStats {
+  readonly regionBytes: number;
+  readonly loadedBytes: number;
+  readonly compactions: number;
+  readonly failure?: EngineFailure;
+}
+
+/** Growth of the data region since its last full load below which it is never compacted. */
+export const COMPACT_MIN_GROWTH = 16 * 1024 * 1024;
 
 interface AbiExports {
   opa_heap_ptr_get(): number;
@@ -74,12 +103,18 @@ class Instance {
   readonly policy: LoadedPolicy;
   readonly abi: AbiExports;
 
-  constructor(mod: WasmModule, data: Uint8Array, limits: EvaluatorLimits) {
+  /** `data` null: the data document stays empty (for adoptData). */
+  constructor(mod: WasmModule, data: Uint8Array | null, limits: EvaluatorLimits) {
     this.policy = loadPolicySync(mod.module, { initial: 16, maximum: limits.maxMemoryPages });
     const wasm = this.policy.wasmInstance;
     this.abi = ('instance' in wasm ? wasm.instance : wasm).exports as unknown as AbiExports;
+    if (data === null) return;
     const copy = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
     this.policy.setData(copy);
+  }
+
+  region(): number {
+    return this.policy.dataHeapPtr - this.policy.baseHeapPtr;
   }
 
   /** Copies and parses the input; returns its address, or 0 when it is not JSON. */
@@ -120,6 +155,8 @@ function resultValue(resultSet: unknown): EvalOutcome {
   return { ok: true, value: first.result };
 }
 
+const failAll = (entrypoints: readonly number[], failure: EngineFailure): EvalOutcome[] => entrypoints.map(() => ({ ok: false as const, failure }));
+
 /** Builds an evaluator; throws BUNDLE_DATA_INVALID when `data` does not load. */
 export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: EvaluatorLimits = DEFAULT_LIMITS): Evaluator {
   const build = (): Instance => {
@@ -130,9 +167,91 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
     }
   };
   let instance = build();
+  /** The data region's size after the last full load (construction, compaction, rebuild). */
+  let loaded = instance.region();
+  let compactions = 0;
+  /** Set while the replicated data is not in the instance: what every evaluation gets. */
+  let failure: EngineFailure | undefined;
+  const maxBytes = limits.maxMemoryPages * 65536;
+
+  /** The instance is rebuilt from the bundle data alone; evaluations fail until a whole document is put again. */
+  const lose = (code: 'INVENTORY_OVER_BUDGET' | 'INVENTORY_DATA_INVALID', message: string): void => {
+    instance = build();
+    loaded = instance.region();
+    failure = { class: code === 'INVENTORY_OVER_BUDGET' ? 'memory' : 'runtime', code, message };
+  };
+
+  /** A fresh instance with the same data document (after a trap): the region copied, or failing that re-parsed. */
+  const rebuild = (): void => {
+    const old = instance;
+    const fresh = new Instance(mod, null, limits);
+    try {
+      if (fresh.policy.adoptData(old.policy)) {
+        instance = fresh;
+        return;
+      }
+    } catch {
+      // Falls through to re-parsing into another fresh instance.
+    }
+    try {
+      instance = new Instance(mod, old.policy.dumpData(), limits);
+      loaded = instance.region();
+    } catch (thrown) {
+      lose('INVENTORY_OVER_BUDGET', `the replicated data could not be carried over a rebuild of the policy instance: ${describeThrown(thrown)}`);
+    }
+  };
+
+  /** Re-loads the data document into a fresh instance, leaving the garbage behind. */
+  const compact = (): void => {
+    try {
+      const text = instance.policy.dumpData();
+      instance = new Instance(mod, text, limits);
+      loaded = instance.region();
+      compactions++;
+    } catch (thrown) {
+      lose('INVENTORY_OVER_BUDGET', `the replicated data does not fit the policy's memory limit (${limits.maxMemoryPages} pages): ${describeThrown(thrown)}`);
+    }
+  };
+
+  const apply = (changes: readonly DataChange[]): void => {
+    let pending = changes;
+    if (failure) {
+      // Only a whole top-level document can bring the data back; the changes before it are to what was lost.
+      const whole = pending.findIndex((c) => c.op === 'put' && c.path.length === 1);
+      if (whole < 0) return;
+      pending = pending.slice(whole);
+    }
+    if (pending.length === 0) return;
+    // Near the limit with garbage to drop: compact first rather than fail a change that would fit after.
+    if (!failure && instance.policy.mem.buffer.byteLength > maxBytes * 0.75 && instance.region() > loaded) compact();
+    const policy = instance.policy;
+    let refused: number;
+    try {
+      refused = policy.applyChanges(pending);
+    } catch (thrown) {
+      const at = policy.lastApplied;
+      const change = pending[at] as DataChange;
+      const f = classify(thrown);
+      const what = `${change.op} of ${change.path.join('/')}`;
+      if (f.class === 'memory') lose('INVENTORY_OVER_BUDGET', `the replicated data does not fit the policy's memory limit (${limits.maxMemoryPages} pages) at the ${what}`);
+      else lose('INVENTORY_DATA_INVALID', `the ${what} could not be applied: ${f.message}`);
+      apply(pending.slice(at + 1));
+      return;
+    }
+    failure = undefined;
+    if (refused >= 0) {
+      const change = pending[refused] as DataChange;
+      lose('INVENTORY_DATA_INVALID', `the ${change.op} of ${change.path.join('/')} was refused: ${change.op === 'put' ? 'the value is not JSON, or ' : ''}the path crosses a value that is not an object`);
+      apply(pending.slice(refused + 1));
+      return;
+    }
+    const region = instance.region();
+    if (region - loaded >= Math.max(loaded / 2, COMPACT_MIN_GROWTH)) compact();
+  };
 
   return {
     evaluate(input, entrypoints, onStart) {
+      if (failure) return failAll(entrypoints, failure);
       const outcomes: EvalOutcome[] = [];
       let next = 0;
       while (next < entrypoints.length) {
@@ -144,13 +263,13 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
           // escape, bad UTF-8 in a string), overflows the stack on deep nesting, and can run
           // out of memory: every one is "the engine cannot parse this input", a property of
           // the bytes and not of any policy, so it is an input failure like a 0 return.
-          instance = build();
+          rebuild();
           const failure: EngineFailure = { class: 'input', message: `the policy engine cannot parse the input: ${describeThrown(thrown)}` };
-          return [...outcomes, ...entrypoints.slice(next).map(() => ({ ok: false as const, failure }))];
+          return [...outcomes, ...failAll(entrypoints.slice(next), failure)];
         }
         if (inputAddr === 0) {
           const failure: EngineFailure = { class: 'input', message: 'the policy engine cannot parse the input: it is not JSON' };
-          return [...outcomes, ...entrypoints.slice(next).map(() => ({ ok: false as const, failure }))];
+          return [...outcomes, ...failAll(entrypoints.slice(next), failure)];
         }
         const heap = instance.abi.opa_heap_ptr_get();
         for (; next < entrypoints.length; next++) {
@@ -159,7 +278,8 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
             outcomes.push(resultValue(instance.run(inputAddr, heap, entrypoints[next] as number)));
           } catch (thrown) {
             outcomes.push({ ok: false, failure: classify(thrown) });
-            instance = build();
+            rebuild();
+            if (failure) return [...outcomes, ...failAll(entrypoints.slice(next + 1), failure)];
             next++;
             break;
           }
@@ -168,5 +288,7 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
       return outcomes;
     },
     memoryBytes: () => instance.policy.mem.buffer.byteLength,
+    applyData: apply,
+    dataStats: () => ({ regionBytes: instance.region(), loadedBytes: loaded, compactions, ...(failure ? { failure } : {}) }),
   };
 }

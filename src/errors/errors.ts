@@ -48,6 +48,15 @@ export const ERRORS = {
   GATEKEEPER_NOT_INSTALLED: { status: 404, meaning: 'the cluster serves no ConstraintTemplates (templates.gatekeeper.sh): Gatekeeper is not installed there' },
   // bouncer verify (gator suites).
   SUITE_INVALID: { status: 400, meaning: 'a gator verify suite, a path given to bouncer verify, or a --run filter cannot be read' },
+  // Replicated cluster data in a policy instance (src/engine/evaluator.ts applyData).
+  INVENTORY_OVER_BUDGET: {
+    status: 503,
+    meaning: "the replicated cluster data does not fit the policy instance's memory limit; the bundle's policies fail by their failure mode until it fits",
+  },
+  INVENTORY_DATA_INVALID: {
+    status: 500,
+    meaning: "a change to the replicated cluster data could not be applied to a policy instance; the bundle's policies fail by their failure mode until its data is put whole again",
+  },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
