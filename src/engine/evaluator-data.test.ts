@@ -89,7 +89,7 @@ describe('applyData', () => {
         const name = pick(['x', 'y', 'z', 'w']);
         const r = next();
         if (r < 0.45) batch.push(put(['inventory', 'namespace', ns, 'networking.k8s.io/v1', 'Ingress', name], ingress(pick(['h1', 'h2', 'h3', 'h4', 'h5']), 10)));
-        else if (r < 0.7) batch.push(put(['inventory', 'namespace', ns, 'v1', 'ConfigMap', name], { data: { n: i, f: 1.5e3, big: 9007199254740993 } }));
+        else if (r < 0.7) batch.push(put(['inventory', 'namespace', ns, 'v1', 'ConfigMap', name], { data: { n: i, f: 1.5e3, s: "é\u0000\"" } }));
         else if (r < 0.9) batch.push(remove(['inventory', 'namespace', ns, pick(['v1', 'networking.k8s.io/v1']), pick(['ConfigMap', 'Ingress']), name]));
         else batch.push(remove(['inventory', 'namespace', ns]));
       }

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleFiles } from './bundle-files.js';
 import { compileWasm, type WasmModule } from '../../src/engine/wasm-module.js';
-import type { EvaluatorLimits } from '../../src/engine/evaluator.js';
+import { createEvaluator, DEFAULT_LIMITS, type EvaluatorLimits } from '../../src/engine/evaluator.js';
+import type { Loadable } from '../../src/engine/backend.js';
 
 export const INVENTORY_POLICY_DIR = 'test/fixtures/inventory-policy';
-export const INVENTORY_RULES = ['all', 'names', 'duplicate_hosts', 'config', 'conflict'] as const;
+export const INVENTORY_RULES = ['all', 'names', 'duplicate_hosts', 'config', 'conflict', 'spin'] as const;
 
 export interface InventoryPolicy {
   readonly wasm: WasmModule;
@@ -60,4 +61,9 @@ export function opaEvalRules(opa: string, document: unknown, rules: readonly str
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The policy as a backend loads it (key, module, data, limits, an in-process evaluator). */
+export function inventoryLoadable(policy: InventoryPolicy, key = 'inv'): Loadable {
+  return { key, wasm: policy.wasm, data: policy.data, limits: DEFAULT_LIMITS, evaluator: createEvaluator(policy.wasm, policy.data) };
 }
