@@ -172,12 +172,15 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
   let compactions = 0;
   /** Set while the replicated data is not in the instance: what every evaluation gets. */
   let failure: EngineFailure | undefined;
+  /** Top-level keys of the data document that changes have touched since the bundle data was loaded. */
+  const roots = new Set<string>();
   const maxBytes = limits.maxMemoryPages * 65536;
 
   /** The instance is rebuilt from the bundle data alone; evaluations fail until a whole document is put again. */
   const lose = (code: 'INVENTORY_OVER_BUDGET' | 'INVENTORY_DATA_INVALID', message: string): void => {
     instance = build();
     loaded = instance.region();
+    roots.clear();
     failure = { class: code === 'INVENTORY_OVER_BUDGET' ? 'memory' : 'runtime', code, message };
   };
 
@@ -213,17 +216,24 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
     }
   };
 
-  const apply = (changes: readonly DataChange[]): void => {
-    let pending = changes;
-    if (failure) {
-      // Only a whole top-level document can bring the data back; the changes before it are to what was lost.
-      const whole = pending.findIndex((c) => c.op === 'put' && c.path.length === 1);
-      if (whole < 0) return;
-      pending = pending.slice(whole);
+  /**
+   * Where a batch can start over from the bundle data: the last whole put of a top-level
+   * document when nothing else replicated is kept (every other change so far, applied or
+   * earlier in the batch, is under the same key), or, the data being lost, the last whole put.
+   */
+  const startOver = (pending: readonly DataChange[]): number => {
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const c = pending[i] as DataChange;
+      if (c.op !== 'put' || c.path.length !== 1) continue;
+      if (failure) return i;
+      const root = c.path[0];
+      if ([...roots].every((r) => r === root) && pending.slice(0, i).every((p) => p.path[0] === root)) return i;
     }
-    if (pending.length === 0) return;
-    // Near the limit with garbage to drop: compact first rather than fail a change that would fit after.
-    if (!failure && instance.policy.mem.buffer.byteLength > maxBytes * 0.75 && instance.region() > loaded) compact();
+    return -1;
+  };
+
+  /** Applies `pending` to the instance; false when it failed (the instance lost its data; the rest was handled). */
+  const run = (pending: readonly DataChange[]): boolean => {
     const policy = instance.policy;
     let refused: number;
     try {
@@ -236,17 +246,37 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
       if (f.class === 'memory') lose('INVENTORY_OVER_BUDGET', `the replicated data does not fit the policy's memory limit (${limits.maxMemoryPages} pages) at the ${what}`);
       else lose('INVENTORY_DATA_INVALID', `the ${what} could not be applied: ${f.message}`);
       apply(pending.slice(at + 1));
-      return;
+      return false;
     }
-    failure = undefined;
+    for (const c of refused < 0 ? pending : pending.slice(0, refused)) roots.add(c.path[0] as string);
     if (refused >= 0) {
       const change = pending[refused] as DataChange;
       lose('INVENTORY_DATA_INVALID', `the ${change.op} of ${change.path.join('/')} was refused: ${change.op === 'put' ? 'the value is not JSON, or ' : ''}the path crosses a value that is not an object`);
       apply(pending.slice(refused + 1));
-      return;
+      return false;
     }
-    const region = instance.region();
-    if (region - loaded >= Math.max(loaded / 2, COMPACT_MIN_GROWTH)) compact();
+    return true;
+  };
+
+  const apply = (changes: readonly DataChange[]): void => {
+    let pending = changes;
+    // A whole put of the only replicated document (a seed, a reseed, the way back from a
+    // lost state) goes into a fresh instance built from the bundle data: one parse, nothing
+    // left behind, and what the batch changed before it is superseded.
+    const over = startOver(pending);
+    if (over >= 0) {
+      instance = build();
+      failure = undefined;
+      roots.clear();
+      if (!run([pending[over] as DataChange])) return;
+      loaded = instance.region();
+      pending = pending.slice(over + 1);
+    } else if (failure) return; // only a whole document can bring the data back
+    if (pending.length === 0) return;
+    // Near the limit with garbage to drop: compact first rather than fail a change that would fit after.
+    if (instance.policy.mem.buffer.byteLength > maxBytes * 0.75 && instance.region() > loaded) compact();
+    if (!run(pending)) return;
+    if (instance.region() - loaded >= Math.max(loaded / 2, COMPACT_MIN_GROWTH)) compact();
   };
 
   return {
