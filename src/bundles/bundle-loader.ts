@@ -61,6 +61,8 @@ function lazyEvaluator(build: () => Evaluator): Evaluator {
   return {
     evaluate: (input, entrypoints, onStart) => get().evaluate(input, entrypoints, onStart),
     memoryBytes: () => instance?.memoryBytes() ?? 0,
+    applyData: (changes) => get().applyData(changes),
+    dataStats: () => get().dataStats(),
   };
 }
 

@@ -3,6 +3,7 @@
 // here needs cleaning up.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEvaluator, type EvalOutcome, type Evaluator } from './evaluator.js';
+import { decodeChanges } from './data-change-codec.js';
 import { FLUSH_AFTER_MS, type FromWorker, type ToWorker } from './worker-protocol.js';
 
 const port = parentPort;
@@ -15,14 +16,21 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'prepare':
       try {
-        evaluators.set(
-          message.key,
-          createEvaluator({ module: message.module, entrypoints: message.entrypoints, hostBuiltins: message.hostBuiltins }, message.data, message.limits),
+        const evaluator = createEvaluator(
+          { module: message.module, entrypoints: message.entrypoints, hostBuiltins: message.hostBuiltins },
+          message.data,
+          message.limits,
         );
+        if (message.seed) evaluator.applyData(decodeChanges(message.seed));
+        evaluators.set(message.key, evaluator);
         send({ type: 'prepared', key: message.key });
       } catch (err) {
         send({ type: 'prepared', key: message.key, error: err instanceof Error ? err.message : String(err) });
       }
+      break;
+    case 'data':
+      // A bundle that failed to prepare here has no instance: its evaluations fail already.
+      evaluators.get(message.key)?.applyData(decodeChanges(message.changes));
       break;
     case 'release':
       for (const key of message.keys) evaluators.delete(key);

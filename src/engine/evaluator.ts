@@ -8,10 +8,22 @@
 // Isolation: a trap in one entrypoint (opa_abort, a builtin that throws, memory
 // exhaustion) is reported for that entrypoint alone. A trap can leave the instance's
 // shadow stack and heap inconsistent, so the instance is rebuilt from the compiled
-// module before the next entrypoint runs.
+// module before the next entrypoint runs, keeping its data document (bundle data and the
+// changes applied since).
+//
+// Replicated data (applyData) is changed in place, and what a change replaces stays behind
+// as garbage in the data region (wasm-host.ts applyChanges). The region is compacted by
+// dumping the data document and loading it into a fresh instance once it has grown by half
+// its size after the last load (and at least COMPACT_MIN_GROWTH), so it stays below ~1.5x
+// the live data plus that margin, and each compaction's cost (a dump and a parse of the live
+// data) is paid for by at least half as many bytes of changes. A change that does not fit the
+// memory limit never throws: the instance is rebuilt from the bundle data alone and every
+// evaluation fails (INVENTORY_OVER_BUDGET, class 'memory') until a put of a whole top-level
+// document (['inventory']) fits again.
 import { loadPolicySync, type LoadedPolicy } from './sdk.js';
 import { BouncerError, describeThrown, type ErrorCode } from '../errors/errors.js';
 import type { WasmModule } from './wasm-module.js';
+import type { DataChange } from './data-change.js';
 
 /**
  * Why an entrypoint has no value. 'input' is the one class that is not the policy's: the
@@ -45,7 +57,24 @@ export interface Evaluator {
   evaluate(input: Uint8Array, entrypoints: readonly number[], onStart?: (index: number, done: readonly EvalOutcome[]) => void): EvalOutcome[];
   /** Bytes of linear memory currently held (it grows on demand and never shrinks). */
   memoryBytes(): number;
+  /**
+   * Changes the data document in place, in order (see the file comment for garbage and for
+   * a change that does not fit). Never throws.
+   */
+  applyData(changes: readonly DataChange[]): void;
+  /** The data region's size, its size after the last full load, compactions so far, and the failure evaluations get, if any. */
+  dataStats(): DataStats;
 }
+
+export interface DataStats {
+  readonly regionBytes: number;
+  readonly loadedBytes: number;
+  readonly compactions: number;
+  readonly failure?: EngineFailure;
+}
+
+/** Growth of the data region since its last full load below which it is never compacted. */
+export const COMPACT_MIN_GROWTH = 16 * 1024 * 1024;
 
 interface AbiExports {
   opa_heap_ptr_get(): number;
@@ -74,12 +103,18 @@ class Instance {
   readonly policy: LoadedPolicy;
   readonly abi: AbiExports;
 
-  constructor(mod: WasmModule, data: Uint8Array, limits: EvaluatorLimits) {
+  /** `data` null: the data document stays empty (for adoptData). */
+  constructor(mod: WasmModule, data: Uint8Array | null, limits: EvaluatorLimits) {
     this.policy = loadPolicySync(mod.module, { initial: 16, maximum: limits.maxMemoryPages });
     const wasm = this.policy.wasmInstance;
     this.abi = ('instance' in wasm ? wasm.instance : wasm).exports as unknown as AbiExports;
+    if (data === null) return;
     const copy = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
     this.policy.setData(copy);
+  }
+
+  region(): number {
+    return this.policy.dataHeapPtr - this.policy.baseHeapPtr;
   }
 
   /** Copies and parses the input; returns its address, or 0 when it is not JSON. */
@@ -120,6 +155,8 @@ function resultValue(resultSet: unknown): EvalOutcome {
   return { ok: true, value: first.result };
 }
 
+const failAll = (entrypoints: readonly number[], failure: EngineFailure): EvalOutcome[] => entrypoints.map(() => ({ ok: false as const, failure }));
+
 /** Builds an evaluator; throws BUNDLE_DATA_INVALID when `data` does not load. */
 export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: EvaluatorLimits = DEFAULT_LIMITS): Evaluator {
   const build = (): Instance => {
@@ -130,9 +167,121 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
     }
   };
   let instance = build();
+  /** The data region's size after the last full load (construction, compaction, rebuild). */
+  let loaded = instance.region();
+  let compactions = 0;
+  /** Set while the replicated data is not in the instance: what every evaluation gets. */
+  let failure: EngineFailure | undefined;
+  /** Top-level keys of the data document that changes have touched since the bundle data was loaded. */
+  const roots = new Set<string>();
+  const maxBytes = limits.maxMemoryPages * 65536;
+
+  /** The instance is rebuilt from the bundle data alone; evaluations fail until a whole document is put again. */
+  const lose = (code: 'INVENTORY_OVER_BUDGET' | 'INVENTORY_DATA_INVALID', message: string): void => {
+    instance = build();
+    loaded = instance.region();
+    roots.clear();
+    failure = { class: code === 'INVENTORY_OVER_BUDGET' ? 'memory' : 'runtime', code, message };
+  };
+
+  /** A fresh instance with the same data document (after a trap): the region copied, or failing that re-parsed. */
+  const rebuild = (): void => {
+    const old = instance;
+    const fresh = new Instance(mod, null, limits);
+    try {
+      if (fresh.policy.adoptData(old.policy)) {
+        instance = fresh;
+        return;
+      }
+    } catch {
+      // Falls through to re-parsing into another fresh instance.
+    }
+    try {
+      instance = new Instance(mod, old.policy.dumpData(), limits);
+      loaded = instance.region();
+    } catch (thrown) {
+      lose('INVENTORY_OVER_BUDGET', `the replicated data could not be carried over a rebuild of the policy instance: ${describeThrown(thrown)}`);
+    }
+  };
+
+  /** Re-loads the data document into a fresh instance, leaving the garbage behind. */
+  const compact = (): void => {
+    try {
+      const text = instance.policy.dumpData();
+      instance = new Instance(mod, text, limits);
+      loaded = instance.region();
+      compactions++;
+    } catch (thrown) {
+      lose('INVENTORY_OVER_BUDGET', `the replicated data does not fit the policy's memory limit (${limits.maxMemoryPages} pages): ${describeThrown(thrown)}`);
+    }
+  };
+
+  /**
+   * Where a batch can start over from the bundle data: the last whole put of a top-level
+   * document when nothing else replicated is kept (every other change so far, applied or
+   * earlier in the batch, is under the same key), or, the data being lost, the last whole put.
+   */
+  const startOver = (pending: readonly DataChange[]): number => {
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const c = pending[i] as DataChange;
+      if (c.op !== 'put' || c.path.length !== 1) continue;
+      if (failure) return i;
+      const root = c.path[0];
+      if ([...roots].every((r) => r === root) && pending.slice(0, i).every((p) => p.path[0] === root)) return i;
+    }
+    return -1;
+  };
+
+  /** Applies `pending` to the instance; false when it failed (the instance lost its data; the rest was handled). */
+  const run = (pending: readonly DataChange[]): boolean => {
+    const policy = instance.policy;
+    let refused: number;
+    try {
+      refused = policy.applyChanges(pending);
+    } catch (thrown) {
+      const at = policy.lastApplied;
+      const change = pending[at] as DataChange;
+      const f = classify(thrown);
+      const what = `${change.op} of ${change.path.join('/')}`;
+      if (f.class === 'memory') lose('INVENTORY_OVER_BUDGET', `the replicated data does not fit the policy's memory limit (${limits.maxMemoryPages} pages) at the ${what}`);
+      else lose('INVENTORY_DATA_INVALID', `the ${what} could not be applied: ${f.message}`);
+      apply(pending.slice(at + 1));
+      return false;
+    }
+    for (const c of refused < 0 ? pending : pending.slice(0, refused)) roots.add(c.path[0] as string);
+    if (refused >= 0) {
+      const change = pending[refused] as DataChange;
+      lose('INVENTORY_DATA_INVALID', `the ${change.op} of ${change.path.join('/')} was refused: ${change.op === 'put' ? 'the value is not JSON, or ' : ''}the path crosses a value that is not an object`);
+      apply(pending.slice(refused + 1));
+      return false;
+    }
+    return true;
+  };
+
+  const apply = (changes: readonly DataChange[]): void => {
+    let pending = changes;
+    // A whole put of the only replicated document (a seed, a reseed, the way back from a
+    // lost state) goes into a fresh instance built from the bundle data: one parse, nothing
+    // left behind, and what the batch changed before it is superseded.
+    const over = startOver(pending);
+    if (over >= 0) {
+      instance = build();
+      failure = undefined;
+      roots.clear();
+      if (!run([pending[over] as DataChange])) return;
+      loaded = instance.region();
+      pending = pending.slice(over + 1);
+    } else if (failure) return; // only a whole document can bring the data back
+    if (pending.length === 0) return;
+    // Near the limit with garbage to drop: compact first rather than fail a change that would fit after.
+    if (instance.policy.mem.buffer.byteLength > maxBytes * 0.75 && instance.region() > loaded) compact();
+    if (!run(pending)) return;
+    if (instance.region() - loaded >= Math.max(loaded / 2, COMPACT_MIN_GROWTH)) compact();
+  };
 
   return {
     evaluate(input, entrypoints, onStart) {
+      if (failure) return failAll(entrypoints, failure);
       const outcomes: EvalOutcome[] = [];
       let next = 0;
       while (next < entrypoints.length) {
@@ -144,13 +293,13 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
           // escape, bad UTF-8 in a string), overflows the stack on deep nesting, and can run
           // out of memory: every one is "the engine cannot parse this input", a property of
           // the bytes and not of any policy, so it is an input failure like a 0 return.
-          instance = build();
+          rebuild();
           const failure: EngineFailure = { class: 'input', message: `the policy engine cannot parse the input: ${describeThrown(thrown)}` };
-          return [...outcomes, ...entrypoints.slice(next).map(() => ({ ok: false as const, failure }))];
+          return [...outcomes, ...failAll(entrypoints.slice(next), failure)];
         }
         if (inputAddr === 0) {
           const failure: EngineFailure = { class: 'input', message: 'the policy engine cannot parse the input: it is not JSON' };
-          return [...outcomes, ...entrypoints.slice(next).map(() => ({ ok: false as const, failure }))];
+          return [...outcomes, ...failAll(entrypoints.slice(next), failure)];
         }
         const heap = instance.abi.opa_heap_ptr_get();
         for (; next < entrypoints.length; next++) {
@@ -159,7 +308,8 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
             outcomes.push(resultValue(instance.run(inputAddr, heap, entrypoints[next] as number)));
           } catch (thrown) {
             outcomes.push({ ok: false, failure: classify(thrown) });
-            instance = build();
+            rebuild();
+            if (failure) return [...outcomes, ...failAll(entrypoints.slice(next + 1), failure)];
             next++;
             break;
           }
@@ -168,5 +318,7 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
       return outcomes;
     },
     memoryBytes: () => instance.policy.mem.buffer.byteLength,
+    applyData: apply,
+    dataStats: () => ({ regionBytes: instance.region(), loadedBytes: loaded, compactions, ...(failure ? { failure } : {}) }),
   };
 }

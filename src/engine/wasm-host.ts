@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BuiltinError, hostBuiltins, type BuiltinContext, type HostBuiltin } from './host-builtins.js';
 import { parseRegoValue, wasmText } from './rego-value.js';
+import type { DataChange } from './data-change.js';
 
 interface HostExports {
   opa_malloc(size: number): number;
@@ -21,6 +22,8 @@ interface HostExports {
   opa_value_dump(addr: number): number;
   opa_heap_ptr_get(): number;
   opa_heap_ptr_set(addr: number): void;
+  opa_value_add_path(base: number, path: number, value: number): number;
+  opa_value_remove_path(base: number, path: number): number;
   builtins(): number;
   entrypoints(): number;
   eval(ctx: number): number;
@@ -31,6 +34,8 @@ interface HostExports {
 type SdkBuiltin = (...args: unknown[]) => unknown;
 
 const encoder = new TextEncoder();
+/** OPA's malloc block header (wasm/src/malloc.c struct heap_block: size, prev, next; wasm32). */
+const HEAP_BLOCK_HEADER = 12;
 const decoder = new TextDecoder();
 
 /** The SDK's JS builtins (CommonJS, reached by path: the package's export map hides it). */
@@ -60,6 +65,8 @@ export class LoadedPolicy {
   dataAddr: number;
   readonly baseHeapPtr: number;
   dataHeapPtr: number;
+  /** How many changes the last applyChanges applied before it returned or threw. */
+  lastApplied = 0;
   private readonly exports: HostExports;
 
   constructor(instance: WebAssembly.Instance, exports: HostExports, mem: WebAssembly.Memory) {
@@ -77,6 +84,84 @@ export class LoadedPolicy {
     this.exports.opa_heap_ptr_set(this.baseHeapPtr);
     this.dataAddr = this.load(new Uint8Array(data), 'json');
     this.dataHeapPtr = this.exports.opa_heap_ptr_get();
+  }
+
+  /**
+   * Applies `changes` in place to the data document, in order, with the heap at
+   * `dataHeapPtr` (evaluation resets the heap there, so whatever is allocated below it is the
+   * data region) and moves `dataHeapPtr` past what they allocated. OPA's add_path creates
+   * missing parent objects and frees a replaced value, remove_path frees the removed one, but
+   * both free shallowly (a container's own blocks, not its members) and every free lands on
+   * free lists that the next opa_heap_ptr_set empties: what a change replaces or removes stays
+   * in the region as garbage until the document is re-loaded (see evaluator.ts's compaction).
+   * The path array is not freed: add_path keeps its elements as the new keys.
+   * Returns the index of the first change OPA refused (a value that is not JSON, a path
+   * through a non-object), the ones before it applied; -1 when all applied. Throws what the
+   * module throws (a trap: out of memory) — the instance is then unusable.
+   */
+  applyChanges(changes: readonly DataChange[]): number {
+    const abi = this.exports;
+    abi.opa_heap_ptr_set(this.dataHeapPtr);
+    this.lastApplied = 0;
+    try {
+      for (let i = 0; i < changes.length; i++) {
+        const change = changes[i] as DataChange;
+        const path = this.load(encoder.encode(JSON.stringify(change.path)), 'json');
+        let errc: number;
+        if (change.op === 'put') {
+          const raw = abi.opa_malloc(change.value.byteLength);
+          new Uint8Array(this.mem.buffer).set(change.value, raw);
+          const value = abi.opa_json_parse(raw, change.value.byteLength);
+          abi.opa_free(raw);
+          errc = value === 0 ? -1 : abi.opa_value_add_path(this.dataAddr, path, value);
+        } else {
+          errc = abi.opa_value_remove_path(this.dataAddr, path);
+        }
+        if (errc !== 0) return i;
+        this.lastApplied = i + 1;
+      }
+      return -1;
+    } finally {
+      this.dataHeapPtr = abi.opa_heap_ptr_get();
+    }
+  }
+
+  /** The data document as JSON text (a copy, out of WASM memory). */
+  dumpData(): Uint8Array {
+    const abi = this.exports;
+    abi.opa_heap_ptr_set(this.dataHeapPtr);
+    const addr = abi.opa_json_dump(this.dataAddr);
+    const bytes = new Uint8Array(this.mem.buffer);
+    const end = bytes.indexOf(0, addr);
+    const text = bytes.slice(addr, end);
+    abi.opa_heap_ptr_set(this.dataHeapPtr);
+    return text;
+  }
+
+  /**
+   * Takes over `from`'s data region byte for byte: an instance of the same module, built the
+   * same way, lays out the same heap below `baseHeapPtr`, so the region's pointers stay valid
+   * when copied to the same addresses. Used after a trap (evaluation allocates only above the
+   * region and never writes into it), where re-parsing would need memory a trapped instance may
+   * not have. The region is claimed with one opa_malloc so the allocator grows the memory and
+   * knows its new top. Returns false (nothing changed) when the layouts differ.
+   */
+  adoptData(from: LoadedPolicy): boolean {
+    if (from.baseHeapPtr !== this.baseHeapPtr || this.dataHeapPtr !== this.baseHeapPtr) return false;
+    const size = from.dataHeapPtr - from.baseHeapPtr;
+    if (size <= HEAP_BLOCK_HEADER) return false;
+    const abi = this.exports;
+    abi.opa_heap_ptr_set(this.baseHeapPtr);
+    const block = abi.opa_malloc(size - HEAP_BLOCK_HEADER);
+    if (block !== this.baseHeapPtr + HEAP_BLOCK_HEADER || abi.opa_heap_ptr_get() !== from.dataHeapPtr) {
+      abi.opa_heap_ptr_set(this.baseHeapPtr);
+      return false;
+    }
+    new Uint8Array(this.mem.buffer).set(new Uint8Array(from.mem.buffer, from.baseHeapPtr, size), this.baseHeapPtr);
+    abi.opa_heap_ptr_set(from.dataHeapPtr);
+    this.dataAddr = from.dataAddr;
+    this.dataHeapPtr = from.dataHeapPtr;
+    return true;
   }
 
   private load(bytes: Uint8Array, syntax: 'json' | 'value'): number {

@@ -11,9 +11,10 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { EvalBackend, EvalJob, Loadable } from './backend.js';
+import type { EvalBackend, EvalJob } from './backend.js';
+import { encodeChanges } from './data-change-codec.js';
 import type { EngineFailure, EvalOutcome } from './evaluator.js';
-import { startSlot, type Running, type Slot, type Task } from './worker-slot.js';
+import { startSlot, type Running, type SeededBundle, type Slot, type Task } from './worker-slot.js';
 
 export interface PoolOptions {
   readonly size: number;
@@ -94,7 +95,7 @@ function remainder(task: Task, done: ReadonlyMap<number, EvalOutcome>, hung: num
 /** Creates the pool; `close()` stops every worker. */
 export function createWorkerPool(options: PoolOptions): EvalBackend {
   const entry = options.workerUrl ?? workerEntry();
-  const bundles = new Map<string, Loadable>();
+  const bundles = new Map<string, SeededBundle>();
   /** Waiting tasks, oldest first; retries of stopped tasks go first. */
   const queue: Task[] = [];
   const slots: Slot[] = [];
@@ -191,9 +192,18 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
   for (let i = 0; i < (options.spares ?? 1); i++) spares.push(spawn());
 
   return {
-    async prepare(bundle) {
-      bundles.set(bundle.key, bundle);
-      await Promise.all([...slots, ...spares].map((slot) => slot.prepare(bundle)));
+    async prepare(bundle, seed) {
+      // Encoded once for every worker now; a worker booted later reads it again at its boot.
+      const encoded = seed && (() => encodeChanges(seed()));
+      bundles.set(bundle.key, { bundle, ...(encoded ? { seed: encoded } : {}) });
+      const now = encoded?.();
+      await Promise.all([...slots, ...spares].map((slot) => slot.prepare(bundle, now)));
+    },
+    updateData(key, changes) {
+      if (changes.length === 0 || !bundles.has(key)) return;
+      // Every slot, booting or not, and every spare: each got its seed before this.
+      const encoded = encodeChanges(changes);
+      for (const slot of [...slots, ...spares]) slot.updateData(key, encoded);
     },
     retain(keys) {
       const drop = [...bundles.keys()].filter((k) => !keys.has(k));

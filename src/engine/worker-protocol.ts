@@ -10,7 +10,11 @@ export type ToWorker =
       readonly hostBuiltins: readonly string[];
       readonly data: Uint8Array;
       readonly limits: EvaluatorLimits;
+      /** Replicated data applied right after the instance is built (data-change-codec.ts). */
+      readonly seed?: Uint8Array;
     }
+  /** Changes to a prepared bundle's data, applied in order with evaluations (data-change-codec.ts). */
+  | { readonly type: 'data'; readonly key: string; readonly changes: Uint8Array }
   | { readonly type: 'release'; readonly keys: readonly string[] }
   | {
       readonly type: 'evaluate';

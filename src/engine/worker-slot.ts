@@ -35,8 +35,10 @@ export interface Slot {
   running: Running | undefined;
   /** Position of the running task's current entrypoint (written by the worker). */
   position(): number;
-  /** Makes `bundle` evaluable here; rejects if the worker cannot load it. */
-  prepare(bundle: Loadable): Promise<void>;
+  /** Makes `bundle` evaluable here, with `seed` (encoded changes) as its replicated data; rejects if the worker cannot load it. */
+  prepare(bundle: Loadable, seed?: Uint8Array): Promise<void>;
+  /** Posts encoded changes to a bundle's data; they apply in order with what is posted around them. */
+  updateData(key: string, changes: Uint8Array): void;
   release(keys: readonly string[]): void;
   start(id: number, task: Task): void;
   stop(): Promise<number>;
@@ -51,7 +53,13 @@ export interface SlotEvents {
   readonly onCrash: (slot: Slot, err: Error) => void;
 }
 
-export function startSlot(entry: URL, bundles: Iterable<Loadable>, events: SlotEvents): Slot {
+/** A bundle as a booting worker gets it: with its replicated data, read at the moment of the boot. */
+export interface SeededBundle {
+  readonly bundle: Loadable;
+  readonly seed?: () => Uint8Array;
+}
+
+export function startSlot(entry: URL, bundles: Iterable<SeededBundle>, events: SlotEvents): Slot {
   const shared = new SharedArrayBuffer(4);
   const progress = new Int32Array(shared);
   const worker = new Worker(entry, { workerData: { progress: shared } });
@@ -64,7 +72,7 @@ export function startSlot(entry: URL, bundles: Iterable<Loadable>, events: SlotE
     ready: false,
     running: undefined,
     position: () => Atomics.load(progress, 0),
-    prepare(bundle) {
+    prepare(bundle, seed) {
       return new Promise((resolve, reject) => {
         waiting.set(bundle.key, [...(waiting.get(bundle.key) ?? []), { resolve, reject }]);
         post({
@@ -75,9 +83,11 @@ export function startSlot(entry: URL, bundles: Iterable<Loadable>, events: SlotE
           hostBuiltins: bundle.wasm.hostBuiltins,
           data: bundle.data,
           limits: bundle.limits,
+          ...(seed ? { seed } : {}),
         });
       });
     },
+    updateData: (key, changes) => post({ type: 'data', key, changes }),
     release: (keys) => post({ type: 'release', keys }),
     start(id, task) {
       Atomics.store(progress, 0, 0);
@@ -110,8 +120,10 @@ export function startSlot(entry: URL, bundles: Iterable<Loadable>, events: SlotE
   });
   worker.on('error', (err) => events.onCrash(slot, err));
   // Messages are handled in order, so evaluations posted after these prepares see the bundles;
-  // readiness only says the thread is up and has them, so no review waits for a boot.
-  void Promise.allSettled([...bundles].map((b) => slot.prepare(b))).then(() => {
+  // readiness only says the thread is up and has them, so no review waits for a boot. Each
+  // seed is read now, in the same turn as its prepare is posted: a data change the pool posts
+  // to this slot from now on comes after it, one made before is in it.
+  void Promise.allSettled([...bundles].map((b) => slot.prepare(b.bundle, b.seed?.()))).then(() => {
     slot.ready = true;
     events.onReady(slot);
   });

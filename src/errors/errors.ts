@@ -50,6 +50,15 @@ export const ERRORS = {
   SUITE_INVALID: { status: 400, meaning: 'a gator verify suite, a path given to bouncer verify, or a --run filter cannot be read' },
   INVENTORY_UNAVAILABLE: { status: 503, meaning: 'a policy reads replicated cluster objects (data.inventory) of a kind that is not usable now (not listed yet, stale, over the memory budget, or not listable); the policy was not evaluated and its failure mode decided' },
   UNINSTALL_REFUSED: { status: 409, meaning: 'bouncer uninstall stopped before removing the backend: another webhook still sends Fail requests to its namespace, or the API server still calls the deleted webhooks' },
+  // Replicated cluster data in a policy instance (src/engine/evaluator.ts applyData).
+  INVENTORY_OVER_BUDGET: {
+    status: 503,
+    meaning: "the replicated cluster data does not fit the policy instance's memory limit; the bundle's policies fail by their failure mode until it fits",
+  },
+  INVENTORY_DATA_INVALID: {
+    status: 500,
+    meaning: "a change to the replicated cluster data could not be applied to a policy instance; the bundle's policies fail by their failure mode until its data is put whole again",
+  },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
