@@ -48,6 +48,13 @@ export const ERRORS = {
   GATEKEEPER_NOT_INSTALLED: { status: 404, meaning: 'the cluster serves no ConstraintTemplates (templates.gatekeeper.sh): Gatekeeper is not installed there' },
   // bouncer verify (gator suites).
   SUITE_INVALID: { status: 400, meaning: 'a gator verify suite, a path given to bouncer verify, or a --run filter cannot be read' },
+  // Replicated cluster data (src/inventory/store.ts, src/cluster/inventory-replicator.ts); a policy reading a kind in any of these states fails by its failure mode.
+  INVENTORY_KIND_UNAVAILABLE: { status: 503, meaning: 'a replicated kind is not served by the API server (no such group, version or kind: a missing or deleted CRD); retried with backoff' },
+  INVENTORY_KIND_FORBIDDEN: { status: 503, meaning: "bouncer's service account may not list or watch a replicated kind (RBAC): a ClusterRole rule granting the verb is missing" },
+  INVENTORY_KIND_FAILED: { status: 503, meaning: 'listing or watching a replicated kind failed repeatedly (API server unreachable or answering errors); retried with backoff' },
+  INVENTORY_OBJECT_INVALID: { status: 502, meaning: 'an object the API server sent for a replicated kind cannot be read (not JSON, or no metadata.name); it is skipped' },
+  INVENTORY_OVER_BUDGET: { status: 503, meaning: 'the replicated data reached its memory budget (--inventory-max-bytes): further objects are refused and the kinds missing them are not usable' },
+  INVENTORY_STALE: { status: 503, meaning: 'a replicated kind was not confirmed current (list, watch event or bookmark) within the staleness bound (--inventory-max-staleness)' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
