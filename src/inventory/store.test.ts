@@ -90,7 +90,7 @@ describe('createInventoryStore', () => {
       expect(store.stats().bytes).toBe(60);
       expect(store.health(CM)).toMatchObject({ state: 'over-budget', code: 'INVENTORY_OVER_BUDGET' });
       expect(store.health(CM).reason).toMatch(/1 object\(s\) of v1\/ConfigMap were not stored.*100 bytes/);
-      expect(store.room(CM)).toEqual({ free: 40, refusedBytes: 50 });
+      expect(store.room(CM)).toEqual({ free: 40, kindBytes: 60, refusedBytes: 50 });
       expect(store.stats().kinds[0]?.refused).toBe(1);
       expect(events.filter((e) => e.type === 'put')).toHaveLength(1);
       // Deleting the refused object: nothing is missing any more.

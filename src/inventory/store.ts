@@ -50,6 +50,12 @@ export interface InventoryStats {
   readonly kinds: readonly KindStats[];
 }
 
+export interface RefusedObject {
+  readonly namespace: string;
+  readonly name: string;
+  readonly size: number;
+}
+
 export type InventoryListener = (events: readonly InventoryEvent[]) => void;
 
 /** The write side, used by the replicator. */
@@ -57,8 +63,11 @@ export interface InventoryStore extends InventoryView {
   /** Stores (or replaces) an object; false when the budget refused it. */
   put(kind: GroupVersionKind, namespace: string, name: string, json: Uint8Array): boolean;
   delete(kind: GroupVersionKind, namespace: string, name: string): void;
-  /** A relist: the kind's objects become exactly these (as many as fit); returns how many were refused. */
-  replaceAll(kind: GroupVersionKind, objects: Iterable<StoredObject>): number;
+  /**
+   * A relist: the kind's objects become exactly these (as many as fit) and the `refused` ones
+   * (listed, known not to fit: only their names and sizes were kept); returns how many were refused.
+   */
+  replaceAll(kind: GroupVersionKind, objects: Iterable<StoredObject>, refused?: Iterable<RefusedObject>): number;
   /** The kind is current as of now (a list, event, bookmark, or accepted watch); clears an error. */
   markSynced(kind: GroupVersionKind): void;
   /** The kind cannot be listed or watched; objects are kept but the kind is not usable. */
@@ -67,8 +76,8 @@ export interface InventoryStore extends InventoryView {
   forget(kind: GroupVersionKind): void;
   /** True once the kind was listed (stays true across errors and relists, until forget). */
   listed(kind: GroupVersionKind): boolean;
-  /** Bytes free under the budget, and how many of them the kind's refused objects need. */
-  room(kind: GroupVersionKind): { readonly free: number; readonly refusedBytes: number };
+  /** Bytes free under the budget, the kind's stored bytes, and how many bytes its refused objects need. */
+  room(kind: GroupVersionKind): { readonly free: number; readonly kindBytes: number; readonly refusedBytes: number };
   subscribe(listener: InventoryListener): () => void;
   stats(): InventoryStats;
 }
@@ -166,7 +175,7 @@ export function createInventoryStore(options: InventoryStoreOptions): InventoryS
       if (remove(e, key)) emit([{ type: 'delete', kind: e.kind, namespace, name }]);
     },
 
-    replaceAll(kind, objects) {
+    replaceAll(kind, objects, refused = []) {
       const e = entry(kind);
       bytes -= e.bytes;
       e.bytes = 0;
@@ -184,6 +193,7 @@ export function createInventoryStore(options: InventoryStoreOptions): InventoryS
         e.bytes += size - prior;
         bytes += size - prior;
       }
+      for (const o of refused) e.refused.set(objectKey(o.namespace, o.name), o.size);
       e.listed = true;
       emit([{ type: 'reset', kind: e.kind }]);
       return e.refused.size;
@@ -209,9 +219,10 @@ export function createInventoryStore(options: InventoryStoreOptions): InventoryS
     },
 
     room(kind) {
+      const e = kinds.get(kindKey(kind));
       let refusedBytes = 0;
-      for (const size of kinds.get(kindKey(kind))?.refused.values() ?? []) refusedBytes += size;
-      return { free: Math.max(0, maxBytes - bytes), refusedBytes };
+      for (const size of e?.refused.values() ?? []) refusedBytes += size;
+      return { free: Math.max(0, maxBytes - bytes), kindBytes: e?.bytes ?? 0, refusedBytes };
     },
 
     subscribe(listener) {
