@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { CoreV1Event } from '@kubernetes/client-node';
 import { eventRecorder } from './event-recorder.js';
 
 const involvedObject = { apiVersion: 'v1', kind: 'Pod', namespace: 'bouncer-system', name: 'bouncer-0' };
 
-function setup(write: (ns: string, body: Record<string, unknown>) => Promise<unknown>) {
+function setup(write: (ns: string, body: CoreV1Event) => Promise<unknown>) {
   let t = 0;
   const warnings: string[] = [];
   const recorder = eventRecorder(write, { involvedObject, component: 'bouncer', logger: { warn: (_o, msg) => warnings.push(msg) }, minIntervalMs: 1000, now: () => t });
@@ -12,7 +13,7 @@ function setup(write: (ns: string, body: Record<string, unknown>) => Promise<unk
 
 describe('eventRecorder', () => {
   it('writes an Event on the involved object, in its namespace, rate-limited per message', () => {
-    const written: { ns: string; body: Record<string, unknown> }[] = [];
+    const written: { ns: string; body: CoreV1Event }[] = [];
     const { recorder, advance } = setup(async (ns, body) => written.push({ ns, body }));
     recorder.warning('InventoryOverBudget', 'v1/ConfigMap: full');
     recorder.warning('InventoryOverBudget', 'v1/ConfigMap: full');

@@ -6,7 +6,7 @@
 //   dropped (an Event is a courtesy, never a reason to fail the caller).
 // - Rate-limited per (type, reason, message): at most one Event per minIntervalMs for the same
 //   text, as client-go's EventRecorder aggregates repeats; the table of last writes is bounded.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 
 export interface InvolvedObject {
   readonly apiVersion: string;
@@ -32,7 +32,7 @@ export interface EventRecorderOptions {
 }
 
 /** What the recorder writes: one core/v1 Event (tests pass their own). */
-export type EventWriter = (namespace: string, body: Record<string, unknown>) => Promise<unknown>;
+export type EventWriter = (namespace: string, body: CoreV1Event) => Promise<unknown>;
 
 const MAX_REMEMBERED = 256;
 const MAX_MESSAGE = 1024;
@@ -58,7 +58,7 @@ export function eventRecorder(write: EventWriter, options: EventRecorderOptions)
     // Oldest first in a Map: drop the oldest past the bound.
     while (last.size > MAX_REMEMBERED) last.delete(last.keys().next().value as string);
     const at = new Date(t);
-    const body = {
+    const body: CoreV1Event = {
       metadata: { generateName: `${obj.name}.`, namespace: obj.namespace },
       involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.namespace, name: obj.name, ...(obj.uid ? { uid: obj.uid } : {}) },
       type,
