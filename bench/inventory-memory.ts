@@ -3,7 +3,12 @@
 // and the store's bytes are set against the process's RSS and heap.
 //   node --expose-gc --import tsx bench/inventory-memory.ts [N ...]   (default 10000 100000)
 // Each N runs in a fresh store; the numbers are deltas from just before filling it, after a GC.
+// With BENCH_POLICY_WASM=<a policy.wasm built by opa build -t wasm>, the store's objects are also
+// loaded as that instance's data (Gatekeeper's data.inventory layout) and the instance's linear
+// memory is reported: the parsed copy each WASM instance reading the kind holds, per worker.
+import { readFileSync } from 'node:fs';
 import { projectObject } from '../src/cluster/inventory-projection.js';
+import { loadPolicySync } from '../src/engine/sdk.js';
 import { createInventoryStore } from '../src/inventory/store.js';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
@@ -53,5 +58,27 @@ for (const n of process.argv.slice(2).map(Number).concat(process.argv.length > 2
       `(${((withParsed.heapUsed - after.heapUsed) / stats.bytes).toFixed(2)}x the JSON bytes, ${parsed.length} objects)`,
   );
   parsed.length = 0;
+  const wasm = process.env.BENCH_POLICY_WASM;
+  if (wasm) {
+    // data.inventory.namespace[ns][v1][ConfigMap][name], spliced from the stored bytes.
+    const byNs = new Map<string, string[]>();
+    const decoder = new TextDecoder();
+    for (const o of store.objects(CM)) {
+      const list = byNs.get(o.namespace) ?? [];
+      list.push(`${JSON.stringify(o.name)}:${decoder.decode(o.json)}`);
+      byNs.set(o.namespace, list);
+    }
+    const text = `{"inventory":{"cluster":{},"namespace":{${[...byNs].map(([ns, objs]) => `${JSON.stringify(ns)}:{"v1":{"ConfigMap":{${objs.join(',')}}}}`).join(',')}}}}`;
+    const policy = loadPolicySync(new WebAssembly.Module(readFileSync(wasm)), { initial: 16 });
+    const empty = policy.mem.buffer.byteLength;
+    const t1 = performance.now();
+    policy.setData(new TextEncoder().encode(text).buffer as ArrayBuffer);
+    const setDataMs = performance.now() - t1;
+    const heapBytes = policy.dataHeapPtr - policy.baseHeapPtr;
+    console.log(
+      `  a WASM instance with them as data: setData ${setDataMs.toFixed(0)} ms; OPA heap used by the data ${mib(heapBytes)} MiB ` +
+        `(${(heapBytes / stats.bytes).toFixed(2)}x the JSON bytes, incl. the JSON text copied in); linear memory ${mib(empty)} -> ${mib(policy.mem.buffer.byteLength)} MiB`,
+    );
+  }
   store.forget(CM);
 }
