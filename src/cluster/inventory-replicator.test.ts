@@ -183,6 +183,58 @@ describe('inventoryReplicator', () => {
     await replicator.close();
   });
 
+  it('a list broken mid-way (the API server restarting) leaves the store as it was, then lists again from the start', async () => {
+    const t = scripted();
+    const pages = [[cm('p1', '20')], [cm('p2', '20')]];
+    let brokenOnce = true;
+    const continues: (string | undefined)[] = [];
+    t.transport.list = async (_path, query) => {
+      continues.push(query.continue);
+      if (query.continue === 'page-2' && brokenOnce) {
+        brokenOnce = false;
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      }
+      const last = query.continue === 'page-2';
+      return { items: last ? pages[1]! : pages[0]!, resourceVersion: '20', continue: last ? undefined : 'page-2' };
+    };
+    const store = createInventoryStore({ maxBytes: 1 << 20, maxStalenessMs: 60_000 });
+    store.replaceAll(CM, [{ namespace: 'a', name: 'old', json: new TextEncoder().encode('{}') }]);
+    const events: string[] = [];
+    store.subscribe((b) => events.push(...b.map((e) => e.type)));
+    const replicator = inventoryReplicator(t.transport, { store, logger: logs().logger, initialBackoffMs: 5, pageSize: 1 });
+    replicator.require([CM]);
+    await until(() => t.watches.length === 1, 'a watch after the second list');
+    expect(continues).toEqual([undefined, 'page-2', undefined, 'page-2']);
+    // One reset, after the complete list: never a half-listed kind.
+    expect(events).toEqual(['reset']);
+    expect([...store.objects(CM)].map((o) => o.name)).toEqual(['p1', 'p2']);
+    expect(store.health(CM).state).toBe('synced');
+    await replicator.close();
+  });
+
+  it('a list larger than the budget keeps only what fits (names of the rest), over-budget, relisted once room is made', async () => {
+    const t = scripted();
+    t.setItems([cm('a1', '10'), cm('a2', '10'), cm('a3', '10')]);
+    const size = new TextEncoder().encode(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', ...cm('a1', '10') })).byteLength;
+    const store = createInventoryStore({ maxBytes: size * 2 + 1, maxStalenessMs: 60_000 });
+    const m = counting();
+    const log = logs();
+    const replicator = inventoryReplicator(t.transport, { store, logger: log.logger, metrics: m.metrics, initialBackoffMs: 5, tickMs: 10 });
+    replicator.require([CM]);
+    await until(() => t.watches.length === 1, 'a watch');
+    expect([...store.objects(CM)].map((o) => o.name)).toEqual(['a1', 'a2']);
+    expect(store.health(CM).state).toBe('over-budget');
+    expect(m.counts['refused:budget']).toBe(1);
+    expect(log.lines.filter((l) => l.obj.code === 'INVENTORY_OVER_BUDGET').length).toBeGreaterThanOrEqual(1);
+    // a1 deleted: room for a3; the tick relists and the kind is whole again.
+    t.setItems([cm('a2', '11'), cm('a3', '11')]);
+    t.current().handlers.onEvent('DELETED', cm('a1', '11'));
+    await until(() => store.health(CM).state === 'synced', 'synced after the relist');
+    expect(m.counts['relist:budget']).toBe(1);
+    expect([...store.objects(CM)].map((o) => o.name).sort()).toEqual(['a2', 'a3']);
+    await replicator.close();
+  });
+
   it('require: one runner per kind whoever asks, stops and forgets kinds no longer required, restarts one whose status flag changed', async () => {
     const { t, store, m, replicator } = setup();
     replicator.require([CM, { ...CM }]);
