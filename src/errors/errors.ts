@@ -50,11 +50,16 @@ export const ERRORS = {
   SUITE_INVALID: { status: 400, meaning: 'a gator verify suite, a path given to bouncer verify, or a --run filter cannot be read' },
   INVENTORY_UNAVAILABLE: { status: 503, meaning: 'a policy reads replicated cluster objects (data.inventory) of a kind that is not usable now (not listed yet, stale, over the memory budget, or not listable); the policy was not evaluated and its failure mode decided' },
   UNINSTALL_REFUSED: { status: 409, meaning: 'bouncer uninstall stopped before removing the backend: another webhook still sends Fail requests to its namespace, or the API server still calls the deleted webhooks' },
-  // Replicated cluster data in a policy instance (src/engine/evaluator.ts applyData).
+  // Replicated cluster data (src/inventory/store.ts, src/cluster/inventory-replicator.ts, src/engine/evaluator.ts applyData); a policy reading a kind in any of these states fails by its failure mode.
+  INVENTORY_KIND_UNAVAILABLE: { status: 503, meaning: 'a replicated kind is not served by the API server (no such group, version or kind: a missing or deleted CRD); retried with backoff' },
+  INVENTORY_KIND_FORBIDDEN: { status: 503, meaning: "bouncer's service account may not list or watch a replicated kind (RBAC): a ClusterRole rule granting the verb is missing" },
+  INVENTORY_KIND_FAILED: { status: 503, meaning: 'listing or watching a replicated kind failed repeatedly (API server unreachable or answering errors); retried with backoff' },
+  INVENTORY_OBJECT_INVALID: { status: 502, meaning: 'an object the API server sent for a replicated kind cannot be read (not JSON, or no metadata.name); it is skipped' },
   INVENTORY_OVER_BUDGET: {
     status: 503,
-    meaning: "the replicated cluster data does not fit the policy instance's memory limit; the bundle's policies fail by their failure mode until it fits",
+    meaning: "the replicated data reached its memory budget (--inventory-max-mb: further objects are refused and the kinds missing them are not usable), or does not fit a policy instance's WASM memory (--max-memory-mb: the bundle's policies fail by their failure mode until it fits)",
   },
+  INVENTORY_STALE: { status: 503, meaning: 'a replicated kind was not confirmed current (list, watch event or bookmark) within the staleness bound (--inventory-max-staleness)' },
   INVENTORY_DATA_INVALID: {
     status: 500,
     meaning: "a change to the replicated cluster data could not be applied to a policy instance; the bundle's policies fail by their failure mode until its data is put whole again",
