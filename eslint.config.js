@@ -21,6 +21,7 @@ const layers = {
   lifecycle: ['errors'],
   sources: ['errors', 'bundles', 'telemetry', 'cluster'],
   http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
+  serve: ['errors', 'admission', 'bundles', 'engine', 'review', 'telemetry', 'gatekeeper', 'inventory', 'audit', 'cluster', 'config', 'sources', 'http', 'lifecycle', 'certs'],
   cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster', 'gatekeeper', 'inventory', 'audit'],
 };
 
@@ -28,7 +29,7 @@ const layers = {
 const owners = {
   '@open-policy-agent/opa-wasm': ['engine'],
   fastify: ['http'],
-  '@kubernetes/client-node': ['sources', 'cluster'],
+  '@kubernetes/client-node': ['sources', 'cluster', 'serve'],
   'prom-client': ['telemetry'],
   pino: ['telemetry'],
 };

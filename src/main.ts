@@ -9,6 +9,7 @@ import { createBundleLoader } from './bundles/bundle-loader.js';
 import { verificationKey } from './bundles/key-file-verifier.js';
 import { createPolicyRegistry } from './bundles/registry.js';
 import type { CertificateSource } from './certs/serving-certificate.js';
+import type { EventRecorder } from './cluster/event-recorder.js';
 import type { NamespaceCache } from './cluster/namespace-cache.js';
 import { cpuBudget } from './config/cpu-budget.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from './config/serve-config.js';
@@ -26,6 +27,7 @@ import { createDecisionCache, type DecisionCache } from './review/decision-cache
 import { decisionRecorder } from './review/decision-recorder.js';
 import { createReviewer } from './review/reviewer.js';
 import { combinedReadiness, type BundleSource } from './sources/bundle-source.js';
+import { createReplicatedData, type ReplicatedData } from './serve/replicated-data.js';
 import { createStaticBundleSource, type StaticBundle } from './sources/static-bundle-source.js';
 import { createDecisionLog } from './telemetry/decision-log.js';
 import { createDecisionShipper } from './telemetry/decision-shipper.js';
@@ -51,11 +53,11 @@ function evaluationBackend(config: ServeConfig, metrics: Metrics, logger: Logger
  * Reads, verifies, compiles, instantiates and self-checks each bundle in a loader worker
  * within its time and memory budget, then prepares it on every evaluation worker.
  */
-function bundleLoader(config: ServeConfig, backend: EvalBackend): Load {
+function bundleLoader(config: ServeConfig, prepare: (bundle: LoadedBundle) => Promise<void>): Load {
   return createBundleLoader({
     limits: { maxMemoryPages: config.maxMemoryPages },
     ...(config.verification ? { verify: verificationKey(config.verification) } : {}),
-    prepare: (bundle) => backend.prepare(bundle),
+    prepare,
     timeoutMs: config.bundleLoadTimeoutMs,
     maxMemoryMb: config.bundleLoadMemoryMb,
   });
@@ -103,6 +105,31 @@ async function certificateSource(config: ServeConfig, kc: KubeConfig | undefined
       overlapSeconds: m.overlapSeconds,
     },
     log,
+  });
+}
+
+/** Replicated cluster objects for the kinds bundles declare (none without a cluster). */
+async function replicatedData(config: ServeConfig, kc: KubeConfig | undefined, backend: EvalBackend, logger: Logger, metrics: Metrics): Promise<ReplicatedData> {
+  let events: EventRecorder | undefined;
+  if (kc && config.watchNamespace) {
+    const { createEventRecorder } = await import('./cluster/event-recorder.js');
+    events = createEventRecorder({
+      kubeConfig: kc,
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: config.watchNamespace, name: config.replica },
+      component: 'bouncer',
+      logger: logger.child({ component: 'events' }),
+    });
+  }
+  return createReplicatedData({
+    kubeConfig: kc,
+    backend,
+    maxBytes: config.inventory.maxBytes,
+    maxStalenessMs: config.inventory.maxStalenessMs,
+    listWaitMs: Math.min(10_000, config.bundleLoadTimeoutMs),
+    admittedTtlMs: 30_000,
+    logger,
+    metrics,
+    ...(events ? { events } : {}),
   });
 }
 
@@ -172,9 +199,15 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     const registry = createPolicyRegistry();
     const backend = evaluationBackend(config, metrics, logger);
     resources.add('evaluation backend', () => backend.close());
+    // The Kubernetes client (~64 MB of memory once imported) is loaded only when it is used:
+    // a deployment serving bundles from files never pays for it.
+    const kc = config.watchNamespace ? (await import('./cluster/kubeconfig.js')).loadKubeConfig(config.kubeconfig) : undefined;
+    const replicated = await replicatedData(config, kc, backend, logger, metrics);
+    resources.add('replicated data', () => replicated.close());
     registry.onChange((set) => {
       metrics.policySet(set.bundles.map((b) => ({ bundle: b.name, revision: b.revision })));
       backend.retain(new Set(set.bundles.map((b) => b.key)));
+      replicated.activate(set);
     });
     const shipper = config.decisionLog
       ? createDecisionShipper({
@@ -186,10 +219,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         })
       : undefined;
     if (shipper) resources.add('decision-log shipper', () => shipper.stop());
-    // The Kubernetes client (~64 MB of memory once imported) is loaded only when it is used:
-    // a deployment serving bundles from files never pays for it.
-    const kc = config.watchNamespace ? (await import('./cluster/kubeconfig.js')).loadKubeConfig(config.kubeconfig) : undefined;
-    const sources = await bundleSources(config, kc, bundleLoader(config, backend), { registry, logger, metrics });
+    const sources = await bundleSources(config, kc, bundleLoader(config, (bundle) => replicated.prepare(bundle)), { registry, logger, metrics });
     const namespaces = await namespaceCache(config, kc, logger, metrics);
     const health = createHealthServer({
       metrics,
@@ -198,6 +228,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         const r = combinedReadiness(sources);
         if (!r.ready) return r;
         if (namespaces && !namespaces.synced()) return { ready: false, reason: 'Namespaces not listed yet (Gatekeeper constraints match on them)' };
+        const data = replicated.readiness();
+        if (!data.ready) return data;
         return registry.current() ? { ready: true } : { ready: false, reason: 'no policy set is active yet' };
       },
     });
@@ -208,6 +240,11 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     const tls = await certificate.start();
     resources.add('serving certificate', () => certificate.stop());
     const gate = connectionGate(config, metrics);
+    const record = decisionRecorder({
+      log: createDecisionLog({ logger, ...(shipper ? { shipper } : {}) }),
+      ...(config.decisionLog?.includeInput ? { input: { maskPointers: config.decisionLog.maskPointers } } : {}),
+      onError: (err) => logger.error({ err }, 'a decision could not be recorded in the decision log'),
+    });
     const webhook = createWebhookServer({
       reviewer: createReviewer({
         policies: registry.current,
@@ -215,14 +252,14 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         reviewBudgetMs: config.reviewTimeoutMs,
         ...decisionCache(config, metrics),
         ...(namespaces ? { namespaces: namespaces.lookup, readNamespace: (name: string) => namespaces.read(name) } : {}),
+        inventory: replicated.reviewer,
       }),
       metrics,
       logger,
-      onDecision: decisionRecorder({
-        log: createDecisionLog({ logger, ...(shipper ? { shipper } : {}) }),
-        ...(config.decisionLog?.includeInput ? { input: { maskPointers: config.decisionLog.maskPointers } } : {}),
-        onError: (err) => logger.error({ err }, 'a decision could not be recorded in the decision log'),
-      }),
+      onDecision: (decision, request) => {
+        record(decision, request);
+        replicated.admitted(decision, request);
+      },
       tls,
       bodyLimit: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,

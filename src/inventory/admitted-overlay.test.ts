@@ -23,7 +23,7 @@ function setup(ttlMs = 1000) {
   const overlay = createAdmittedOverlay({
     store,
     replicated: (k) => (kindKey(k) === kindKey(INGRESS) ? { status: false } : undefined),
-    project: (o) => encoder.encode(JSON.stringify(o)),
+    project: (o, _kind, _status) => encoder.encode(JSON.stringify(o)),
     ttlMs,
     now: () => t,
   });

@@ -44,7 +44,7 @@ export interface AdmittedOverlayOptions {
   /** The replicated kinds now, with whether status is kept (the projection's input). */
   readonly replicated: (kind: GroupVersionKind) => { readonly status: boolean } | undefined;
   /** The projection the replicator applies, to JSON bytes; undefined when the object is not one. */
-  readonly project: (object: unknown, keepStatus: boolean) => Uint8Array | undefined;
+  readonly project: (object: unknown, kind: GroupVersionKind, keepStatus: boolean) => Uint8Array | undefined;
   readonly ttlMs: number;
   /** Entries held at most; past it new admissions are not overlaid (the race stays open for them). */
   readonly maxPending?: number;
@@ -63,7 +63,7 @@ export function createAdmittedOverlay(options: AdmittedOverlayOptions): Admitted
       if (!replicated) return;
       const key = `${kindKey(write.kind)}\u0000${write.namespace}\u0000${write.name}`;
       if (!entries.has(key) && entries.size >= max) return;
-      const json = options.project(write.object, replicated.status);
+      const json = options.project(write.object, write.kind, replicated.status);
       if (!json || !options.store.put(write.kind, write.namespace, write.name, json)) return;
       entries.delete(key);
       entries.set(key, { kind: write.kind, namespace: write.namespace, name: write.name, json, expires: now() + options.ttlMs });

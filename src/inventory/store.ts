@@ -78,6 +78,8 @@ export interface InventoryStore extends InventoryView {
   markError(kind: GroupVersionKind, code: string, reason: string): void;
   /** The kind is no longer required: its objects are dropped (subscribers get a reset). */
   forget(kind: GroupVersionKind): void;
+  /** One stored object, or undefined. */
+  get(kind: GroupVersionKind, namespace: string, name: string): StoredObject | undefined;
   /** True once the kind was listed (stays true across errors and relists, until forget). */
   listed(kind: GroupVersionKind): boolean;
   /** Bytes free under the budget, the kind's stored bytes, and how many bytes its refused objects need. */
@@ -151,6 +153,7 @@ export function createInventoryStore(options: InventoryStoreOptions): InventoryS
     objects: (kind) => kinds.get(kindKey(kind))?.objects.values() ?? [],
     health: (kind) => health(kinds.get(kindKey(kind))),
     listed: (kind) => kinds.get(kindKey(kind))?.listed ?? false,
+    get: (kind, namespace, name) => kinds.get(kindKey(kind))?.objects.get(objectKey(namespace, name)),
 
     put(kind, namespace, name, json) {
       const e = entry(kind);

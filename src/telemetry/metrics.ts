@@ -54,7 +54,24 @@ export interface Metrics {
   readonly decisionLog: import('./decision-shipper.js').ShipperMetrics;
   /** The Namespace cache (src/cluster/namespace-cache.ts declares the same shape). */
   readonly namespaceCache: NamespaceCacheMetrics;
+  /** Replicated cluster objects (src/cluster/inventory-replicator.ts declares the same shape). */
+  readonly inventory: InventoryMetrics;
 }
+
+export interface InventoryMetrics {
+  objects(kind: string, count: number): void;
+  bytes(total: number): void;
+  staleness(kind: string, seconds: number): void;
+  kindState(kind: string, state: string): void;
+  kindError(kind: string, code: string): void;
+  refused(kind: string, reason: 'budget' | 'invalid'): void;
+  relisted(kind: string, reason: string): void;
+  watchRestarted(kind: string, reason: string): void;
+  forgotten(kind: string): void;
+}
+
+/** The replicated kinds' states, as bouncer_inventory_kind_state labels them. */
+const KIND_STATES = ['syncing', 'synced', 'stale', 'over-budget', 'error'] as const;
 
 export interface NamespaceCacheMetrics {
   namespaces(count: number): void;
@@ -226,8 +243,55 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers,
   });
 
+  const invObjects = new Gauge({ name: 'bouncer_inventory_objects', help: 'Replicated objects held, by kind (<groupVersion>/<Kind>).', labelNames: ['kind'], registers });
+  const invBytes = new Gauge({ name: 'bouncer_inventory_bytes', help: 'Bytes of projected JSON of every replicated object, the quantity --inventory-max-mb bounds.', registers });
+  const invStaleness = new Gauge({
+    name: 'bouncer_inventory_staleness_seconds',
+    help: 'Seconds since each replicated kind was last confirmed current (a list, a watch event or bookmark); past --inventory-max-staleness its readers fail by their failure mode.',
+    labelNames: ['kind'],
+    registers,
+  });
+  const invState = new Gauge({
+    name: 'bouncer_inventory_kind_state',
+    help: 'State of each replicated kind: 1 for its current state (syncing, synced, stale, over-budget, error), 0 for the others. Anything but synced makes the policies reading it fail by their failure mode.',
+    labelNames: ['kind', 'state'],
+    registers,
+  });
+  const invErrors = new Counter({
+    name: 'bouncer_inventory_kind_errors_total',
+    help: 'Failed lists or watches of a replicated kind, by kind and error code (INVENTORY_KIND_FORBIDDEN: RBAC; INVENTORY_KIND_UNAVAILABLE: no such kind; INVENTORY_KIND_FAILED: other).',
+    labelNames: ['kind', 'code'],
+    registers,
+  });
+  const invRefused = new Counter({
+    name: 'bouncer_inventory_refused_objects_total',
+    help: 'Replicated objects not stored, by kind and reason (budget: --inventory-max-mb reached; invalid: not a readable object).',
+    labelNames: ['kind', 'reason'],
+    registers,
+  });
+  const invRelists = new Counter({ name: 'bouncer_inventory_relists_total', help: 'Full lists of a replicated kind, by kind and reason (initial, gone: 410, error, budget: room made).', labelNames: ['kind', 'reason'], registers });
+  const invRestarts = new Counter({ name: 'bouncer_inventory_watch_restarts_total', help: 'Watches of a replicated kind started again, by kind and reason (closed by the server, stalled).', labelNames: ['kind', 'reason'], registers });
+  invBytes.set(0);
+
   return {
     registry,
+    inventory: {
+      objects: (kind, count) => invObjects.set({ kind }, count),
+      bytes: (total) => invBytes.set(total),
+      staleness: (kind, seconds) => invStaleness.set({ kind }, seconds),
+      kindState: (kind, state) => {
+        for (const s of KIND_STATES) invState.set({ kind, state: s }, s === state ? 1 : 0);
+      },
+      kindError: (kind, code) => invErrors.inc({ kind, code }),
+      refused: (kind, reason) => invRefused.inc({ kind, reason }),
+      relisted: (kind, reason) => invRelists.inc({ kind, reason }),
+      watchRestarted: (kind, reason) => invRestarts.inc({ kind, reason }),
+      forgotten: (kind) => {
+        invObjects.remove({ kind });
+        invStaleness.remove({ kind });
+        for (const state of KIND_STATES) invState.remove({ kind, state });
+      },
+    },
     edge: {
       connectionsOpen: (open) => connectionsOpen.set(open),
       connectionRefused: (reason) => connectionsRefused.inc({ reason }),
