@@ -118,7 +118,8 @@ function metadataFor(policy: StagedPolicy, inspection: Inspection, rules: Readon
     });
     const requires = parseRequires(custom.requires);
     const reads = regoReads(modules, 'request', libs);
-    const audit = auditMark(reads, parsed.scope.operations);
+    // The audit evaluates validation only: a mutating-only policy is never audited, so never marked.
+    const audit = validate ? auditMark(reads, parsed.scope.operations) : undefined;
     return { meta: { ...resolveScope(parsed, BUILTIN_RESOURCES, { unresolved: 'keep' }), ...(audit ? { audit } : {}) }, reader: { id: policy.id, requires, reads } };
   } catch (err) {
     throw invalid(`${policy.id}/: invalid METADATA: ${(err as Error).message}`);

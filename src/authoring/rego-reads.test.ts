@@ -57,6 +57,8 @@ describe('regoReads (native: input.request)', () => {
     expect(regoReads([m], 'request')).toEqual({ requestFields: [], inventory: true, inventoryStatus: ['Node'] });
     const any = await parsed(rule('\tsome o in data.inventory.cluster.v1[kind]\n\tx := data.inventory.cluster.v1[kind][_]\n\tx.status.phase == "Active"'));
     expect(regoReads([any], 'request').inventoryStatus).toEqual([null]);
+    const some = await parsed(rule('\tsome pod in data.inventory.namespace[_].v1.Pod\n\tpod.status.phase == "Running"\n\tsome _, pvc in data.inventory.namespace[_].v1.PersistentVolumeClaim\n\tpvc.status.phase == "Bound"'));
+    expect(regoReads([some], 'request').inventoryStatus).toEqual(['Pod', 'PersistentVolumeClaim']);
   });
 });
 

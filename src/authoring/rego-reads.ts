@@ -6,7 +6,8 @@
 // so a policy reading `operation`, `oldObject` or `userInfo` of the request (native:
 // input.request; template: input.review) would be judged on made-up input. Detected:
 //   - a direct ref:                      input.request.operation, input.request["userInfo"].username
-//   - a ref through a local variable:    r := input.request; r.operation   (also `=`, chains of them)
+//   - a ref through a local variable:    r := input.request; r.operation   (also `=`, chains of them,
+//                                        and the element of `some x in ...` / `some k, x in ...`)
 //   - an import:                         import input.request as req; req.oldObject
 //   - a rule that is a constant alias:   request := input.request (e.g. lib.kubernetes), then
 //                                        data.lib.kubernetes.request.userInfo or k.request.userInfo
@@ -103,10 +104,29 @@ function constantValue(rule: Node): unknown {
   return trivial && !Array.isArray(head.args) && head.key === undefined ? head.value : undefined;
 }
 
-/** Binding expressions `v := t`, `v = t`, `t = v` of a rule: var name → term. */
+/** `coll[_]`: an element of a collection term, as a ref whose last part is not a constant. */
+function elementOf(coll: unknown): unknown {
+  const any = { type: 'var', value: '$element' };
+  if (isNode(coll) && coll.type === 'ref' && Array.isArray(coll.value)) return { type: 'ref', value: [...(coll.value as unknown[]), any] };
+  if (isNode(coll) && coll.type === 'var') return { type: 'ref', value: [coll, any] };
+  return undefined;
+}
+
+/**
+ * Binding expressions of a rule: var name → term. `v := t`, `v = t`, `t = v`, and the element
+ * of `some v in coll` / `some k, v in coll` (OPA parses them as internal.member_2/3 calls).
+ */
 function bindings(rule: Node): [string, unknown][] {
   const out: [string, unknown][] = [];
   walk(rule.body, (n) => {
+    if (n.type === 'call' && Array.isArray(n.value)) {
+      const [op, ...args] = n.value as unknown[];
+      const name = constPath(op)?.join('.');
+      const element = name === 'internal.member_2' ? args[0] : name === 'internal.member_3' ? args[1] : undefined;
+      const coll = elementOf(args[args.length - 1]);
+      if (isNode(element) && element.type === 'var' && typeof element.value === 'string' && coll) out.push([element.value, coll]);
+      return;
+    }
     const terms = n.terms;
     if (!Array.isArray(terms) || terms.length !== 3) return;
     const op = constPath(terms[0]);

@@ -1,6 +1,7 @@
 // bouncer build [DIR] [-o FILE] [--revision R] [--opa PATH]
 import { parseArgs } from 'node:util';
 import { buildBundle } from '../authoring/build.js';
+import { kindKey } from '../inventory/types.js';
 import { resolveOpa } from '../config/opa-path.js';
 import { EXIT, PACKAGE_ROOT, type CliContext } from './context.js';
 
@@ -21,6 +22,6 @@ export async function buildCommand(ctx: CliContext): Promise<number> {
   });
   for (const warning of result.warnings) ctx.stderr(`bouncer build: warning: ${warning}\n`);
   for (const note of result.notes) ctx.stderr(`bouncer build: note: ${note}\n`);
-  ctx.stdout(`${JSON.stringify({ output: result.output, revision: result.revision, policies: result.policies.map((p) => p.id) })}\n`);
+  ctx.stdout(`${JSON.stringify({ output: result.output, revision: result.revision, policies: result.policies.map((p) => p.id), inventory: result.inventory.kinds.map(kindKey) })}\n`);
   return EXIT.ok;
 }

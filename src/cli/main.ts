@@ -15,6 +15,7 @@ import { manifestsCommand } from './manifests-command.js';
 import { importCommand } from './import-command.js';
 import { verifyCommand } from './verify-command.js';
 import { uninstallCommand } from './uninstall-command.js';
+import { syncCommand } from './sync-command.js';
 import { createSuiteEngine } from '../authoring/suite-engine.js';
 
 const USAGE = `usage: bouncer <command> [options]
@@ -28,6 +29,7 @@ const USAGE = `usage: bouncer <command> [options]
   manifests              render the webhook configurations from the policies' scopes
   verify PATH...         run gator verify suites (Gatekeeper templates) through bouncer's engine
   import gatekeeper ...  write DIR/gatekeeper/ from a cluster's (--from-cluster) or files' ConstraintTemplates and Constraints
+  sync check [DIR]       report ConstraintTemplate requires-sync-data requirements the SyncSet/Config of DIR/gatekeeper does not satisfy (as gator sync test)
   uninstall              remove bouncer: webhooks first, then (once the API server stops calling them) the rest
   serve                  run the webhook (bouncer serve --help)
 `;
@@ -42,6 +44,7 @@ const COMMANDS: Readonly<Record<string, (ctx: CliContext) => Promise<number>>> =
   status: statusCommand,
   manifests: manifestsCommand,
   import: importCommand,
+  sync: syncCommand,
   uninstall: uninstallCommand,
   verify: (ctx) => verifyCommand(ctx, ({ opa }) => createSuiteEngine(opa)),
 };

@@ -10,6 +10,7 @@ import { BUILTIN_RESOURCES } from '../../src/authoring/builtin-resources.js';
 import { buildBundle, type BuildResult } from '../../src/authoring/build.js';
 import { inventoryRules } from '../../src/authoring/inventory-rbac.js';
 import { loadBundle, type LoadedBundle } from '../../src/bundles/bundle.js';
+import { buildCommand } from '../../src/cli/build-command.js';
 import { syncCommand } from '../../src/cli/sync-command.js';
 import { isBouncerError } from '../../src/errors/errors.js';
 
@@ -77,6 +78,18 @@ describe('bouncer build of declared inventory reads', () => {
     const report = JSON.parse(out) as { satisfied: boolean; unmet: { template: string; requirements: unknown[] }[] };
     expect(report.satisfied).toBe(false);
     expect(report.unmet).toEqual([{ template: 'ingressnamespaceready', file: expect.stringMatching(/template\.yaml$/), requirements: [[{ group: '', version: 'v1', kind: 'Namespace' }]] }]);
+  });
+});
+
+describe('the build command', () => {
+  it('prints the replicated kinds, each warning and each note on its own line', async () => {
+    let out = '';
+    let err = '';
+    const code = await buildCommand({ args: [DECLARED, '-o', join(work, 'cli.tar.gz'), '--revision', 'cli'], env: { OPA_BIN: inject('opa') }, stdout: (t) => (out += t), stderr: (t) => (err += t), stdin: () => '' });
+    expect(code).toBe(0);
+    expect((JSON.parse(out) as { inventory: string[] }).inventory).toEqual(['apps/v1/Deployment', 'apps/v1/ReplicaSet', 'networking.k8s.io/v1/Ingress', 'v1/Namespace', 'v1/Service']);
+    const lines = err.trimEnd().split('\n');
+    expect(lines.map((l) => l.match(/^bouncer build: (warning|note): /)?.[1])).toEqual(['warning', 'warning', 'note', 'note']);
   });
 });
 
