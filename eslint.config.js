@@ -29,7 +29,7 @@ const layers = {
 const owners = {
   '@open-policy-agent/opa-wasm': ['engine'],
   fastify: ['http'],
-  '@kubernetes/client-node': ['sources', 'cluster', 'serve'],
+  '@kubernetes/client-node': ['sources', 'cluster'],
   'prom-client': ['telemetry'],
   pino: ['telemetry'],
 };

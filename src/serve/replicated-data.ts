@@ -12,6 +12,7 @@ import type { AdmissionRequest } from '../admission/types.js';
 import type { LoadedBundle } from '../bundles/bundle.js';
 import type { PolicySet } from '../bundles/policy-set.js';
 import type { EventRecorder } from '../cluster/event-recorder.js';
+import type { loadKubeConfig } from '../cluster/kubeconfig.js';
 import { projectObject } from '../cluster/inventory-projection.js';
 import type { InventoryReplicator, ReplicatedKind } from '../cluster/inventory-replicator.js';
 import type { EvalBackend } from '../engine/backend.js';
@@ -23,7 +24,6 @@ import type { Decision } from '../review/decision.js';
 import type { InventoryHealth } from '../review/inventory-gate.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface ReplicatedData {
   readonly store: InventoryStore;
@@ -41,7 +41,7 @@ export interface ReplicatedData {
 }
 
 export interface ReplicatedDataOptions {
-  readonly kubeConfig: KubeConfig | undefined;
+  readonly kubeConfig: ReturnType<typeof loadKubeConfig> | undefined;
   readonly backend: EvalBackend;
   readonly maxBytes: number;
   readonly maxStalenessMs: number;
