@@ -55,6 +55,8 @@ export interface AuditRun {
   readonly objectsScanned: number;
   /** Objects evaluated in this run (the others' results were reused: same resourceVersion and policy set). */
   readonly objectsEvaluated: number;
+  /** Listed objects that could not be reviewed (AUDIT_OBJECT_INVALID, logged each), not in objectsScanned' verdicts. */
+  readonly objectsInvalid?: number;
   /** API requests made (list pages). */
   readonly apiRequests: number;
   readonly kinds: readonly AuditKindReport[];
