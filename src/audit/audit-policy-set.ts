@@ -87,5 +87,6 @@ export function auditPolicySet(active: PolicySet, marks: (bundle: LoadedBundle) 
   });
   // Same names and digests: the view's revision and digest are the active set's.
   const set = changed ? createPolicySet(bundles, active.activatedAt) : active;
-  return { set, audited, notAuditable: skipped.sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0)) };
+  const byPolicy = (a: { policy: string }, b: { policy: string }) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0);
+  return { set, audited: audited.sort(byPolicy), notAuditable: skipped.sort(byPolicy) };
 }

@@ -109,17 +109,29 @@ class KindTally {
   evaluated = 0;
   invalid = 0;
   readonly passes = new Map<string, number>();
+  /** Per policy: pass, fail, warn, error. */
+  readonly totals = new Map<string, [number, number, number, number]>();
   readonly findings: BoundedFindings;
   constructor(maxFindings: number) {
     this.findings = new BoundedFindings(maxFindings);
   }
 
   add(results: ObjectResults, namespace: string): void {
-    for (const f of results.findings) this.findings.add(f);
+    for (const f of results.findings) {
+      this.findings.add(f);
+      this.count(f.policy, f.result === 'fail' ? 1 : f.result === 'warn' ? 2 : 3);
+    }
     for (const policy of results.passed) {
       const key = `${namespace}\u0000${policy}`;
       this.passes.set(key, (this.passes.get(key) ?? 0) + 1);
+      this.count(policy, 0);
     }
+  }
+
+  private count(policy: string, slot: 0 | 1 | 2 | 3): void {
+    let t = this.totals.get(policy);
+    if (!t) this.totals.set(policy, (t = [0, 0, 0, 0]));
+    t[slot] += 1;
   }
 }
 
@@ -191,6 +203,7 @@ export function createAuditor(deps: AuditorDeps, options: AuditOptions = {}): Au
     let apiRequests = 0;
     const findings = new BoundedFindings(o.maxFindings);
     const passes = new Map<string, number>();
+    const totals = new Map<string, readonly [number, number, number, number]>();
     let scanned = 0;
     let evaluated = 0;
     let invalid = 0;
@@ -286,6 +299,10 @@ export function createAuditor(deps: AuditorDeps, options: AuditOptions = {}): Au
       for (const f of part.findings) findings.add(f);
       if (part.truncated) findings.markTruncated();
       for (const [k, n] of tally.passes) passes.set(k, (passes.get(k) ?? 0) + n);
+      for (const [policy, t] of tally.totals) {
+        const sum = totals.get(policy) ?? [0, 0, 0, 0];
+        totals.set(policy, [sum[0] + t[0], sum[1] + t[1], sum[2] + t[2], sum[3] + t[3]]);
+      }
       return { kind, objects: tally.objects, ...(error ? { error } : {}) };
     }
 
@@ -314,6 +331,10 @@ export function createAuditor(deps: AuditorDeps, options: AuditOptions = {}): Au
           return { namespace: key.slice(0, at), policy: key.slice(at + 1), count };
         })
         .sort((a, b) => (a.namespace !== b.namespace ? (a.namespace < b.namespace ? -1 : 1) : a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0)),
+      summary: view.audited.map((p) => {
+        const [pass, fail, warn, error] = totals.get(p.policy) ?? [0, 0, 0, 0];
+        return { ...p, pass, fail, warn, error };
+      }),
       truncated,
     };
     log.info(
