@@ -106,7 +106,6 @@ export interface Auditor {
 /** What one kind's listing contributed; discarded and rebuilt when the kind is listed again after a 410. */
 class KindTally {
   objects = 0;
-  evaluated = 0;
   invalid = 0;
   readonly passes = new Map<string, number>();
   /** Per policy: pass, fail, warn, error. */
@@ -222,7 +221,7 @@ export function createAuditor(deps: AuditorDeps, options: AuditOptions = {}): Au
         if (!results) {
           const subject = auditReview(api, item as Record<string, unknown>, resource, id);
           const decision = await reviewer.review('validate', subject.review, subject.bytes);
-          tally.evaluated += 1;
+          evaluated += 1;
           results = objectResults(decision, resource);
           if (record && results.findings.length > 0) {
             const event: DecisionEvent = { ...toDecisionEvent(decision, now()), audit_id: id };
@@ -293,7 +292,6 @@ export function createAuditor(deps: AuditorDeps, options: AuditOptions = {}): Au
         }
       }
       scanned += tally.objects;
-      evaluated += tally.evaluated;
       invalid += tally.invalid;
       const part = tally.findings.result();
       for (const f of part.findings) findings.add(f);
