@@ -279,6 +279,28 @@ describe('the auditor', () => {
     expect(run.objectsScanned).toBe(1);
   });
 
+  it('leaves out policies whose scope never sees a CREATE of a main resource (named, with the reason) and mutation-only ones', async () => {
+    const set = createPolicySet([basic]);
+    const edited = {
+      ...set,
+      bundles: set.bundles.map((b) => ({
+        ...b,
+        policies: b.policies.map((p) =>
+          p.meta.id === 'deny-label' ? { ...p, meta: { ...p.meta, scope: { ...p.meta.scope, operations: ['DELETE' as const] } } } : p.meta.id === 'warn-label' ? { ...p, meta: { ...p.meta, scope: { ...p.meta.scope, subresources: ['status'] } } } : p,
+        ),
+      })),
+    } as PolicySet;
+    const cluster = new FakeCluster();
+    cluster.set(CONFIGMAPS, [cm('a', { deny: 'true', warn: 'true', dryrun: 'true' })]);
+    const run = await auditorFor(edited, cluster).auditor.run();
+    expect(run.notAuditable).toEqual([
+      { policy: 'deny-label', reason: expect.stringContaining('its scope has no CREATE (operations: DELETE)') },
+      { policy: 'warn-label', reason: expect.stringContaining('subresources only (status)') },
+    ]);
+    expect(run.findings.map((f) => f.policy)).toEqual(['dryrun-label']);
+    expect(run.summary?.map((p) => p.policy)).not.toContain('patch-a');
+  });
+
   it('records a decision event with audit_id for each object with findings, and links the findings to it', async () => {
     const cluster = new FakeCluster();
     cluster.set(CONFIGMAPS, [cm('a', { deny: 'true' }), cm('b')]);
