@@ -88,7 +88,7 @@ export interface AuditOptions {
 export const AUDIT_DEFAULTS = {
   pageSize: 500,
   maxFindings: 10_000,
-  maxRemembered: 200_000,
+  maxRemembered: 100_000,
   maxKinds: 500,
   retries: 6,
   retryBaseMs: 500,
