@@ -45,6 +45,18 @@ export interface AuditKindReport {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+/** One audited policy's totals in a run: complete even when findings are truncated. */
+export interface AuditPolicySummary {
+  readonly policy: string;
+  readonly bundle: string;
+  /** The enforcement its findings carry (a constraint's action at the audit point). */
+  readonly enforcement: string;
+  readonly pass: number;
+  readonly fail: number;
+  readonly warn: number;
+  readonly error: number;
+}
+
 export interface AuditRun {
   /** The audit_id carried by this run's decision events and reports. */
   readonly id: string;
@@ -55,6 +67,8 @@ export interface AuditRun {
   readonly objectsScanned: number;
   /** Objects evaluated in this run (the others' results were reused: same resourceVersion and policy set). */
   readonly objectsEvaluated: number;
+  /** Listed objects that could not be reviewed (AUDIT_OBJECT_INVALID, logged each), not in objectsScanned' verdicts. */
+  readonly objectsInvalid?: number;
   /** API requests made (list pages). */
   readonly apiRequests: number;
   readonly kinds: readonly AuditKindReport[];
@@ -63,6 +77,8 @@ export interface AuditRun {
   /** Sorted by namespace, policy, kind, name. */
   readonly findings: readonly AuditFinding[];
   readonly passes: readonly AuditPassCount[];
+  /** Every audited policy with its totals, ordered by policy (optional: added with the scanner). */
+  readonly summary?: readonly AuditPolicySummary[];
   /** True when findings were cut at the run's bound (the counts in passes/findings are then partial). */
   readonly truncated: boolean;
 }

@@ -64,6 +64,11 @@ export const ERRORS = {
     status: 500,
     meaning: "a change to the replicated cluster data could not be applied to a policy instance; the bundle's policies fail by their failure mode until its data is put whole again",
   },
+  // The background audit and bouncer audit (src/audit/).
+  AUDIT_KIND_UNLISTABLE: { status: 502, meaning: 'a kind could not be listed completely in an audit run (forbidden, no longer served, past the kinds bound, or the API server kept failing); the run goes on with the other kinds' },
+  AUDIT_OBJECT_INVALID: { status: 400, meaning: 'a listed object cannot be reviewed (not an object, no name or uid, or bytes the decoder refuses); it is counted and skipped' },
+  AUDIT_LIST_EXPIRED: { status: 410, meaning: "a list's continue token expired (410 Gone) before the kind was read to the end; the kind is listed again from the start" },
+  AUDIT_RUN_FAILED: { status: 500, meaning: 'an audit run ended before it completed (discovery failed, the lease was lost, or bouncer is stopping); nothing of it is reported' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

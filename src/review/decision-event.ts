@@ -34,6 +34,8 @@ export interface DecisionEvent {
   readonly input?: { readonly object: unknown; readonly oldObject: unknown };
   /** JSON pointers (into input) whose values were masked. */
   readonly masked?: readonly string[];
+  /** The audit run that made this decision (an existing object evaluated by the background audit); absent for admission. */
+  readonly audit_id?: string;
 }
 
 export interface EventInput {
