@@ -1,12 +1,6 @@
-// Policies the build marked not auditable: their result depends on the operation, oldObject or
-// userInfo, so evaluating an existing object as a CREATE would say nothing true about them.
-//
-// The build's marks are not in bundles yet (another change adds an optional
-// `audit?: { auditable: false, reason }` to LoadedPolicy and LoadedTemplate); until then this
-// returns nothing, and the audit's own checks (audit-policy-set.ts: no CREATE in the scope, no
-// main resource) are the only skips. Once the field lands this becomes:
-//   bundle.policies.filter((p) => p.audit?.auditable === false).map((p) => ({ policy: p.meta.id, reason: p.audit.reason }))
-//   plus, for each template marked, one entry per constraint ({ policy: c.id, reason }).
+// Policies the build marked not auditable (src/authoring/audit-lint.ts): their result depends
+// on the operation, oldObject or userInfo, so evaluating an existing object as a CREATE would
+// say nothing true about them. A marked template makes each of its constraints not auditable.
 import type { LoadedBundle } from '../bundles/bundle.js';
 
 export interface NotAuditable {
@@ -16,6 +10,11 @@ export interface NotAuditable {
 }
 
 export function notAuditable(bundle: LoadedBundle): readonly NotAuditable[] {
-  void bundle;
-  return [];
+  const out: NotAuditable[] = [];
+  for (const p of bundle.policies) if (p.meta.audit) out.push({ policy: p.meta.id, reason: p.meta.audit.reason });
+  for (const t of bundle.templates) {
+    const mark = t.meta.audit;
+    if (mark) for (const c of t.constraints) out.push({ policy: c.id, reason: mark.reason });
+  }
+  return out;
 }
