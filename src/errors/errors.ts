@@ -48,6 +48,11 @@ export const ERRORS = {
   GATEKEEPER_NOT_INSTALLED: { status: 404, meaning: 'the cluster serves no ConstraintTemplates (templates.gatekeeper.sh): Gatekeeper is not installed there' },
   // bouncer verify (gator suites).
   SUITE_INVALID: { status: 400, meaning: 'a gator verify suite, a path given to bouncer verify, or a --run filter cannot be read' },
+  // Audit reports (a report that cannot be written is recorded; the others are still written).
+  REPORT_CRD_MISSING: { status: 404, meaning: "the cluster does not serve the audit report kinds: their CRDs (manifests/base/crds/) are not installed" },
+  REPORT_TOO_LARGE: { status: 413, meaning: 'the API server refused an audit report as too large, even with its results cut to the floor' },
+  REPORT_CONFLICT: { status: 409, meaning: 'an audit report kept changing under the writer (409 Conflict) past its retries' },
+  REPORT_WRITE_FAILED: { status: 502, meaning: 'the API server refused to write or delete an audit report' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
