@@ -37,7 +37,6 @@ export interface WritableReport {
     readonly annotations?: Readonly<Record<string, string>>;
   };
   readonly results?: readonly unknown[];
-  readonly [field: string]: unknown;
 }
 
 /** The report kinds of one format. */
@@ -82,6 +81,8 @@ export interface ReportWriteResult {
   readonly truncated: (ReportRef & { readonly results: number })[];
   readonly deleted: ReportRef[];
   readonly failed: (ReportRef & { readonly code: ErrorCode; readonly message: string })[];
+  /** 409 Conflicts met (and retried) across all reports. */
+  conflicts: number;
 }
 
 const PAGE = 500;
@@ -135,7 +136,7 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
   const server = kc.getCurrentCluster()?.server ?? '(no server)';
   const { namespaced, cluster } = await resolveKinds(api, server, options.kinds);
   const retries = options.conflictRetries ?? 5;
-  const out: ReportWriteResult = { written: [], unchanged: [], truncated: [], deleted: [], failed: [] };
+  const out: ReportWriteResult = { written: [], unchanged: [], truncated: [], deleted: [], failed: [], conflicts: 0 };
 
   const resourceOf = (r: WritableReport): Resource => {
     if (r.apiVersion !== options.kinds.apiVersion || (r.kind !== namespaced.kind && r.kind !== cluster.kind)) {
@@ -181,7 +182,7 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
       const stored = await read(res, ref).catch((err: unknown) => {
         throw new BouncerError('REPORT_WRITE_FAILED', `reading ${describe(ref)}: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
       });
-      if (stored && content(stored) === content(body as Record<string, unknown>)) {
+      if (stored && content(stored) === content(body as unknown as Record<string, unknown>)) {
         out.unchanged.push(ref);
         noteTruncated(ref, report, body);
         return;
@@ -194,6 +195,7 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
       } catch (err) {
         if (statusOf(err) === 409) {
           conflicts += 1;
+          out.conflicts += 1;
           if (conflicts > retries) throw new BouncerError('REPORT_CONFLICT', `${describe(ref)} changed under the writer ${conflicts} times in a row: ${bodyMessage(err)}`, { cause: err });
           continue;
         }
@@ -201,7 +203,7 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
           const results = body.results?.length ?? 0;
           if (results === 0) throw new BouncerError('REPORT_TOO_LARGE', `${describe(ref)} is too large even without results: ${bodyMessage(err)}`, { cause: err });
           body = options.truncate(body, Math.floor(results / 2));
-          options.logger?.warn({ code: 'REPORT_TOO_LARGE', report: describe(ref), results: body.results?.length ?? 0, given: report.results?.length ?? 0 }, 'audit report too large: writing it again with fewer results');
+          options.logger?.warn({ code: 'REPORT_TOO_LARGE', report: describe(ref), status: statusOf(err), reason: bodyMessage(err), results: body.results?.length ?? 0, given: report.results?.length ?? 0 }, 'audit report too large: writing it again with fewer results');
           continue;
         }
         throw new BouncerError('REPORT_WRITE_FAILED', `writing ${describe(ref)}: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
