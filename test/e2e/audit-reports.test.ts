@@ -184,6 +184,25 @@ describe('audit reports on a real API server', () => {
       expect(conflicts).toBeGreaterThan(0);
     });
 
+    it('out of conflict retries: REPORT_CONFLICT recorded for that report, the stored report still one run\'s whole', async () => {
+      const findings = namespaces.map((ns) => finding(ns, 'require-labels', 'api'));
+      const runs = Array.from({ length: 6 }, (_, i) => buildReports(auditRun(`norace-${i}`, findings), { format: 'openreports', maxResultsPerReport: 100 }));
+      let failed: ReportWriteResult['failed'] = [];
+      for (let round = 0; round < 5 && failed.length === 0; round++) {
+        const log = capture();
+        const results = await Promise.all(runs.map((reports) => writeReports(kube.kc, reports, options('openreports', { conflictRetries: 0, deleteStale: false, logger: log.logger }))));
+        failed = results.flatMap((r) => r.failed);
+        expect(log.lines.filter((l) => l.message === 'audit report not written')).toHaveLength(failed.length);
+      }
+      expect(failed.length).toBeGreaterThan(0);
+      expect(new Set(failed.map((f) => f.code))).toEqual(new Set(['REPORT_CONFLICT']));
+      for (const ns of [...namespaces, '']) {
+        const stored = stripped(await read(ns));
+        const id = (stored.metadata as { annotations: Record<string, string> }).annotations['bouncer.dev/audit-id'] as string;
+        expect(stored).toEqual(runs[Number(id.split('-')[1])]?.find((r) => (r.metadata.namespace ?? '') === ns));
+      }
+    });
+
     it('a report over the size limits (413 at 3 MiB, then etcd\'s request is too large) is written again with fewer results, marked truncated', async () => {
       const ns = namespaces[0] as string;
       // 800 results of ~4 KiB: ~3.4 MB (over the API server's body limit), then ~1.7 MB (over
