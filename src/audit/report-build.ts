@@ -252,3 +252,16 @@ export function truncateReport<R extends { metadata: { annotations?: Record<stri
     results: selectResults(results, max),
   };
 }
+
+/**
+ * What the report writer (src/cluster/report-writer.ts, structurally) needs to write and clean
+ * this format's reports: its kinds, the label that marks bouncer's own, and the cut it applies
+ * when a report is refused as too large.
+ */
+export function reportWriteTarget(format: ReportFormat): {
+  readonly kinds: (typeof REPORT_KINDS)[ReportFormat];
+  readonly managedBy: { readonly key: string; readonly value: string };
+  readonly truncate: (report: ReportObject, max: number) => ReportObject;
+} {
+  return { kinds: REPORT_KINDS[format], managedBy: { key: MANAGED_BY_LABEL, value: MANAGED_BY }, truncate: truncateReport };
+}

@@ -12,13 +12,11 @@ import {
   ANNOTATION_RESULTS_TOTAL,
   ANNOTATION_TRUNCATED,
   buildReports,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
   MAX_MESSAGE_CHARS,
   REPORT_KINDS,
   type ReportFormat,
   type ReportObject,
-  truncateReport,
+  reportWriteTarget,
 } from '../../src/audit/report-build.js';
 import type { AuditFinding, AuditRun } from '../../src/audit/types.js';
 import { isBouncerError } from '../../src/errors/errors.js';
@@ -64,7 +62,7 @@ function capture() {
 }
 
 function options(format: ReportFormat = 'openreports', extra: Partial<ReportWriterOptions<ReportObject>> = {}): ReportWriterOptions<ReportObject> {
-  return { kinds: REPORT_KINDS[format], managedBy: { key: MANAGED_BY_LABEL, value: MANAGED_BY }, truncate: truncateReport, ...extra };
+  return { ...reportWriteTarget(format), ...extra };
 }
 
 /** The stored object without the server's metadata, to compare with what was built. */
