@@ -255,13 +255,16 @@ export function truncateReport<R extends { metadata: { annotations?: Record<stri
 
 /**
  * What the report writer (src/cluster/report-writer.ts, structurally) needs to write and clean
- * this format's reports: its kinds, the label that marks bouncer's own, and the cut it applies
- * when a report is refused as too large.
+ * this format's reports: its kinds, the label that marks bouncer's own, the cut it applies when
+ * a report is refused as too large, and the other format's kinds (bouncer's reports of the
+ * format it wrote before a switch are removed).
  */
 export function reportWriteTarget(format: ReportFormat): {
   readonly kinds: (typeof REPORT_KINDS)[ReportFormat];
   readonly managedBy: { readonly key: string; readonly value: string };
   readonly truncate: (report: ReportObject, max: number) => ReportObject;
+  readonly retiredKinds: readonly (typeof REPORT_KINDS)[ReportFormat][];
 } {
-  return { kinds: REPORT_KINDS[format], managedBy: { key: MANAGED_BY_LABEL, value: MANAGED_BY }, truncate: truncateReport };
+  const retired = format === 'openreports' ? 'wgpolicyk8s' : 'openreports';
+  return { kinds: REPORT_KINDS[format], managedBy: { key: MANAGED_BY_LABEL, value: MANAGED_BY }, truncate: truncateReport, retiredKinds: [REPORT_KINDS[retired]] };
 }

@@ -2,7 +2,7 @@
 // provokes both on the real API server), and nothing else taken for them.
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { isTooLarge } from './report-writer.js';
+import { isTooLarge, unlessBusy } from './report-writer.js';
 
 const status = (code: number, message: string) => new ApiException(code, 'refused', JSON.stringify({ kind: 'Status', message, code }), {});
 
@@ -16,5 +16,36 @@ describe('isTooLarge', () => {
     ['a plain error', new Error('socket hang up'), false],
   ])('%s', (_name, err, expected) => {
     expect(isTooLarge(err)).toBe(expected);
+  });
+});
+
+describe('unlessBusy', () => {
+  it('retries a 429 (storage still initialising) and returns the answer; other statuses are thrown at once', async () => {
+    let calls = 0;
+    const answer = await unlessBusy(async () => {
+      calls += 1;
+      if (calls < 3) throw status(429, 'storage is (re)initializing');
+      return 'listed';
+    }, 1);
+    expect([answer, calls]).toEqual(['listed', 3]);
+    calls = 0;
+    await expect(
+      unlessBusy(async () => {
+        calls += 1;
+        throw status(403, 'forbidden');
+      }, 1),
+    ).rejects.toMatchObject({ code: 403 });
+    expect(calls).toBe(1);
+  });
+
+  it('gives up after its retries with the last 429', async () => {
+    let calls = 0;
+    await expect(
+      unlessBusy(async () => {
+        calls += 1;
+        throw status(429, 'too many requests');
+      }, 1),
+    ).rejects.toMatchObject({ code: 429 });
+    expect(calls).toBe(6);
   });
 });

@@ -14,15 +14,19 @@
 //   down to none, through options.truncate (which marks the report truncated; its summary
 //   still counts everything), then REPORT_TOO_LARGE.
 //   https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/ (--max-request-bytes is etcd's)
+// - 429 Too Many Requests (API Priority and Fairness; a just-established CRD's storage still
+//   initialising): waited out and retried, a few times.
 // - Any other failure: REPORT_WRITE_FAILED with the API server's status.
 // - A report that fails is recorded (failed[], with its code, and logged with it) and the
 //   others are still written.
 // - Stale reports: every report of the two kinds carrying the managed-by label whose
 //   (namespace, name) was not among the given reports is deleted; nothing without the label is
-//   touched. A report that failed to write was given, so it is not deleted.
+//   touched. A report that failed to write was given, so it is not deleted. Labelled reports of
+//   retiredKinds (the format written before a switch) are all deleted.
 //
 // The report shape is structural (src/cluster does not import src/audit): any object with
 // apiVersion, kind, metadata and optional results.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { BouncerError, describeThrown, type ErrorCode } from '../errors/errors.js';
 import { clusterError } from './bundle-store.js';
@@ -62,6 +66,13 @@ export interface ReportWriterOptions<R extends WritableReport> {
   readonly concurrency?: number;
   /** Default true. */
   readonly deleteStale?: boolean;
+  /** The wait before retrying a 429 without Retry-After; default 500 ms. */
+  readonly busyDelayMs?: number;
+  /**
+   * Report kinds of formats no longer written (the other format, after a switch): with
+   * deleteStale, every labelled report of theirs is deleted, where the cluster serves them.
+   */
+  readonly retiredKinds?: readonly ReportKinds[];
   readonly logger?: ReportWriterLogger;
 }
 
@@ -86,6 +97,21 @@ export interface ReportWriteResult {
 }
 
 const PAGE = 500;
+/** 429 answers (API Priority and Fairness, or a resource's storage still initialising) are retried this often. */
+const BUSY_RETRIES = 5;
+
+/** Runs call again on 429 Too Many Requests, after the server's Retry-After (capped) or busyDelayMs. */
+export async function unlessBusy<T>(call: () => Promise<T>, busyDelayMs: number): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof ApiException) || err.code !== 429 || attempt >= BUSY_RETRIES) throw err;
+      const after = Number((err.headers as Record<string, string> | undefined)?.['retry-after']);
+      await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 5000) : busyDelayMs);
+    }
+  }
+}
 
 interface Resource {
   readonly group: string;
@@ -136,6 +162,7 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
   const server = kc.getCurrentCluster()?.server ?? '(no server)';
   const { namespaced, cluster } = await resolveKinds(api, server, options.kinds);
   const retries = options.conflictRetries ?? 5;
+  const busy = <T>(call: () => Promise<T>) => unlessBusy(call, options.busyDelayMs ?? 500);
   const out: ReportWriteResult = { written: [], unchanged: [], truncated: [], deleted: [], failed: [], conflicts: 0 };
 
   const resourceOf = (r: WritableReport): Resource => {
@@ -151,7 +178,7 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
   async function read(res: Resource, ref: ReportRef): Promise<Record<string, unknown> | undefined> {
     const at = { group: res.group, version: res.version, plural: res.plural, name: ref.name };
     try {
-      return (ref.namespace ? await api.getNamespacedCustomObject({ ...at, namespace: ref.namespace }) : await api.getClusterCustomObject(at)) as Record<string, unknown>;
+      return (await busy(() => (ref.namespace ? api.getNamespacedCustomObject({ ...at, namespace: ref.namespace }) : api.getClusterCustomObject(at)))) as Record<string, unknown>;
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
@@ -161,11 +188,15 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
   async function put(res: Resource, ref: ReportRef, body: R, resourceVersion: string | undefined): Promise<void> {
     const at = { group: res.group, version: res.version, plural: res.plural };
     const withVersion = resourceVersion === undefined ? body : { ...body, metadata: { ...body.metadata, resourceVersion } };
-    if (ref.namespace) {
-      if (resourceVersion === undefined) await api.createNamespacedCustomObject({ ...at, namespace: ref.namespace, body: withVersion, fieldManager: 'bouncer' });
-      else await api.replaceNamespacedCustomObject({ ...at, namespace: ref.namespace, name: ref.name, body: withVersion, fieldManager: 'bouncer' });
-    } else if (resourceVersion === undefined) await api.createClusterCustomObject({ ...at, body: withVersion, fieldManager: 'bouncer' });
-    else await api.replaceClusterCustomObject({ ...at, name: ref.name, body: withVersion, fieldManager: 'bouncer' });
+    const fieldManager = 'bouncer';
+    await busy(() => {
+      if (ref.namespace) {
+        return resourceVersion === undefined
+          ? api.createNamespacedCustomObject({ ...at, namespace: ref.namespace, body: withVersion, fieldManager })
+          : api.replaceNamespacedCustomObject({ ...at, namespace: ref.namespace, name: ref.name, body: withVersion, fieldManager });
+      }
+      return resourceVersion === undefined ? api.createClusterCustomObject({ ...at, body: withVersion, fieldManager }) : api.replaceClusterCustomObject({ ...at, name: ref.name, body: withVersion, fieldManager });
+    });
   }
 
   function noteTruncated(ref: ReportRef, given: R, sent: R): void {
@@ -222,32 +253,49 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
     }
   });
 
-  if (options.deleteStale ?? true) {
-    const given = new Set(reports.map((r) => keyOf(refOf(r))));
-    const selector = `${options.managedBy.key}=${options.managedBy.value}`;
-    for (const res of [namespaced, cluster]) {
+  const selector = `${options.managedBy.key}=${options.managedBy.value}`;
+  /** Deletes every labelled report of the resources not in keep. */
+  async function sweep(resources: readonly { res: Resource; namespaced: boolean }[], keep: ReadonlySet<string>, what: string): Promise<void> {
+    for (const { res, namespaced: isNamespaced } of resources) {
       let stale: ReportRef[];
       try {
-        stale = (await listAll(api, res, selector, res === namespaced)).filter((ref) => !given.has(keyOf(ref)));
+        stale = (await listAll(api, res, selector, isNamespaced, busy)).filter((ref) => !keep.has(keyOf(ref)));
       } catch (err) {
-        const e = new BouncerError('REPORT_WRITE_FAILED', `listing ${res.plural}.${res.group} to remove stale reports: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
+        const e = new BouncerError('REPORT_WRITE_FAILED', `listing ${res.plural}.${res.group} to remove ${what} reports: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
         out.failed.push({ kind: res.kind, namespace: '', name: '', code: e.code, message: e.message });
-        options.logger?.warn({ err: e, code: e.code }, 'stale audit reports not removed');
+        options.logger?.warn({ err: e, code: e.code }, `${what} audit reports not removed`);
         continue;
       }
       for (const ref of stale) {
         const at = { group: res.group, version: res.version, plural: res.plural, name: ref.name };
         try {
-          if (ref.namespace) await api.deleteNamespacedCustomObject({ ...at, namespace: ref.namespace });
-          else await api.deleteClusterCustomObject(at);
+          await busy(() => (ref.namespace ? api.deleteNamespacedCustomObject({ ...at, namespace: ref.namespace }) : api.deleteClusterCustomObject(at)));
           out.deleted.push(ref);
         } catch (err) {
           if (statusOf(err) === 404) continue;
-          const e = new BouncerError('REPORT_WRITE_FAILED', `deleting the stale ${describe(ref)}: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
+          const e = new BouncerError('REPORT_WRITE_FAILED', `deleting the ${what} ${describe(ref)}: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
           out.failed.push({ ...ref, code: e.code, message: e.message });
-          options.logger?.warn({ err: e, code: e.code, report: describe(ref) }, 'stale audit report not removed');
+          options.logger?.warn({ err: e, code: e.code, report: describe(ref) }, `${what} audit report not removed`);
         }
       }
+    }
+  }
+
+  if (options.deleteStale ?? true) {
+    await sweep([{ res: namespaced, namespaced: true }, { res: cluster, namespaced: false }], new Set(reports.map((r) => keyOf(refOf(r)))), 'stale');
+    for (const retired of options.retiredKinds ?? []) {
+      let kinds: { namespaced: Resource; cluster: Resource };
+      try {
+        kinds = await resolveKinds(api, server, retired);
+      } catch (err) {
+        // Not served: there is nothing of that format to remove.
+        if (err instanceof BouncerError && err.code === 'REPORT_CRD_MISSING') continue;
+        const e = err instanceof BouncerError ? err : new BouncerError('REPORT_WRITE_FAILED', describeThrown(err), { cause: err });
+        out.failed.push({ kind: retired.namespaced, namespace: '', name: '', code: e.code, message: e.message });
+        options.logger?.warn({ err: e, code: e.code }, 'retired-format audit reports not removed');
+        continue;
+      }
+      await sweep([{ res: kinds.namespaced, namespaced: true }, { res: kinds.cluster, namespaced: false }], new Set(), 'retired-format');
     }
   }
   return out;
@@ -283,12 +331,12 @@ async function resolveKinds(api: CustomObjectsApi, server: string, kinds: Report
 }
 
 /** Every report of a kind carrying the label, page by page. */
-async function listAll(api: CustomObjectsApi, res: Resource, labelSelector: string, namespaced: boolean): Promise<ReportRef[]> {
+async function listAll(api: CustomObjectsApi, res: Resource, labelSelector: string, namespaced: boolean, busy: <T>(call: () => Promise<T>) => Promise<T>): Promise<ReportRef[]> {
   const refs: ReportRef[] = [];
   let token: string | undefined;
   do {
     const at = { group: res.group, version: res.version, plural: res.plural, labelSelector, limit: PAGE, ...(token ? { _continue: token } : {}) };
-    const page = (namespaced ? await api.listCustomObjectForAllNamespaces(at) : await api.listClusterCustomObject(at)) as {
+    const page = (await busy(() => (namespaced ? api.listCustomObjectForAllNamespaces(at) : api.listClusterCustomObject(at)))) as {
       items?: { metadata?: { name?: string; namespace?: string } }[];
       metadata?: { continue?: string };
     };

@@ -12,6 +12,8 @@ import {
   ANNOTATION_RESULTS_TOTAL,
   ANNOTATION_TRUNCATED,
   buildReports,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
   MAX_MESSAGE_CHARS,
   REPORT_KINDS,
   type ReportFormat,
@@ -242,13 +244,22 @@ describe('audit reports on a real API server', () => {
       expect(log.lines).toEqual([expect.objectContaining({ message: 'audit report not written', fields: expect.objectContaining({ code: 'REPORT_WRITE_FAILED' }) })]);
     });
 
-    it('wgpolicyk8s: PolicyReports and a ClusterPolicyReport stored as built', async () => {
+    it('wgpolicyk8s: PolicyReports and a ClusterPolicyReport stored as built; bouncer\'s openreports reports (the format before the switch) removed', async () => {
+      const labelled = async (plural: string) =>
+        ((await custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` })) as { items: unknown[] }).items.length;
+      expect(await labelled('reports')).toBeGreaterThan(0);
+      // Not bouncer's: stays.
+      await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'reports', namespace: namespaces[2] as string, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Report', metadata: { name: 'kept', labels: { [MANAGED_BY_LABEL]: 'someone-else' } } } });
       const reports = buildReports(auditRun('wg', [finding(namespaces[2] as string, 'p', 'a'), finding('', 'q', 'b')]), { format: 'wgpolicyk8s', maxResultsPerReport: 10 });
       const result = await writeReports(kube.kc, reports, options('wgpolicyk8s'));
       noFailures(result);
       expect(result.written.map((r) => r.kind).sort()).toEqual(['ClusterPolicyReport', 'PolicyReport']);
       const stored = (await custom.getNamespacedCustomObject({ group: 'wgpolicyk8s.io', version: 'v1alpha2', plural: 'policyreports', namespace: namespaces[2] as string, name: 'bouncer-audit' })) as Record<string, unknown>;
       expect(stripped(stored)).toEqual(reports[0]);
+      expect(new Set(result.deleted.map((r) => r.kind))).toEqual(new Set(['Report', 'ClusterReport']));
+      expect(await labelled('reports')).toBe(0);
+      expect(await labelled('clusterreports')).toBe(0);
+      await expect(read(namespaces[2] as string, 'kept')).resolves.toBeDefined();
       // Clean up this format's reports.
       expect((await writeReports(kube.kc, [], options('wgpolicyk8s'))).deleted).toHaveLength(2);
     });
