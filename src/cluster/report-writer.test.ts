@@ -2,7 +2,7 @@
 // provokes both on the real API server), and nothing else taken for them.
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { isTooLarge, unlessBusy } from './report-writer.js';
+import { isTooLarge, unlessBusy } from './report-api.js';
 
 const status = (code: number, message: string) => new ApiException(code, 'refused', JSON.stringify({ kind: 'Status', message, code }), {});
 

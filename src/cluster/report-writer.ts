@@ -4,15 +4,18 @@
 // - The report kinds must be served: discovery of their group version, before anything is
 //   written. If they are not, REPORT_CRD_MISSING names each CRD and the manifest that ships it;
 //   nothing is written.
-// - Each report is created, or replaced with the resourceVersion just read (optimistic
-//   concurrency). A report whose stored content (labels, annotations and every field but
-//   metadata) is already the one given is left alone: an unchanged audit causes no writes.
+// - What is stored comes from one metadata-only list of bouncer's reports (by the label): each
+//   carries ANNOTATION_CONTENT_HASH, the SHA-256 of the report as given (every field but the
+//   server's metadata). A report stored with the hash of the one given is left alone, so an
+//   unchanged audit makes no write and no per-report read. Otherwise it is created, or replaced
+//   with the listed resourceVersion (optimistic concurrency).
 // - 409 Conflict (someone wrote in between, or a concurrent create): re-read and try again, at
 //   most conflictRetries times, then REPORT_CONFLICT.
 // - Too large (413 from the API server's 3 MiB body limit, or etcd's "request is too large"
 //   past its --max-request-bytes, 1.5 MiB by default): written again with half the results,
 //   down to none, through options.truncate (which marks the report truncated; its summary
-//   still counts everything), then REPORT_TOO_LARGE.
+//   still counts everything), then REPORT_TOO_LARGE. The hash stays the given report's, and
+//   the cut is deterministic, so the next run with the same report makes no write either.
 //   https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/ (--max-request-bytes is etcd's)
 // - 429 Too Many Requests (API Priority and Fairness; a just-established CRD's storage still
 //   initialising): waited out and retried, a few times.
@@ -25,11 +28,18 @@
 //   retiredKinds (the format written before a switch) are all deleted.
 //
 // The report shape is structural (src/cluster does not import src/audit): any object with
-// apiVersion, kind, metadata and optional results.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+// apiVersion, kind, metadata and optional results. Requests: discovery, the list pages, one
+// write per changed report, one delete per stale one (plus the retired format's discovery and
+// list); a re-read only after a 409.
+import { createHash } from 'node:crypto';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { BouncerError, describeThrown, type ErrorCode } from '../errors/errors.js';
-import { clusterError } from './bundle-store.js';
+import { bodyMessage, isTooLarge, listReports, type ReportKinds, type Resource, resolveKinds, statusOf, type StoredReport, unlessBusy } from './report-api.js';
+
+export type { ReportKinds } from './report-api.js';
+
+/** The SHA-256 of the report as given, on every report written. */
+export const ANNOTATION_CONTENT_HASH = 'bouncer.dev/content-sha256';
 
 export interface WritableReport {
   readonly apiVersion: string;
@@ -41,13 +51,6 @@ export interface WritableReport {
     readonly annotations?: Readonly<Record<string, string>>;
   };
   readonly results?: readonly unknown[];
-}
-
-/** The report kinds of one format. */
-export interface ReportKinds {
-  readonly apiVersion: string;
-  readonly namespaced: string;
-  readonly cluster: string;
 }
 
 export interface ReportWriterLogger {
@@ -66,13 +69,13 @@ export interface ReportWriterOptions<R extends WritableReport> {
   readonly concurrency?: number;
   /** Default true. */
   readonly deleteStale?: boolean;
-  /** The wait before retrying a 429 without Retry-After; default 500 ms. */
-  readonly busyDelayMs?: number;
   /**
    * Report kinds of formats no longer written (the other format, after a switch): with
    * deleteStale, every labelled report of theirs is deleted, where the cluster serves them.
    */
   readonly retiredKinds?: readonly ReportKinds[];
+  /** The wait before retrying a 429 without Retry-After; default 500 ms. */
+  readonly busyDelayMs?: number;
   readonly logger?: ReportWriterLogger;
 }
 
@@ -88,7 +91,7 @@ export interface ReportWriteResult {
   readonly written: ReportRef[];
   /** Already stored as given. */
   readonly unchanged: ReportRef[];
-  /** Written with fewer results than given, because the whole was too large. */
+  /** Written in this call with fewer results than given, because the whole was too large. */
   readonly truncated: (ReportRef & { readonly results: number })[];
   readonly deleted: ReportRef[];
   readonly failed: (ReportRef & { readonly code: ErrorCode; readonly message: string })[];
@@ -96,48 +99,7 @@ export interface ReportWriteResult {
   conflicts: number;
 }
 
-const PAGE = 500;
-/** 429 answers (API Priority and Fairness, or a resource's storage still initialising) are retried this often. */
-const BUSY_RETRIES = 5;
-
-/** Runs call again on 429 Too Many Requests, after the server's Retry-After (capped) or busyDelayMs. */
-export async function unlessBusy<T>(call: () => Promise<T>, busyDelayMs: number): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!(err instanceof ApiException) || err.code !== 429 || attempt >= BUSY_RETRIES) throw err;
-      const after = Number((err.headers as Record<string, string> | undefined)?.['retry-after']);
-      await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 5000) : busyDelayMs);
-    }
-  }
-}
-
-interface Resource {
-  readonly group: string;
-  readonly version: string;
-  readonly plural: string;
-  readonly kind: string;
-}
-
-const statusOf = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
-
-function bodyMessage(err: unknown): string {
-  if (!(err instanceof ApiException)) return describeThrown(err);
-  try {
-    return (JSON.parse(String(err.body)) as { message?: string }).message ?? String(err.body);
-  } catch {
-    return String(err.body);
-  }
-}
-
-/** The API server's or etcd's size limit (the latter surfaces as a 500 with etcd's message). */
-export function isTooLarge(err: unknown): boolean {
-  if (statusOf(err) === 413) return true;
-  return /request is too large|request entity too large|larger than max/i.test(bodyMessage(err));
-}
-
-/** JSON with object keys sorted: the API server does not keep the order a report was sent in. */
+/** JSON with object keys sorted: the same report hashes the same whatever its key order. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
@@ -147,15 +109,17 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** What the writer owns in a report: everything but the server's metadata. */
-function content(report: Record<string, unknown>): string {
-  const metadata = (report.metadata ?? {}) as { labels?: unknown; annotations?: unknown };
-  const { metadata: _, ...rest } = report;
-  return canonical({ ...rest, labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {} });
+/** The hash of what the writer owns in a report: everything but the server's metadata. */
+export function contentHash(report: WritableReport): string {
+  const { metadata, ...rest } = report;
+  const { [ANNOTATION_CONTENT_HASH]: _, ...annotations } = metadata.annotations ?? {};
+  const owned = { ...rest, name: metadata.name, namespace: metadata.namespace ?? '', labels: metadata.labels ?? {}, annotations };
+  return createHash('sha256').update(canonical(owned)).digest('hex');
 }
 
 const refOf = (r: WritableReport): ReportRef => ({ kind: r.kind, namespace: r.metadata.namespace ?? '', name: r.metadata.name });
 const keyOf = (r: ReportRef): string => `${r.kind}/${r.namespace}/${r.name}`;
+const describe = (ref: ReportRef): string => (ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`);
 
 export async function writeReports<R extends WritableReport>(kc: KubeConfig, reports: readonly R[], options: ReportWriterOptions<R>): Promise<ReportWriteResult> {
   const api = kc.makeApiClient(CustomObjectsApi);
@@ -163,7 +127,32 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
   const { namespaced, cluster } = await resolveKinds(api, server, options.kinds);
   const retries = options.conflictRetries ?? 5;
   const busy = <T>(call: () => Promise<T>) => unlessBusy(call, options.busyDelayMs ?? 500);
+  const selector = `${options.managedBy.key}=${options.managedBy.value}`;
   const out: ReportWriteResult = { written: [], unchanged: [], truncated: [], deleted: [], failed: [], conflicts: 0 };
+  const fail = (ref: ReportRef, err: unknown, message: string) => {
+    const e = err instanceof BouncerError ? err : new BouncerError('REPORT_WRITE_FAILED', describeThrown(err), { cause: err });
+    out.failed.push({ ...ref, code: e.code, message: e.message });
+    options.logger?.warn({ err: e, code: e.code, ...(ref.name ? { report: describe(ref) } : {}) }, message);
+  };
+  const apiError = (what: string, err: unknown) => new BouncerError('REPORT_WRITE_FAILED', `${what}: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
+
+  /** Lists the labelled reports of the resources; a resource that cannot be listed is recorded and left out. */
+  async function listed(resources: readonly Resource[], what: string): Promise<{ stored: StoredReport[]; complete: boolean }> {
+    const stored: StoredReport[] = [];
+    let complete = true;
+    for (const res of resources) {
+      try {
+        stored.push(...(await listReports(api, res, selector, busy)));
+      } catch (err) {
+        complete = false;
+        fail({ kind: res.kind, namespace: '', name: '' }, apiError(`listing ${res.plural}.${res.group} (${what})`, err), `audit reports not listed (${what})`);
+      }
+    }
+    return { stored, complete };
+  }
+
+  const current = await listed([namespaced, cluster], 'to compare and to remove stale ones');
+  const stored = new Map(current.stored.map((r) => [keyOf(r), r]));
 
   const resourceOf = (r: WritableReport): Resource => {
     if (r.apiVersion !== options.kinds.apiVersion || (r.kind !== namespaced.kind && r.kind !== cluster.kind)) {
@@ -175,13 +164,17 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
     return r.kind === namespaced.kind ? namespaced : cluster;
   };
 
-  async function read(res: Resource, ref: ReportRef): Promise<Record<string, unknown> | undefined> {
+  /** The stored report's version and hash, read again (after a conflict). */
+  async function reread(res: Resource, ref: ReportRef): Promise<{ resourceVersion: string; hash: string | undefined } | undefined> {
     const at = { group: res.group, version: res.version, plural: res.plural, name: ref.name };
     try {
-      return (await busy(() => (ref.namespace ? api.getNamespacedCustomObject({ ...at, namespace: ref.namespace }) : api.getClusterCustomObject(at)))) as Record<string, unknown>;
+      const got = (await busy(() => (ref.namespace ? api.getNamespacedCustomObject({ ...at, namespace: ref.namespace }) : api.getClusterCustomObject(at)))) as {
+        metadata?: { resourceVersion?: string; annotations?: Record<string, string> };
+      };
+      return { resourceVersion: got.metadata?.resourceVersion ?? '', hash: got.metadata?.annotations?.[ANNOTATION_CONTENT_HASH] };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
-      throw err;
+      throw apiError(`reading ${describe(ref)}`, err);
     }
   }
 
@@ -199,45 +192,47 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
     });
   }
 
-  function noteTruncated(ref: ReportRef, given: R, sent: R): void {
-    const kept = sent.results?.length ?? 0;
-    if (kept < (given.results?.length ?? 0)) out.truncated.push({ ...ref, results: kept });
-  }
+  const hashed = (report: R, hash: string): R => ({ ...report, metadata: { ...report.metadata, annotations: { ...report.metadata.annotations, [ANNOTATION_CONTENT_HASH]: hash } } });
 
   async function writeOne(report: R): Promise<void> {
     const ref = refOf(report);
     const res = resourceOf(report);
-    let body = report;
+    const hash = contentHash(report);
+    const listedNow = stored.get(keyOf(ref));
+    let known = listedNow ? { resourceVersion: listedNow.resourceVersion, hash: listedNow.annotations[ANNOTATION_CONTENT_HASH] } : undefined;
+    let body = hashed(report, hash);
     let conflicts = 0;
     for (;;) {
-      const stored = await read(res, ref).catch((err: unknown) => {
-        throw new BouncerError('REPORT_WRITE_FAILED', `reading ${describe(ref)}: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
-      });
-      if (stored && content(stored) === content(body as unknown as Record<string, unknown>)) {
+      if (known?.hash === hash) {
         out.unchanged.push(ref);
-        noteTruncated(ref, report, body);
         return;
       }
       try {
-        await put(res, ref, body, stored ? String((stored.metadata as { resourceVersion?: unknown }).resourceVersion ?? '') : undefined);
+        await put(res, ref, body, known?.resourceVersion);
         out.written.push(ref);
-        noteTruncated(ref, report, body);
+        const kept = body.results?.length ?? 0;
+        if (kept < (report.results?.length ?? 0)) out.truncated.push({ ...ref, results: kept });
         return;
       } catch (err) {
         if (statusOf(err) === 409) {
           conflicts += 1;
           out.conflicts += 1;
           if (conflicts > retries) throw new BouncerError('REPORT_CONFLICT', `${describe(ref)} changed under the writer ${conflicts} times in a row: ${bodyMessage(err)}`, { cause: err });
+          known = await reread(res, ref);
           continue;
         }
         if (isTooLarge(err)) {
           const results = body.results?.length ?? 0;
           if (results === 0) throw new BouncerError('REPORT_TOO_LARGE', `${describe(ref)} is too large even without results: ${bodyMessage(err)}`, { cause: err });
-          body = options.truncate(body, Math.floor(results / 2));
-          options.logger?.warn({ code: 'REPORT_TOO_LARGE', report: describe(ref), status: statusOf(err), reason: bodyMessage(err), results: body.results?.length ?? 0, given: report.results?.length ?? 0 }, 'audit report too large: writing it again with fewer results');
+          // The cut keeps the given report's hash: the same report next time is recognised as stored.
+          body = hashed(options.truncate(body, Math.floor(results / 2)), hash);
+          options.logger?.warn(
+            { code: 'REPORT_TOO_LARGE', report: describe(ref), status: statusOf(err), reason: bodyMessage(err), results: body.results?.length ?? 0, given: report.results?.length ?? 0 },
+            'audit report too large: writing it again with fewer results',
+          );
           continue;
         }
-        throw new BouncerError('REPORT_WRITE_FAILED', `writing ${describe(ref)}: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
+        throw apiError(`writing ${describe(ref)}`, err);
       }
     }
   }
@@ -246,43 +241,26 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
     try {
       await writeOne(report);
     } catch (err) {
-      const e = err instanceof BouncerError ? err : new BouncerError('REPORT_WRITE_FAILED', describeThrown(err), { cause: err });
-      const ref = refOf(report);
-      out.failed.push({ ...ref, code: e.code, message: e.message });
-      options.logger?.warn({ err: e, code: e.code, report: describe(ref) }, 'audit report not written');
+      fail(refOf(report), err, 'audit report not written');
     }
   });
 
-  const selector = `${options.managedBy.key}=${options.managedBy.value}`;
-  /** Deletes every labelled report of the resources not in keep. */
-  async function sweep(resources: readonly { res: Resource; namespaced: boolean }[], keep: ReadonlySet<string>, what: string): Promise<void> {
-    for (const { res, namespaced: isNamespaced } of resources) {
-      let stale: ReportRef[];
+  async function remove(doomed: readonly StoredReport[], resources: readonly Resource[], what: string): Promise<void> {
+    for (const ref of doomed) {
+      const res = resources.find((r) => r.kind === ref.kind) as Resource;
+      const at = { group: res.group, version: res.version, plural: res.plural, name: ref.name };
       try {
-        stale = (await listAll(api, res, selector, isNamespaced, busy)).filter((ref) => !keep.has(keyOf(ref)));
+        await busy(() => (ref.namespace ? api.deleteNamespacedCustomObject({ ...at, namespace: ref.namespace }) : api.deleteClusterCustomObject(at)));
+        out.deleted.push({ kind: ref.kind, namespace: ref.namespace, name: ref.name });
       } catch (err) {
-        const e = new BouncerError('REPORT_WRITE_FAILED', `listing ${res.plural}.${res.group} to remove ${what} reports: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
-        out.failed.push({ kind: res.kind, namespace: '', name: '', code: e.code, message: e.message });
-        options.logger?.warn({ err: e, code: e.code }, `${what} audit reports not removed`);
-        continue;
-      }
-      for (const ref of stale) {
-        const at = { group: res.group, version: res.version, plural: res.plural, name: ref.name };
-        try {
-          await busy(() => (ref.namespace ? api.deleteNamespacedCustomObject({ ...at, namespace: ref.namespace }) : api.deleteClusterCustomObject(at)));
-          out.deleted.push(ref);
-        } catch (err) {
-          if (statusOf(err) === 404) continue;
-          const e = new BouncerError('REPORT_WRITE_FAILED', `deleting the ${what} ${describe(ref)}: HTTP ${statusOf(err) ?? '-'}: ${bodyMessage(err)}`, { cause: err });
-          out.failed.push({ ...ref, code: e.code, message: e.message });
-          options.logger?.warn({ err: e, code: e.code, report: describe(ref) }, `${what} audit report not removed`);
-        }
+        if (statusOf(err) !== 404) fail(ref, apiError(`deleting the ${what} ${describe(ref)}`, err), `${what} audit report not removed`);
       }
     }
   }
 
   if (options.deleteStale ?? true) {
-    await sweep([{ res: namespaced, namespaced: true }, { res: cluster, namespaced: false }], new Set(reports.map((r) => keyOf(refOf(r)))), 'stale');
+    const given = new Set(reports.map((r) => keyOf(refOf(r))));
+    await remove(current.stored.filter((r) => !given.has(keyOf(r))), [namespaced, cluster], 'stale');
     for (const retired of options.retiredKinds ?? []) {
       let kinds: { namespaced: Resource; cluster: Resource };
       try {
@@ -290,60 +268,14 @@ export async function writeReports<R extends WritableReport>(kc: KubeConfig, rep
       } catch (err) {
         // Not served: there is nothing of that format to remove.
         if (err instanceof BouncerError && err.code === 'REPORT_CRD_MISSING') continue;
-        const e = err instanceof BouncerError ? err : new BouncerError('REPORT_WRITE_FAILED', describeThrown(err), { cause: err });
-        out.failed.push({ kind: retired.namespaced, namespace: '', name: '', code: e.code, message: e.message });
-        options.logger?.warn({ err: e, code: e.code }, 'retired-format audit reports not removed');
+        fail({ kind: retired.namespaced, namespace: '', name: '' }, err, 'retired-format audit reports not removed');
         continue;
       }
-      await sweep([{ res: kinds.namespaced, namespaced: true }, { res: kinds.cluster, namespaced: false }], new Set(), 'retired-format');
+      const old = await listed([kinds.namespaced, kinds.cluster], 'of the retired format');
+      await remove(old.stored, [kinds.namespaced, kinds.cluster], 'retired-format');
     }
   }
   return out;
-}
-
-function describe(ref: ReportRef): string {
-  return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
-}
-
-/** The kinds' resources from discovery; REPORT_CRD_MISSING when the cluster does not serve them. */
-async function resolveKinds(api: CustomObjectsApi, server: string, kinds: ReportKinds): Promise<{ namespaced: Resource; cluster: Resource }> {
-  const [group = '', version = ''] = kinds.apiVersion.split('/');
-  const crd = (kind: string) => `${kind.toLowerCase()}s.${group}`;
-  const missing = (which: readonly string[], why: string) =>
-    new BouncerError(
-      'REPORT_CRD_MISSING',
-      `the cluster at ${server} ${why}: install the CRD${which.length > 1 ? 's' : ''} ${which.map(crd).join(' and ')} (${which.map((k) => `manifests/base/crds/${group}_${k.toLowerCase()}s.yaml`).join(', ')}) or choose another report format`,
-      { details: { crds: which.map(crd) } },
-    );
-  let served: { name: string; kind: string; namespaced: boolean }[];
-  try {
-    served = (await api.getAPIResources({ group, version })).resources;
-  } catch (err) {
-    if (statusOf(err) === 404) throw missing([kinds.namespaced, kinds.cluster], `does not serve ${kinds.apiVersion}`);
-    throw clusterError(err, `reading the resources of ${kinds.apiVersion} on ${server}`);
-  }
-  const find = (kind: string, namespaced: boolean) => served.find((r) => r.kind === kind && r.namespaced === namespaced && !r.name.includes('/'));
-  const n = find(kinds.namespaced, true);
-  const c = find(kinds.cluster, false);
-  const absent = [...(n ? [] : [kinds.namespaced]), ...(c ? [] : [kinds.cluster])];
-  if (!n || !c) throw missing(absent, `serves ${kinds.apiVersion} without ${absent.join(' and ')}`);
-  return { namespaced: { group, version, plural: n.name, kind: n.kind }, cluster: { group, version, plural: c.name, kind: c.kind } };
-}
-
-/** Every report of a kind carrying the label, page by page. */
-async function listAll(api: CustomObjectsApi, res: Resource, labelSelector: string, namespaced: boolean, busy: <T>(call: () => Promise<T>) => Promise<T>): Promise<ReportRef[]> {
-  const refs: ReportRef[] = [];
-  let token: string | undefined;
-  do {
-    const at = { group: res.group, version: res.version, plural: res.plural, labelSelector, limit: PAGE, ...(token ? { _continue: token } : {}) };
-    const page = (await busy(() => (namespaced ? api.listCustomObjectForAllNamespaces(at) : api.listClusterCustomObject(at)))) as {
-      items?: { metadata?: { name?: string; namespace?: string } }[];
-      metadata?: { continue?: string };
-    };
-    for (const item of page.items ?? []) refs.push({ kind: res.kind, namespace: item.metadata?.namespace ?? '', name: item.metadata?.name ?? '' });
-    token = page.metadata?.continue || undefined;
-  } while (token);
-  return refs;
 }
 
 /** Runs work over items with at most `limit` at a time. */

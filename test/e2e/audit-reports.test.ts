@@ -5,7 +5,8 @@
 // failure recorded while the rest are written, the CRDs missing named, and the committed RBAC
 // (manifests/base/rbac-reports.yaml) enough.
 import { readFileSync } from 'node:fs';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { performance } from 'node:perf_hooks';
+import { CustomObjectsApi, KubeConfig, setHeaderOptions } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -22,7 +23,8 @@ import {
 } from '../../src/audit/report-build.js';
 import type { AuditFinding, AuditRun } from '../../src/audit/types.js';
 import { isBouncerError } from '../../src/errors/errors.js';
-import { writeReports, type ReportWriterOptions, type ReportWriteResult } from '../../src/cluster/report-writer.js';
+import { METADATA_ONLY } from '../../src/cluster/report-api.js';
+import { ANNOTATION_CONTENT_HASH, writeReports, type ReportWriterOptions, type ReportWriteResult } from '../../src/cluster/report-writer.js';
 import { kubectl } from '../support/kubectl.js';
 import { createNamespace, kubeFor, uniqueName, waitFor } from '../support/kube.js';
 
@@ -67,10 +69,12 @@ function options(format: ReportFormat = 'openreports', extra: Partial<ReportWrit
   return { ...reportWriteTarget(format), ...extra };
 }
 
-/** The stored object without the server's metadata, to compare with what was built. */
+/** The stored object without the server's metadata and the writer's hash, to compare with what was built. */
 function stripped(stored: Record<string, unknown>): Record<string, unknown> {
-  const { metadata, ...rest } = stored as { metadata: { name: string; namespace?: string; labels?: unknown; annotations?: unknown } };
-  return { ...rest, metadata: { name: metadata.name, ...(metadata.namespace ? { namespace: metadata.namespace } : {}), labels: metadata.labels, annotations: metadata.annotations } };
+  const { metadata, ...rest } = stored as { metadata: { name: string; namespace?: string; labels?: unknown; annotations?: Record<string, string> } };
+  const { [ANNOTATION_CONTENT_HASH]: hash, ...annotations } = metadata.annotations ?? {};
+  expect(hash).toMatch(/^[0-9a-f]{64}$/);
+  return { ...rest, metadata: { name: metadata.name, ...(metadata.namespace ? { namespace: metadata.namespace } : {}), labels: metadata.labels, annotations } };
 }
 
 describe('audit reports on a real API server', () => {
@@ -144,6 +148,11 @@ describe('audit reports on a real API server', () => {
       noFailures(first);
       expect(first.written.map((r) => `${r.kind} ${r.namespace}`).sort()).toEqual([`ClusterReport `, `Report ${a}`, `Report ${b}`].sort());
       for (const report of reports) expect(stripped(await read(report.metadata.namespace ?? ''))).toEqual(report);
+      // The writer's list asks for metadata only (a page of full reports could be hundreds of MB).
+      const list = (await custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, plural: 'reports', labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }, setHeaderOptions('Accept', METADATA_ONLY))) as { kind: string; items: Record<string, unknown>[] };
+      expect(list.kind).toBe('PartialObjectMetadataList');
+      expect(list.items.length).toBeGreaterThanOrEqual(2);
+      for (const item of list.items) expect(item).not.toHaveProperty('results');
 
       const versions = await Promise.all(['', a, b].map(async (ns) => (await read(ns)).metadata.resourceVersion));
       const again = await writeReports(kube.kc, buildReports(auditRun('run-1', [...findings].reverse()), { format: 'openreports', maxResultsPerReport: 100 }), options());
@@ -225,12 +234,15 @@ describe('audit reports on a real API server', () => {
       // The first refusal is the API server's body limit, the second etcd's request limit.
       expect(log.lines[0]?.fields.status).toBe(413);
       expect(String(log.lines[1]?.fields.reason)).toMatch(/request is too large/);
-      // The same run again: the stored (truncated) report is recognised, no write.
-      const again = await writeReports(kube.kc, reports, options('openreports', { deleteStale: false }));
-      noFailures(again);
-      expect(again.written).toEqual([]);
-      expect(again.unchanged.map((r) => r.namespace).sort()).toEqual(['', ns]);
-      expect(again.truncated).toEqual(result.truncated);
+      // The same run again: the stored (truncated) report is recognised by the given report's
+      // hash, with no write at all (no second round of refusals).
+      const again = capture();
+      const second = await writeReports(kube.kc, reports, options('openreports', { deleteStale: false, logger: again.logger }));
+      noFailures(second);
+      expect(second.written).toEqual([]);
+      expect(second.unchanged.map((r) => r.namespace).sort()).toEqual(['', ns]);
+      expect(again.lines).toEqual([]);
+      expect((await read(ns)).metadata.resourceVersion).toBe(stored.metadata.resourceVersion);
     });
 
     it('a report that cannot be written is recorded with its code; the others are still written', async () => {
@@ -263,6 +275,24 @@ describe('audit reports on a real API server', () => {
       // Clean up this format's reports.
       expect((await writeReports(kube.kc, [], options('wgpolicyk8s'))).deleted).toHaveLength(2);
     });
+
+    it('200 namespaces: the first write, an unchanged re-write and a full rewrite, timed', async () => {
+      const many = Array.from({ length: 200 }, (_, i) => `${uniqueName('reports-many')}-${i}`);
+      await Promise.all(many.map((ns) => createNamespace(kube, ns)));
+      namespaces.push(...many);
+      const findings = many.flatMap((ns) => Array.from({ length: 10 }, (_, i) => finding(ns, `policy-${i % 3}`, `pod-${i}`)));
+      const timed = async (id: string) => {
+        const started = performance.now();
+        const result = await writeReports(kube.kc, buildReports(auditRun(id, findings), { format: 'openreports', maxResultsPerReport: 100 }), options('openreports', { deleteStale: false }));
+        noFailures(result);
+        return { ms: Math.round(performance.now() - started), written: result.written.length, unchanged: result.unchanged.length };
+      };
+      const first = await timed('many-1');
+      const same = await timed('many-1');
+      const next = await timed('many-2');
+      console.log(`audit reports, 201 reports of 10 results: first write ${first.ms} ms, unchanged ${same.ms} ms, rewritten ${next.ms} ms (concurrency 4)`);
+      expect([first.written, same.unchanged, next.written]).toEqual([201, 201, 201]);
+    }, 180_000);
 
     it.skipIf(external)('needs and is enough with the RBAC of manifests/base/rbac-reports.yaml', async () => {
       const user = uniqueName('reports-writer');
