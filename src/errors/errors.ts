@@ -69,6 +69,11 @@ export const ERRORS = {
   AUDIT_OBJECT_INVALID: { status: 400, meaning: 'a listed object cannot be reviewed (not an object, no name or uid, or bytes the decoder refuses); it is counted and skipped' },
   AUDIT_LIST_EXPIRED: { status: 410, meaning: "a list's continue token expired (410 Gone) before the kind was read to the end; the kind is listed again from the start" },
   AUDIT_RUN_FAILED: { status: 500, meaning: 'an audit run ended before it completed (discovery failed, the lease was lost, or bouncer is stopping); nothing of it is reported' },
+  // Audit reports (a report that cannot be written is recorded; the others are still written).
+  REPORT_CRD_MISSING: { status: 404, meaning: "the cluster does not serve the audit report kinds: their CRDs (manifests/base/crds/) are not installed" },
+  REPORT_TOO_LARGE: { status: 413, meaning: 'the API server refused an audit report as too large, even with its results cut to the floor' },
+  REPORT_CONFLICT: { status: 409, meaning: 'an audit report kept changing under the writer (409 Conflict) past its retries' },
+  REPORT_WRITE_FAILED: { status: 502, meaning: 'the API server refused to write or delete an audit report' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
