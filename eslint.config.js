@@ -22,7 +22,7 @@ const layers = {
   sources: ['errors', 'bundles', 'telemetry', 'cluster'],
   http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
   serve: ['errors', 'admission', 'bundles', 'engine', 'review', 'telemetry', 'gatekeeper', 'inventory', 'audit', 'cluster', 'config', 'sources', 'http', 'lifecycle', 'certs'],
-  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster', 'gatekeeper', 'inventory', 'audit'],
+  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster', 'gatekeeper', 'inventory', 'audit', 'serve', 'telemetry'],
 };
 
 /** library -> the only folders allowed to import it. */

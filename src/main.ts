@@ -27,6 +27,7 @@ import { createDecisionCache, type DecisionCache } from './review/decision-cache
 import { decisionRecorder } from './review/decision-recorder.js';
 import { createReviewer } from './review/reviewer.js';
 import { combinedReadiness, type BundleSource } from './sources/bundle-source.js';
+import { createBackgroundAudit } from './serve/audit.js';
 import { createReplicatedData, type ReplicatedData } from './serve/replicated-data.js';
 import { createStaticBundleSource, type StaticBundle } from './sources/static-bundle-source.js';
 import { createDecisionLog } from './telemetry/decision-log.js';
@@ -240,8 +241,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     const tls = await certificate.start();
     resources.add('serving certificate', () => certificate.stop());
     const gate = connectionGate(config, metrics);
+    const decisionLog = createDecisionLog({ logger, ...(shipper ? { shipper } : {}) });
     const record = decisionRecorder({
-      log: createDecisionLog({ logger, ...(shipper ? { shipper } : {}) }),
+      log: decisionLog,
       ...(config.decisionLog?.includeInput ? { input: { maskPointers: config.decisionLog.maskPointers } } : {}),
       onError: (err) => logger.error({ err }, 'a decision could not be recorded in the decision log'),
     });
@@ -276,6 +278,25 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     for (const source of sources) {
       await source.start();
       resources.add(source.name, () => source.stop());
+    }
+    if (config.audit && kc && config.watchNamespace) {
+      const audit = await createBackgroundAudit({
+        kubeConfig: kc,
+        namespace: config.watchNamespace,
+        replica: config.replica,
+        ...config.audit,
+        reviewBudgetMs: config.reviewTimeoutMs,
+        policies: registry.current,
+        backend,
+        ...(namespaces ? { namespaces } : {}),
+        decisionLog,
+        dataReady: () => replicated.readiness().ready,
+        dataVersion: () => String(replicated.reviewer.generation()),
+        logger,
+        metrics,
+      });
+      audit.start();
+      resources.add('background audit', () => audit.stop());
     }
     await webhook.listen({ host: config.host, port: config.port });
     // Reviews still queued are answered within the review budget (by failure mode if need be);

@@ -22,7 +22,7 @@ import { EXIT, type CliContext } from './context.js';
 import { loadPolicySource } from './policy-source.js';
 
 export const AUDIT_USAGE =
-  'usage: bouncer audit [--policies DIR | --bundle FILE] [--kubeconfig FILE] [--context NAME] [--page-size 500] [--max-findings 10000] [--exclude-namespaces kube-system,kube-node-lease,bouncer-system] [--examples 3] [--format text|json] [--write-reports [--report-format F]]';
+  'usage: bouncer audit [--policies DIR | --bundle FILE] [--kubeconfig FILE] [--context NAME] [--page-size 500] [--max-findings 10000] [--exclude-namespaces kube-system,kube-node-lease,bouncer-system] [--examples 3] [--format text|json] [--write-reports [--report-format openreports|wgpolicyk8s]]';
 
 type KubeConfigLike = ReturnType<typeof kubeConfigFor>;
 
@@ -73,6 +73,10 @@ export async function auditCommand(ctx: CliContext, deps: AuditCommandDeps = {})
   const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new BouncerError('CONFIG_INVALID', `--format must be text or json\n${AUDIT_USAGE}`);
   if (values['write-reports'] && !deps.writeReports) throw new BouncerError('CONFIG_INVALID', '--write-reports: this build has no report writer');
+  const reportFormat = values['report-format'];
+  if (reportFormat !== undefined && reportFormat !== 'openreports' && reportFormat !== 'wgpolicyk8s') {
+    throw new BouncerError('CONFIG_INVALID', `--report-format must be openreports or wgpolicyk8s, not ${JSON.stringify(reportFormat)}\n${AUDIT_USAGE}`);
+  }
   const kc = kubeConfigFor(ctx, values);
   const namespace = typeof values.namespace === 'string' ? values.namespace : (ctx.env.BOUNCER_NAMESPACE ?? DEFAULT_NAMESPACE);
   const excluded = values['exclude-namespaces'] !== undefined ? values['exclude-namespaces'].split(',').filter(Boolean) : ['kube-system', 'kube-node-lease', namespace];

@@ -16,6 +16,9 @@ import { importCommand } from './import-command.js';
 import { verifyCommand } from './verify-command.js';
 import { uninstallCommand } from './uninstall-command.js';
 import { syncCommand } from './sync-command.js';
+import { auditCommand } from './audit-command.js';
+import { publishReports, seedInventory } from '../serve/audit.js';
+import { createLogger } from '../telemetry/logger.js';
 import { createSuiteEngine } from '../authoring/suite-engine.js';
 
 const USAGE = `usage: bouncer <command> [options]
@@ -29,6 +32,7 @@ const USAGE = `usage: bouncer <command> [options]
   manifests              render the webhook configurations from the policies' scopes
   verify PATH...         run gator verify suites (Gatekeeper templates) through bouncer's engine
   import gatekeeper ...  write DIR/gatekeeper/ from a cluster's (--from-cluster) or files' ConstraintTemplates and Constraints
+  audit                  list what already exists and evaluate it as admission would (read-only unless --write-reports)
   sync check [DIR]       report ConstraintTemplate requires-sync-data requirements the SyncSet/Config of DIR/gatekeeper does not satisfy (as gator sync test)
   uninstall              remove bouncer: webhooks first, then (once the API server stops calling them) the rest
   serve                  run the webhook (bouncer serve --help)
@@ -45,6 +49,12 @@ const COMMANDS: Readonly<Record<string, (ctx: CliContext) => Promise<number>>> =
   manifests: manifestsCommand,
   import: importCommand,
   sync: syncCommand,
+  audit: (ctx) =>
+    auditCommand(ctx, {
+      writeReports: (kc, run, options) =>
+        publishReports(kc, run, { format: options.format === 'wgpolicyk8s' ? 'wgpolicyk8s' : 'openreports', maxResultsPerReport: 1000 }),
+      inventory: (kc, bundle) => seedInventory(kc, bundle, createLogger({ level: 'warn' })),
+    }),
   uninstall: uninstallCommand,
   verify: (ctx) => verifyCommand(ctx, ({ opa }) => createSuiteEngine(opa)),
 };

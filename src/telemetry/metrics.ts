@@ -56,6 +56,18 @@ export interface Metrics {
   readonly namespaceCache: NamespaceCacheMetrics;
   /** Replicated cluster objects (src/cluster/inventory-replicator.ts declares the same shape). */
   readonly inventory: InventoryMetrics;
+  /** The background audit (src/audit/audit-metrics.ts declares the same shape). */
+  readonly audit: AuditMetrics;
+}
+
+export interface AuditMetrics {
+  violations(rows: readonly { readonly policy: string; readonly enforcement: string; readonly count: number }[]): void;
+  completed(finishedAtSeconds: number, durationSeconds: number): void;
+  objects(scanned: number, evaluated: number, invalid: number): void;
+  kindsUnlistable(kinds: readonly { readonly kind: string; readonly code: string }[]): void;
+  apiRequests(count: number): void;
+  run(result: 'completed' | 'failed' | 'stopped'): void;
+  truncated(cut: boolean): void;
 }
 
 export interface InventoryMetrics {
@@ -273,8 +285,52 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const invRestarts = new Counter({ name: 'bouncer_inventory_watch_restarts_total', help: 'Watches of a replicated kind started again, by kind and reason (closed by the server, stalled).', labelNames: ['kind', 'reason'], registers });
   invBytes.set(0);
 
+  const auditViolations = new Gauge({
+    name: 'bouncer_audit_violations',
+    help: 'Fail and warn findings per audited policy in the last completed audit run (0 for clean policies), by policy and enforcement.',
+    labelNames: ['policy', 'enforcement'],
+    registers,
+  });
+  const auditLastRun = new Gauge({ name: 'bouncer_audit_last_run_timestamp_seconds', help: 'When the last audit run completed (in this replica).', registers });
+  const auditDuration = new Histogram({ name: 'bouncer_audit_duration_seconds', help: 'Duration of completed audit runs.', buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800], registers });
+  const auditScanned = new Gauge({ name: 'bouncer_audit_objects_scanned', help: 'Objects listed in the last audit run.', registers });
+  const auditEvaluated = new Gauge({ name: 'bouncer_audit_objects_evaluated', help: 'Objects evaluated in the last audit run (the others were unchanged: their results were reused).', registers });
+  const auditInvalid = new Gauge({ name: 'bouncer_audit_objects_invalid', help: 'Listed objects that could not be reviewed in the last audit run.', registers });
+  const auditUnlistable = new Gauge({
+    name: 'bouncer_audit_kinds_unlistable',
+    help: 'Kinds not listed completely in the last audit run (1 per kind and error code): their objects were not audited.',
+    labelNames: ['kind', 'code'],
+    registers,
+  });
+  const auditRequests = new Counter({ name: 'bouncer_audit_api_requests_total', help: 'List requests the audit made.', registers });
+  const auditRuns = new Counter({ name: 'bouncer_audit_runs_total', help: 'Audit runs by result (completed, failed, stopped: the Lease lost or bouncer stopping).', labelNames: ['result'], registers });
+  const auditTruncated = new Gauge({ name: 'bouncer_audit_findings_truncated', help: "1 when the last audit run's findings were cut at --audit-max-findings.", registers });
+  for (const result of ['completed', 'failed', 'stopped']) auditRuns.inc({ result }, 0);
+
   return {
     registry,
+    audit: {
+      violations(rows) {
+        auditViolations.reset();
+        for (const r of rows) auditViolations.set({ policy: r.policy, enforcement: r.enforcement }, r.count);
+      },
+      completed(finishedAtSeconds, durationSeconds) {
+        auditLastRun.set(finishedAtSeconds);
+        auditDuration.observe(durationSeconds);
+      },
+      objects(scanned, evaluated, invalid) {
+        auditScanned.set(scanned);
+        auditEvaluated.set(evaluated);
+        auditInvalid.set(invalid);
+      },
+      kindsUnlistable(kinds) {
+        auditUnlistable.reset();
+        for (const k of kinds) auditUnlistable.set({ kind: k.kind, code: k.code }, 1);
+      },
+      apiRequests: (count) => auditRequests.inc(count),
+      run: (result) => auditRuns.inc({ result }),
+      truncated: (cut) => auditTruncated.set(cut ? 1 : 0),
+    },
     inventory: {
       objects: (kind, count) => invObjects.set({ kind }, count),
       bytes: (total) => invBytes.set(total),
