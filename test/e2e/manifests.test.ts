@@ -73,8 +73,9 @@ describe('manifests/ on a real API server', () => {
     it.skipIf(external)('applies server-side; every object exists; the pod template meets the restricted Pod Security profile', async () => {
       const { docs, applied } = await applyAndGet('manifests/base');
       expect(docs.map((d) => d.kind).sort()).toEqual([
-        'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'Deployment', 'MutatingWebhookConfiguration', 'Namespace', 'NetworkPolicy',
-        'PodDisruptionBudget', 'PriorityClass', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount',
+        ...Array<string>(5).fill('ClusterRole'), ...Array<string>(5).fill('ClusterRoleBinding'), 'CustomResourceDefinition', 'CustomResourceDefinition',
+        'Deployment', 'MutatingWebhookConfiguration', 'Namespace', 'NetworkPolicy',
+        'PodDisruptionBudget', 'PriorityClass', 'Role', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount',
         'ValidatingWebhookConfiguration',
       ]);
       expect(applied.stderr).not.toContain('PodSecurity');
@@ -108,6 +109,17 @@ describe('manifests/ on a real API server', () => {
       'get namespaces',
       'list namespaces',
       'watch namespaces',
+      // The background audit: list what the policies match, under its own Lease; write reports.
+      'list pods --all-namespaces',
+      'list deployments.apps --all-namespaces',
+      'list cronjobs.batch --all-namespaces',
+      'get leases.coordination.k8s.io/bouncer-audit -n NS',
+      'update leases.coordination.k8s.io/bouncer-audit -n NS',
+      'create reports.openreports.io -n default',
+      'update reports.openreports.io -n default',
+      'delete reports.openreports.io -n default',
+      'list reports.openreports.io --all-namespaces',
+      'get clusterreports.openreports.io',
     ];
     const refused = [
       'create configmaps -n NS',
@@ -142,6 +154,11 @@ describe('manifests/ on a real API server', () => {
       'impersonate serviceaccounts -n NS',
       'escalate roles.rbac.authorization.k8s.io -n NS',
       'bind clusterroles.rbac.authorization.k8s.io',
+      'get pods -n default',
+      'watch pods --all-namespaces',
+      'patch reports.openreports.io -n default',
+      'watch reports.openreports.io -n default',
+      'create customresourcedefinitions.apiextensions.k8s.io',
     ];
     const canI = (args: string) => {
       const result = run(['auth', 'can-i', ...args.replace(/\bNS\b/, NS).split(' '), `--as=${SA}`]);
@@ -191,10 +208,12 @@ describe('manifests/ on a real API server', () => {
       }
       // No Secret, Lease or webhook-configuration access is rendered (the base's objects stay
       // in this cluster: server-side apply does not prune); reading Namespaces stays.
-      expect(of('ClusterRole').map((d) => d.metadata.name)).toEqual(['bouncer-namespaces']);
-      expect(of('ClusterRoleBinding').map((d) => d.metadata.name)).toEqual(['bouncer-namespaces']);
+      // The audit's own Lease and list rules, the replicated kinds' and the reports' stay.
+      const clusterRoles = ['bouncer-audit', 'bouncer-inventory', 'bouncer-namespaces', 'bouncer-reports'];
+      expect(of('ClusterRole').map((d) => d.metadata.name).sort()).toEqual(clusterRoles);
+      expect(of('ClusterRoleBinding').map((d) => d.metadata.name).sort()).toEqual(clusterRoles);
       const resources = of('Role').flatMap((r) => (r.rules as { resources: string[] }[]).flatMap((rule) => rule.resources));
-      expect(resources.sort()).toEqual(['configmaps', 'events', 'events']);
+      expect(resources.sort()).toEqual(['configmaps', 'events', 'events', 'leases', 'leases']);
     });
   });
 
