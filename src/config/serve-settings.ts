@@ -328,9 +328,9 @@ export const SERVE_SETTINGS = {
     flag: 'audit-interval',
     env: 'BOUNCER_AUDIT_INTERVAL',
     metavar: 'D',
-    help: 'time between the starts of two audit runs (a run still going delays the next)',
-    default: 600_000,
-    defaultText: '10m',
+    help: 'time between the starts of two audit runs (a run still going delays the next); the BouncerAuditNotRun alert assumes this default',
+    default: 3_600_000,
+    defaultText: '1h',
   }),
   auditPageSize: value(CLUSTER_DATA, integer(1, 10_000))({
     flag: 'audit-page-size',
@@ -344,7 +344,7 @@ export const SERVE_SETTINGS = {
     env: 'BOUNCER_AUDIT_MAX_FINDINGS',
     metavar: 'N',
     help: 'violations (and errors, skips) one audit run keeps; past it the run is marked truncated and only counted',
-    default: 20_000,
+    default: 10_000,
   }),
   auditReports: value(CLUSTER_DATA, oneOf(['openreports', 'wgpolicyk8s', 'off'] as const))({
     flag: 'audit-reports',
