@@ -54,6 +54,9 @@ export async function startBouncer(
     '--health-port', String(healthPort),
     // Tests and `npm start` stop at once unless they ask for the production delay.
     ...(extraArgs.includes('--shutdown-delay') ? [] : ['--shutdown-delay', '0s']),
+    // The background audit lists the whole shared test cluster and records decision events:
+    // only the tests of the audit ask for it.
+    ...(extraArgs.includes('--audit') ? [] : ['--audit', 'off']),
     ...extraArgs,
   ];
   let output = '';
