@@ -248,20 +248,17 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       onError: (err) => logger.error({ err }, 'a decision could not be recorded in the decision log'),
     });
     const webhook = createWebhookServer({
-      reviewer: createReviewer({
+      reviewer: replicated.serialize(createReviewer({
         policies: registry.current,
         backend,
         reviewBudgetMs: config.reviewTimeoutMs,
         ...decisionCache(config, metrics),
         ...(namespaces ? { namespaces: namespaces.lookup, readNamespace: (name: string) => namespaces.read(name) } : {}),
         inventory: replicated.reviewer,
-      }),
+      })),
       metrics,
       logger,
-      onDecision: (decision, request) => {
-        record(decision, request);
-        replicated.admitted(decision, request);
-      },
+      onDecision: record,
       tls,
       bodyLimit: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,

@@ -22,6 +22,7 @@ import { createInventoryStore, type InventoryStore } from '../inventory/store.js
 import { kindKey, type GroupVersionKind, type KindHealth } from '../inventory/types.js';
 import type { Decision } from '../review/decision.js';
 import type { InventoryHealth } from '../review/inventory-gate.js';
+import type { Reviewer } from '../review/reviewer.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
@@ -33,8 +34,13 @@ export interface ReplicatedData {
   activate(set: PolicySet): void;
   /** What the reviewer reads: health per kind, and a generation for the decision cache. */
   readonly reviewer: InventoryHealth & { generation(): number };
-  /** A decided review: an allowed write of a replicated kind is visible at once (admitted overlay). */
-  admitted(decision: Decision, request: AdmissionRequest): void;
+  /**
+   * The reviewer with read-your-own-admissions: validating reviews of a replicated kind are
+   * decided one at a time per kind on this replica, and an allowed write is put into the
+   * replicated objects (the admitted overlay) before the next one of its kind is decided, so
+   * two conflicting writes reaching this replica together cannot both pass a uniqueness policy.
+   */
+  serialize(reviewer: Reviewer): Reviewer;
   /** Not ready until every required kind has been listed once. */
   readiness(): { readonly ready: boolean; readonly reason?: string };
   close(): Promise<void>;
@@ -114,6 +120,19 @@ export async function createReplicatedData(options: ReplicatedDataOptions): Prom
   const expiry = setInterval(() => overlay.expire(), Math.max(100, Math.min(1000, options.admittedTtlMs / 4)));
   expiry.unref();
 
+  const admitted = (decision: Decision, request: AdmissionRequest) => {
+    if (!decision.allowed) return;
+    const { group, version, kind } = request.kind;
+    overlay.admitted({
+      kind: { group, version, kind },
+      namespace: request.namespace ?? '',
+      name: request.name ?? '',
+      operation: request.operation,
+      dryRun: request.dryRun === true,
+      object: request.object,
+    });
+  };
+
   const waitListed = async (kinds: readonly GroupVersionKind[]) => {
     const deadline = Date.now() + options.listWaitMs;
     while (replicator && !replicator.synced(kinds) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -142,17 +161,26 @@ export async function createReplicatedData(options: ReplicatedDataOptions): Prom
       health: (kind) => (replicator ? store.health(kind) : NO_CLUSTER),
       generation: () => generation,
     },
-    admitted(decision, request) {
-      if (!decision.allowed || decision.endpoint !== 'validate' || required.size === 0) return;
-      const { group, version, kind } = request.kind;
-      overlay.admitted({
-        kind: { group, version, kind },
-        namespace: request.namespace ?? '',
-        name: request.name ?? '',
-        operation: request.operation,
-        dryRun: request.dryRun === true,
-        object: request.object,
-      });
+    serialize(reviewer) {
+      const tails = new Map<string, Promise<unknown>>();
+      return {
+        ...reviewer,
+        review(endpoint, review, raw, receivedAt) {
+          const { group, version, kind } = review.request.kind;
+          const key = kindKey({ group, version, kind });
+          if (endpoint !== 'validate' || !required.has(key)) return reviewer.review(endpoint, review, raw, receivedAt);
+          // The queue's wait counts against the review's budget (receivedAt), as any wait does.
+          const run = (tails.get(key) ?? Promise.resolve()).then(async () => {
+            const decision = await reviewer.review(endpoint, review, raw, receivedAt);
+            admitted(decision, review.request);
+            return decision;
+          });
+          const tail = run.catch(() => undefined);
+          tails.set(key, tail);
+          void tail.then(() => tails.get(key) === tail && tails.delete(key));
+          return run;
+        },
+      };
     },
     readiness() {
       if (!replicator) return { ready: true };
