@@ -26,15 +26,15 @@ COPY src ./src
 RUN npm run build
 
 # A clean install without devDependencies, so nothing from the build leaks into the image,
-# and the dependency list written from the same lockfile (a CycloneDX SBOM of the production
-# dependencies; --package-lock-only because the pruned tree lacks the devDependencies npm checks).
+# and the dependency list of exactly what it installed (a CycloneDX SBOM, hack/image/sbom.mjs).
 FROM ${BUILD_IMAGE} AS prune
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=secret,id=ca-bundle --mount=type=cache,id=bouncer-npm,target=/root/.npm \
     if [ -s /run/secrets/ca-bundle ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca-bundle; fi; \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-    && npm sbom --omit=dev --package-lock-only --sbom-format=cyclonedx --sbom-type=application > sbom.cdx.json
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN --mount=type=bind,source=hack/image/sbom.mjs,target=/tmp/sbom.mjs \
+    node /tmp/sbom.mjs /app > /app/sbom.cdx.json
 
 FROM ${RUNTIME_IMAGE}
 ARG VERSION=0.1.0
