@@ -348,11 +348,11 @@ describe.skipIf(!runtime)('the container image (hack/test-image.sh)', () => {
     });
 
     it('reads its bundle from the ConfigMap and denies a privileged pod, with audit annotations', async () => {
-      const pod = privilegedPod('priv', {});
+      const pod = privilegedPod('image-priv', {});
       const result = kubectl(state, ['create', '-n', apps, '-f', '-'], JSON.stringify(pod));
       expect(result.code).not.toBe(0);
       expect(result.stderr).toContain('[disallow-privileged]');
-      const event = await waitForAudit(state, (e) => e.verb === 'create' && e.objectRef?.namespace === apps && e.objectRef.name === 'priv');
+      const event = await waitForAudit(state, (e) => e.verb === 'create' && e.objectRef?.namespace === apps && e.objectRef.name === 'image-priv');
       expect(event.responseStatus?.code).toBe(403);
       expect(event.annotations).toMatchObject({ [`validate.${domain}/decision`]: 'denied', [`validate.${domain}/denied-by`]: 'disallow-privileged' });
       expect(event.annotations?.[`validate.${domain}/policy-set`]).toMatch(/^baseline@/);
@@ -363,7 +363,7 @@ describe.skipIf(!runtime)('the container image (hack/test-image.sh)', () => {
       const first = await secret();
       await waitFor(async () => (await secret()) !== first && bouncer.logs().includes('serving certificate reloaded from the Secret'), 30_000, 'a rotated serving certificate, reloaded');
       await waitFor(async () => {
-        const r = kubectl(state, ['create', '-n', apps, '--dry-run=server', '-f', '-'], JSON.stringify(privilegedPod('priv2', {})));
+        const r = kubectl(state, ['create', '-n', apps, '--dry-run=server', '-f', '-'], JSON.stringify(privilegedPod('image-priv2', {})));
         return r.code !== 0 && r.stderr.includes('[disallow-privileged]');
       }, 10_000, 'a denial after the rotation');
     }, 60_000);
