@@ -28,6 +28,7 @@
 # BuildKit: `docker buildx` when installed, else a client that still has BuildKit built in
 # (Debian's docker.io 20.10 client, /usr/bin/docker, with DOCKER_BUILDKIT=1).
 # A failed build says which step failed (BuildKit's plain progress output names it).
+# BOUNCER_DOCKERFILE builds another Dockerfile in the same context (the tests break one on purpose).
 set -euo pipefail
 self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$self")/.."
@@ -244,7 +245,7 @@ bouncer_image() {
   local log; log=$(mktemp -t bouncer-image-build-XXXXXX.log)
   # --network host: the build stages reach the npm registry the way the host does (the engine
   # hack/docker-engine.sh starts has no bridge network).
-  if ! docker_build -t "$tag" --network host \
+  if ! docker_build -t "$tag" --network host -f "${BOUNCER_DOCKERFILE:-Dockerfile}" \
     --build-arg "BUILD_IMAGE=$BUILD_IMAGE" --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE" \
     --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
     ${ca:+--secret "id=ca-bundle,src=$ca"} . >"$log" 2>&1; then

@@ -9,6 +9,7 @@
 // Usage: node sbom.mjs [APP_DIR] > sbom.cdx.json
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Buffer } from 'node:buffer';
 
 const app = process.argv[2] ?? '.';
 const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));

@@ -7,7 +7,9 @@
 // Measurements (size, cold start, RSS at idle) are printed for docs.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -242,6 +244,15 @@ describe.skipIf(!runtime)('the container image (hack/test-image.sh)', () => {
       console.log(`image size: ${(uncompressed / 1e6).toFixed(1)} MB uncompressed (runtime base ${(base / 1e6).toFixed(1)} MB), ${(compressed / 1e6).toFixed(1)} MB as docker save | gzip`);
       expect(compressed).toBeLessThan(uncompressed);
     }, 120_000);
+
+    it('a failed build names the step that failed', async () => {
+      const broken = join(mkdtempSync(join(tmpdir(), 'bouncer-dockerfile-')), 'Dockerfile');
+      writeFileSync(broken, readFileSync('Dockerfile', 'utf8').replace('COPY src ./src\n', 'COPY src ./src\nRUN echo "this step fails on purpose" && exit 7\n'));
+      const result = spawnSync('bash', ['hack/images.sh', 'bouncer', 'bouncer:broken'], { encoding: 'utf8', env: { ...process.env, BOUNCER_DOCKERFILE: broken }, timeout: 600_000 });
+      rmSync(dirname(broken), { recursive: true, force: true });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(/the image build failed at: #\d+ \[build \d+\/\d+\] RUN echo "this step fails on purpose" && exit 7/);
+    }, 600_000);
 
     it('prints the logs of a container that exits during startup', async () => {
       await expect(startBouncer({}, ['--no-such-flag'])).rejects.toThrow(/exited during startup[\s\S]*no-such-flag/);
