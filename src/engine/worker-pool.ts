@@ -107,6 +107,7 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
     onReady: () => dispatch(),
     onResult: (_slot: Slot, running: Running, outcomes: EvalOutcome[][]) => {
       running.task.resolve(outcomes);
+      releaseRetired();
       dispatch();
     },
     onCrash: (slot: Slot, err: Error) => {
@@ -115,6 +116,29 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
     },
   };
   const spawn = () => startSlot(entry, bundles.values(), events);
+
+  /**
+   * Bundles no longer in the active set, released once no task queued or running uses them: a
+   * review takes its policy-set snapshot before it waits for a worker, so a swap must not pull
+   * an old revision out from under the reviews already queued for it.
+   */
+  const retired = new Set<string>();
+  function releaseRetired(): void {
+    if (retired.size === 0) return;
+    const inUse = new Set<string>();
+    const use = (task: Task) => {
+      for (const job of task.jobs) inUse.add(job.bundle.key);
+    };
+    queue.forEach(use);
+    for (const slot of slots) if (slot.running) use(slot.running.task);
+    const drop = [...retired].filter((k) => !inUse.has(k));
+    if (drop.length === 0) return;
+    for (const key of drop) {
+      retired.delete(key);
+      bundles.delete(key);
+    }
+    for (const slot of [...slots, ...spares]) slot.release(drop);
+  }
 
   /** Terminates a slot's worker; its running task continues elsewhere without the current policy. */
   function replace(slot: Slot, failure: EngineFailure): void {
@@ -185,6 +209,7 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
       queue.splice(i, 1);
       expire(task);
     }
+    releaseRetired();
   }, Math.max(5, Math.min(50, Math.floor(options.policyTimeoutMs / 4))));
   watchdog.unref();
 
@@ -206,10 +231,9 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
       for (const slot of [...slots, ...spares]) slot.updateData(key, encoded);
     },
     retain(keys) {
-      const drop = [...bundles.keys()].filter((k) => !keys.has(k));
-      if (drop.length === 0) return;
-      for (const key of drop) bundles.delete(key);
-      for (const slot of [...slots, ...spares]) slot.release(drop);
+      for (const key of bundles.keys()) if (!keys.has(key)) retired.add(key);
+      for (const key of keys) retired.delete(key);
+      releaseRetired();
     },
     evaluate(input, jobs, deadline) {
       if (jobs.length === 0) return Promise.resolve([]);

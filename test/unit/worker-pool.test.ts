@@ -76,3 +76,26 @@ describe('worker pool queue', () => {
     await pool.close();
   });
 });
+
+describe('worker pool swaps', () => {
+  it('keeps a bundle dropped from the active set for the reviews already queued for it', async () => {
+    const basic = await loadBundle('basic', readFileSync(inject('bundles').basic as string));
+    const pool = createWorkerPool({ size: 1, maxQueue: 100, policyTimeoutMs: 2000, log });
+    try {
+      await pool.prepare(basic);
+      const deny = basic.policies.find((p) => p.meta.id === 'deny-label')?.validate as number;
+      const input = reviewBytes(configMapRequest({ deny: 'true' }));
+      // One worker: these queue behind each other, then the set moves on without the bundle.
+      const queued = Array.from({ length: 20 }, () => pool.evaluate(input, [{ bundle: basic, entrypoints: [deny] }], Date.now() + 10_000));
+      pool.retain(new Set());
+      const results = await Promise.all(queued);
+      expect(results.every((r) => r[0]?.[0]?.ok === true)).toBe(true);
+      // Once nothing uses it, it is released: a review of it now is refused by the worker.
+      await new Promise((r) => setTimeout(r, 200));
+      const late = await pool.evaluate(input, [{ bundle: basic, entrypoints: [deny] }], Date.now() + 5000);
+      expect(late[0]?.[0]).toMatchObject({ ok: false, failure: { message: expect.stringContaining('is not loaded in this worker') } });
+    } finally {
+      await pool.close();
+    }
+  });
+});
