@@ -177,8 +177,8 @@ export class LoadedPolicy {
    * Makes room for `bytes` above the heap pointer in one memory.grow, within the maximum.
    * OPA's malloc grows the memory by the block it needs, a page at a time for small blocks,
    * and V8 copies the whole memory on each grow: loading 100k objects (~440 MiB) that way
-   * took minutes. A block malloc'd and freed at once grows the memory (and malloc's own idea
-   * of its top) by its size and, being at the top, hands the heap pointer back. The room is
+   * took minutes. One large block malloc'd grows the memory (and malloc's own idea of its
+   * top) by its size in one step; the heap pointer is then set back below it. The room is
    * at least a quarter of the memory, so growth is geometric. The heap pointer must be where
    * it was set last (the free lists are empty).
    */
@@ -189,7 +189,11 @@ export class LoadedPolicy {
     if (headroom >= bytes) return;
     const grow = Math.min(Math.max(bytes - headroom, size / 4), this.maxBytes - size - 2 * PAGE);
     if (grow <= PAGE) return;
-    abi.opa_free(abi.opa_malloc(Math.floor(grow)));
+    const ptr = abi.opa_heap_ptr_get();
+    abi.opa_malloc(Math.floor(grow));
+    // Back to where it was (OPA 1.x's opa_free does not lower the heap pointer; this also
+    // empties the free lists, which were empty): only malloc's top stays raised.
+    abi.opa_heap_ptr_set(ptr);
   }
 
   private load(bytes: Uint8Array, syntax: 'json' | 'value'): number {
