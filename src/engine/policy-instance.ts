@@ -41,6 +41,9 @@ export class PolicyInstance {
   /** Copies and parses the input; returns its address, or 0 when it is not JSON. */
   loadInput(input: Uint8Array): number {
     this.abi.opa_heap_ptr_set(this.policy.dataHeapPtr as number);
+    // Room for the input and what evaluating against it allocates, grown in one step (a big
+    // data document makes each of malloc's page-sized grows a copy of all of it).
+    this.policy.reserve(input.byteLength * 8 + 1024 * 1024);
     const raw = this.abi.opa_malloc(input.byteLength);
     new Uint8Array(this.policy.mem.buffer).set(input, raw);
     return this.abi.opa_json_parse(raw, input.byteLength);

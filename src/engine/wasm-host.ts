@@ -139,6 +139,8 @@ export class LoadedPolicy {
   dumpData(): Uint8Array {
     const abi = this.exports;
     abi.opa_heap_ptr_set(this.dataHeapPtr);
+    // The text is smaller than the parsed values it comes from (see PARSE_EXPANSION).
+    this.reserve((this.dataHeapPtr - this.baseHeapPtr) / 2);
     const addr = abi.opa_json_dump(this.dataAddr);
     const bytes = new Uint8Array(this.mem.buffer);
     const end = bytes.indexOf(0, addr);
@@ -182,7 +184,7 @@ export class LoadedPolicy {
    * at least a quarter of the memory, so growth is geometric. The heap pointer must be where
    * it was set last (the free lists are empty).
    */
-  private reserve(bytes: number): void {
+  reserve(bytes: number): void {
     const abi = this.exports;
     const size = this.mem.buffer.byteLength;
     const headroom = size - abi.opa_heap_ptr_get();
