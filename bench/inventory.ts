@@ -98,9 +98,17 @@ for (const size of sizes) {
   };
   const puts = Array.from({ length: changesPerSize }, (_, i) => put((i * 7919) % size, i + 1));
   const compactionsBefore = evaluator.dataStats().compactions;
+  const each: number[] = [];
   t0 = performance.now();
-  for (const change of puts) evaluator.applyData([change]);
+  for (const change of puts) {
+    const t = performance.now();
+    evaluator.applyData([change]);
+    each.push(ms(t));
+  }
   const putMs = ms(t0) / puts.length;
+  each.sort((a, b) => a - b);
+  const p50 = each[Math.floor(each.length / 2)] as number;
+  const slowest = each[each.length - 1] as number;
   const compactions = evaluator.dataStats().compactions - compactionsBefore;
   const removes: DataChange[] = Array.from({ length: changesPerSize }, (_, i) => {
     const { ns, name } = key((i * 104729) % size);
@@ -112,7 +120,8 @@ for (const size of sizes) {
   const after = evaluator.dataStats();
   // One compaction on its own (dump + parse into a fresh instance), by replacing many objects in one go.
   console.log(
-    `  incremental: put ${fmt(putMs)} ms/change, remove ${fmt(removeMs)} ms/change (${changesPerSize} each; ${compactions} compaction(s) during the puts)` +
+    `  incremental: put ${fmt(putMs)} ms/change, remove ${fmt(removeMs)} ms/change (${changesPerSize} each)` +
+      `\n  puts: median ${fmt(p50)} ms, slowest ${fmt(slowest, 1)} ms; ${compactions} compaction(s) during them (the slowest put when there was one)` +
       `\n  after churn: data region ${fmt(after.regionBytes / MiB, 1)} MiB (live at last load ${fmt(after.loadedBytes / MiB, 1)} MiB), WASM memory ${fmt(evaluator.memoryBytes() / MiB, 1)} MiB`,
   );
   t0 = performance.now();

@@ -20,7 +20,7 @@
 // memory limit never throws: the instance is rebuilt from the bundle data alone and every
 // evaluation fails (INVENTORY_OVER_BUDGET, class 'memory') until a put of a whole top-level
 // document (['inventory']) fits again.
-import { loadPolicySync, type LoadedPolicy } from './sdk.js';
+import { PolicyInstance as Instance } from './policy-instance.js';
 import { BouncerError, describeThrown, type ErrorCode } from '../errors/errors.js';
 import type { WasmModule } from './wasm-module.js';
 import type { DataChange } from './data-change.js';
@@ -76,72 +76,11 @@ export interface DataStats {
 /** Growth of the data region since its last full load below which it is never compacted. */
 export const COMPACT_MIN_GROWTH = 16 * 1024 * 1024;
 
-interface AbiExports {
-  opa_heap_ptr_get(): number;
-  opa_heap_ptr_set(addr: number): void;
-  opa_malloc(size: number): number;
-  opa_json_parse(addr: number, len: number): number;
-  opa_json_dump(addr: number): number;
-  opa_eval_ctx_new(): number;
-  opa_eval_ctx_set_input(ctx: number, addr: number): void;
-  opa_eval_ctx_set_data(ctx: number, addr: number): void;
-  opa_eval_ctx_set_entrypoint(ctx: number, id: number): void;
-  opa_eval_ctx_get_result(ctx: number): number;
-  eval(ctx: number): number;
-}
-
-const decoder = new TextDecoder();
-
 function classify(thrown: unknown): EngineFailure {
   const message = describeThrown(thrown);
   if (message.startsWith('not implemented')) return { class: 'builtin', message };
   if (thrown instanceof RangeError || /out of memory|malloc|memory access out of bounds/i.test(message)) return { class: 'memory', message };
   return { class: 'runtime', message };
-}
-
-class Instance {
-  readonly policy: LoadedPolicy;
-  readonly abi: AbiExports;
-
-  /** `data` null: the data document stays empty (for adoptData). */
-  constructor(mod: WasmModule, data: Uint8Array | null, limits: EvaluatorLimits) {
-    this.policy = loadPolicySync(mod.module, { initial: 16, maximum: limits.maxMemoryPages });
-    const wasm = this.policy.wasmInstance;
-    this.abi = ('instance' in wasm ? wasm.instance : wasm).exports as unknown as AbiExports;
-    if (data === null) return;
-    const copy = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-    this.policy.setData(copy);
-  }
-
-  region(): number {
-    return this.policy.dataHeapPtr - this.policy.baseHeapPtr;
-  }
-
-  /** Copies and parses the input; returns its address, or 0 when it is not JSON. */
-  loadInput(input: Uint8Array): number {
-    this.abi.opa_heap_ptr_set(this.policy.dataHeapPtr as number);
-    const raw = this.abi.opa_malloc(input.byteLength);
-    new Uint8Array(this.policy.mem.buffer).set(input, raw);
-    return this.abi.opa_json_parse(raw, input.byteLength);
-  }
-
-  run(inputAddr: number, heap: number, entrypoint: number): unknown {
-    const abi = this.abi;
-    abi.opa_heap_ptr_set(heap);
-    const ctx = abi.opa_eval_ctx_new();
-    abi.opa_eval_ctx_set_input(ctx, inputAddr);
-    abi.opa_eval_ctx_set_data(ctx, this.policy.dataAddr);
-    abi.opa_eval_ctx_set_entrypoint(ctx, entrypoint);
-    abi.eval(ctx);
-    const text = this.dumpText(abi.opa_json_dump(abi.opa_eval_ctx_get_result(ctx)));
-    return JSON.parse(text) as unknown;
-  }
-
-  private dumpText(addr: number): string {
-    const bytes = new Uint8Array(this.policy.mem.buffer);
-    const end = bytes.indexOf(0, addr);
-    return decoder.decode(bytes.subarray(addr, end < 0 ? bytes.length : end));
-  }
 }
 
 /** The value of a result set `[{result: v}]`, or undefined for an undefined result `[]`. */
