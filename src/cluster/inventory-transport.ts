@@ -67,6 +67,8 @@ export function kubeInventoryTransport(kc: KubeConfig): InventoryTransport {
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return await new Promise<IncomingMessage>((resolve, reject) => {
       const req = send(url, { ...options, ...(signal ? { signal } : {}) }, resolve);
+      // TCP keepalive, as client-node's Watch sets: a half-open connection fails instead of hanging.
+      req.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
       req.on('error', reject);
       req.end();
     });
