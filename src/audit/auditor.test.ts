@@ -78,11 +78,26 @@ describe('the auditor', () => {
     gk = await loadBundle('gk', readFileSync(inject('bundles')['gatekeeper-semantics'] as string));
   });
 
+  // The fixture policies also judge DELETEs (operation, oldObject), so the build marks them not
+  // auditable; the mapping tests audit them anyway (no marks), and one test below keeps the marks.
   const auditorFor = (set: PolicySet, cluster: FakeCluster, extra: Partial<AuditorDeps> = {}, options = {}) => {
     const log = quietLog();
-    const auditor = createAuditor({ policies: () => set, discovery: cluster.discovery, pager: cluster, logger: log.logger, sleep: async () => undefined, ...extra }, options);
+    const auditor = createAuditor(
+      { policies: () => set, discovery: cluster.discovery, pager: cluster, logger: log.logger, sleep: async () => undefined, notAuditable: () => [], ...extra },
+      options,
+    );
     return { auditor, log };
   };
+
+  it("skips, by default, the policies the build marked not auditable, with the build's reason", async () => {
+    const cluster = new FakeCluster();
+    cluster.set(CONFIGMAPS, [cm('denied', { deny: 'true' })]);
+    const log = quietLog();
+    const auditor = createAuditor({ policies: () => createPolicySet([basic]), discovery: cluster.discovery, pager: cluster, logger: log.logger, sleep: async () => undefined });
+    const run = await auditor.run();
+    expect(run.notAuditable).toEqual([{ policy: 'deny-label', reason: expect.stringContaining('input.request.operation (test/fixtures/policy-sets/basic/deny-label/policy.rego:15)') }]);
+    expect(run.findings.filter((f) => f.policy === 'deny-label' && f.result === 'fail')).toEqual([]);
+  });
 
   it('maps each outcome to a result (deny→fail, dryrun→fail, warn→warn, a failing policy→error) and agrees with admission on every object', async () => {
     const set = createPolicySet([basic]);
