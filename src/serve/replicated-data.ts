@@ -41,7 +41,7 @@ export interface ReplicatedData {
    * two conflicting writes reaching this replica together cannot both pass a uniqueness policy.
    */
   serialize(reviewer: Reviewer): Reviewer;
-  /** Not ready until every required kind has been listed once. */
+  /** Not ready while a required kind has not been listed once and is still being tried (not in error). */
   readiness(): { readonly ready: boolean; readonly reason?: string };
   close(): Promise<void>;
 }
@@ -184,8 +184,13 @@ export async function createReplicatedData(options: ReplicatedDataOptions): Prom
     },
     readiness() {
       if (!replicator) return { ready: true };
-      const r = replicator.readiness();
-      return r.ready ? { ready: true } : { ready: false, reason: `replicated kinds not listed yet: ${r.reasons.join('; ')}` };
+      // Only kinds never listed and still trying hold readiness: a kind that cannot be listed
+      // (RBAC, a missing CRD) is an error its readers fail on, loudly, and holding every
+      // replica unready for it would turn one policy's missing permission into an outage of
+      // the whole webhook (a bundle swap reaches every replica at once).
+      const waiting = [...required.values()].filter((k) => store.health(k).state === 'syncing');
+      if (waiting.length === 0) return { ready: true };
+      return { ready: false, reason: `replicated kinds not listed yet: ${waiting.map((k) => `${kindKey(k)} (${store.health(k).reason ?? 'syncing'})`).join('; ')}` };
     },
     async close() {
       clearInterval(expiry);
