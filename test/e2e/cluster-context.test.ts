@@ -153,6 +153,21 @@ describe.skipIf(inject('externalCluster'))('the cluster as context through the r
     expect(samples[4]).toBeLessThan(10_000);
   });
 
+  it('bouncer audit from the CLI finds the same duplicates, with the Ingresses it lists for the policies', async () => {
+    let out = '';
+    const code = await cli(['audit', '--bundle', inject('bundles')[BUNDLE] as string, '--kubeconfig', state.kubeconfig, '--format', 'json'], {
+      env: {},
+      stdout: (t) => (out += t),
+      stderr: (t) => (out += t),
+    });
+    expect(code, out).toBe(1);
+    const run = JSON.parse(out) as { findings: { policy: string; result: string; resource: { namespace: string; name: string } }[] };
+    const old = run.findings.filter((f) => f.resource.name.startsWith('old-') && f.result === 'fail').map((f) => `${f.resource.namespace}/${f.resource.name}:${f.policy}`);
+    expect(old.sort()).toEqual(
+      [`${nsA}/old-1:BouncerUniqueIngressHost/ingress-hosts-unique`, `${nsA}/old-1:unique-ingress-host`, `${nsB}/old-2:BouncerUniqueIngressHost/ingress-hosts-unique`, `${nsB}/old-2:unique-ingress-host`].sort(),
+    );
+  });
+
   it('the audit finds the duplicates that existed before the webhook and writes them as Reports; a deletion clears them', async () => {
     const violating = (ns: string) =>
       reports(ns).flatMap((r) => (r.results ?? []).filter((x) => x.result === 'fail' && (x.resources ?? []).some((o) => o.name.startsWith('old-'))));
