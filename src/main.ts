@@ -9,7 +9,6 @@ import { createBundleLoader } from './bundles/bundle-loader.js';
 import { verificationKey } from './bundles/key-file-verifier.js';
 import { createPolicyRegistry } from './bundles/registry.js';
 import type { CertificateSource } from './certs/serving-certificate.js';
-import type { EventRecorder } from './cluster/event-recorder.js';
 import type { NamespaceCache } from './cluster/namespace-cache.js';
 import { cpuBudget } from './config/cpu-budget.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from './config/serve-config.js';
@@ -110,17 +109,7 @@ async function certificateSource(config: ServeConfig, kc: KubeConfig | undefined
 }
 
 /** Replicated cluster objects for the kinds bundles declare (none without a cluster). */
-async function replicatedData(config: ServeConfig, kc: KubeConfig | undefined, backend: EvalBackend, logger: Logger, metrics: Metrics): Promise<ReplicatedData> {
-  let events: EventRecorder | undefined;
-  if (kc && config.watchNamespace) {
-    const { createEventRecorder } = await import('./cluster/event-recorder.js');
-    events = createEventRecorder({
-      kubeConfig: kc,
-      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: config.watchNamespace, name: config.replica },
-      component: 'bouncer',
-      logger: logger.child({ component: 'events' }),
-    });
-  }
+function replicatedData(config: ServeConfig, kc: KubeConfig | undefined, backend: EvalBackend, logger: Logger, metrics: Metrics): Promise<ReplicatedData> {
   return createReplicatedData({
     kubeConfig: kc,
     backend,
@@ -130,7 +119,7 @@ async function replicatedData(config: ServeConfig, kc: KubeConfig | undefined, b
     admittedTtlMs: 30_000,
     logger,
     metrics,
-    ...(events ? { events } : {}),
+    ...(config.watchNamespace ? { pod: { namespace: config.watchNamespace, name: config.replica } } : {}),
   });
 }
 

@@ -1,24 +1,10 @@
-// The audit's metrics, as an interface the telemetry layer implements structurally (the
-// `audit` member of Metrics in src/telemetry/metrics.ts), and the one place that turns a run
-// into them. Gauges describe the last completed run; counters accumulate.
+// The one place that turns an audit run into its metrics (the `audit` member of Metrics,
+// declared in src/telemetry/cluster-data-metrics.ts). Gauges describe the last completed run;
+// counters accumulate.
+import type { AuditMetrics } from '../telemetry/cluster-data-metrics.js';
 import type { AuditRun } from './types.js';
 
-export interface AuditMetrics {
-  /** bouncer_audit_violations{policy,enforcement}: fail and warn findings per policy in the last run (the series are replaced). */
-  violations(rows: readonly { readonly policy: string; readonly enforcement: string; readonly count: number }[]): void;
-  /** bouncer_audit_last_run_timestamp_seconds and bouncer_audit_duration_seconds (histogram) of a completed run. */
-  completed(finishedAtSeconds: number, durationSeconds: number): void;
-  /** bouncer_audit_objects_scanned and bouncer_audit_objects_evaluated (gauges), bouncer_audit_objects_invalid (gauge). */
-  objects(scanned: number, evaluated: number, invalid: number): void;
-  /** bouncer_audit_kinds_unlistable{kind,code}: 1 per kind that could not be listed in the last run (the series are replaced). */
-  kindsUnlistable(kinds: readonly { readonly kind: string; readonly code: string }[]): void;
-  /** bouncer_audit_api_requests_total: list requests made. */
-  apiRequests(count: number): void;
-  /** bouncer_audit_runs_total{result}: completed, failed, stopped (the lease lost or bouncer stopping). */
-  run(result: 'completed' | 'failed' | 'stopped'): void;
-  /** bouncer_audit_findings_truncated: 1 when the last run's findings were cut at --audit-max-findings. */
-  truncated(cut: boolean): void;
-}
+export type { AuditMetrics } from '../telemetry/cluster-data-metrics.js';
 
 /**
  * The metrics of a completed run. Every audited policy has a violations series (0 when it has

@@ -141,9 +141,11 @@ export async function evaluatePolicies(
     throw new BouncerError('REVIEW_NOT_JSON', `the request body is not valid JSON: ${unparsed.failure.message}`, { details: { uid: request.uid } });
   }
   const missing: EvalOutcome = { ok: false, failure: { class: 'runtime', message: 'no result' } };
+  let next = 0;
   return [
     ...selected.flatMap((s) => {
-      const r = results[evaluated.indexOf(s)] ?? [];
+      // `evaluated` is `selected` without the bundles left with nothing to run, in order.
+      const r = s.policies.length + s.templates.length > 0 ? (results[next++] ?? []) : [];
       if (!s.blocked) {
         return [
           ...s.policies.map((policy, i) => toOutcome(endpoint, s.bundle, policy, r[i] ?? missing)),

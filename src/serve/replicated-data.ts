@@ -57,7 +57,8 @@ export interface ReplicatedDataOptions {
   readonly admittedTtlMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly events?: EventRecorder;
+  /** Warning Events go on this Pod (bouncer's own): with a cluster only. */
+  readonly pod?: { readonly namespace: string; readonly name: string };
 }
 
 const NO_CLUSTER: KindHealth = {
@@ -91,12 +92,22 @@ export async function createReplicatedData(options: ReplicatedDataOptions): Prom
   let replicator: InventoryReplicator | undefined;
   if (options.kubeConfig) {
     const { createInventoryReplicator } = await import('../cluster/inventory-replicator.js');
+    let events: EventRecorder | undefined;
+    if (options.pod) {
+      const { createEventRecorder } = await import('../cluster/event-recorder.js');
+      events = createEventRecorder({
+        kubeConfig: options.kubeConfig,
+        involvedObject: { apiVersion: 'v1', kind: 'Pod', ...options.pod },
+        component: 'bouncer',
+        logger: logger.child({ component: 'events' }),
+      });
+    }
     replicator = createInventoryReplicator({
       kubeConfig: options.kubeConfig,
       store,
       logger: logger.child({ component: 'inventory' }),
       metrics: options.metrics.inventory,
-      ...(options.events ? { events: options.events } : {}),
+      ...(events ? { events } : {}),
     });
   }
   /** Kinds of the active set, and of bundles being loaded (by key). */
