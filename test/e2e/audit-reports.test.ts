@@ -114,6 +114,9 @@ describe('audit reports on a real API server', () => {
 
   // First, while the CRDs are absent (they are cluster-wide; an existing cluster has them).
   it.skipIf(external)('without the CRDs: REPORT_CRD_MISSING naming each CRD and the manifest that ships it; nothing written', async () => {
+    // Files run one after another on one control plane: an earlier one (manifests/base applied)
+    // may have installed them; this file installs them again below.
+    ok(['delete', 'crd', 'reports.openreports.io', 'clusterreports.openreports.io', 'policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io', '--ignore-not-found', '--wait=true']);
     for (const format of ['openreports', 'wgpolicyk8s'] as const) {
       const reports = buildReports(auditRun('missing', [finding(namespaces[0] as string, 'p', 'a')]), { format, maxResultsPerReport: 10 });
       const err = await writeReports(kube.kc, reports, options(format)).then(

@@ -60,7 +60,13 @@ describe.skipIf(inject('externalCluster'))('the cluster as context through the r
   // Two Ingresses sharing a host, created before any webhook: the audit must find them.
   const preexisting = host('old');
 
+  // The report CRDs are cluster-wide: installed here only if absent, and removed again after, so
+  // the files after this one see the cluster as it was (audit-reports.test.ts checks their absence).
+  const crds = ['reports.openreports.io', 'clusterreports.openreports.io'];
+  let installedCrds = false;
+
   beforeAll(async () => {
+    installedCrds = kubectl(state, ['get', 'crd', ...crds]).code !== 0;
     for (const file of ['openreports.io_reports', 'openreports.io_clusterreports']) {
       const r = kubectl(state, ['apply', '--server-side', '--field-manager=bouncer-e2e', '-f', `manifests/base/crds/${file}.yaml`]);
       expect(r.code, r.stderr).toBe(0);
@@ -93,6 +99,7 @@ describe.skipIf(inject('externalCluster'))('the cluster as context through the r
   afterAll(async () => {
     await deleteWebhooks(kube, hook);
     await bouncer?.stop();
+    if (installedCrds) kubectl(state, ['delete', 'crd', ...crds, '--wait=true']);
   });
 
   it('is ready only with Ingresses replicated, and reports them', async () => {
