@@ -50,6 +50,28 @@ describe('decision shipper', () => {
     await shipper.stop();
   });
 
+  it('does not let traffic during an outage escalate the retry backoff', async () => {
+    // Each new batch used to end the backoff sleep early, so a steady stream of decisions
+    // during an outage drove the backoff to its cap within a second or two and delivery
+    // resumed only that long after the sink returned.
+    const sink = await startSink();
+    sinks.push(sink);
+    await sink.down();
+    const { c, metrics } = counters();
+    const shipper = createDecisionShipper({ url: sink.url, spoolDir: spoolDir(), maxSpoolBytes: 10 * 1024 * 1024, metrics, log: quiet, minBackoffMs: 50, maxBackoffMs: 20_000 });
+    for (let i = 0; i < 30; i++) {
+      shipper.record({ decision_id: `t${i}` });
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // 750 ms of traffic: backoffs of 50, 100, 200, 400 ms fit, so at most a handful of attempts.
+    expect(c.failures).toBeLessThanOrEqual(5);
+    await sink.up();
+    const back = Date.now();
+    await waitFor(() => c.delivered === 30, 5_000);
+    expect(Date.now() - back).toBeLessThan(2_000);
+    await shipper.stop();
+  });
+
   it('loses nothing spooled across a restart while the sink is down', async () => {
     const sink = await startSink();
     sinks.push(sink);

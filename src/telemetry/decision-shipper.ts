@@ -51,7 +51,9 @@ export function createDecisionShipper(options: ShipperOptions): DecisionShipper 
   let pending: string[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
   let running = true;
-  let wake: (() => void) | undefined;
+  /** Ends the current sleep: on stop always; on new events only while idle, so traffic during an outage cannot hasten (and so escalate) the retry backoff. */
+  let wakeOnStop: (() => void) | undefined;
+  let wakeOnEvents: (() => void) | undefined;
   let backoff = minBackoff;
   let failing = false;
 
@@ -70,16 +72,19 @@ export function createDecisionShipper(options: ShipperOptions): DecisionShipper 
     const refused = spool.append(lines);
     if (refused > 0) metrics.dropped('spool_full', refused);
     reportDepth();
-    wake?.();
+    wakeOnEvents?.();
   }
 
-  const sleep = (ms: number) =>
+  const sleep = (ms: number, untilEvents: boolean) =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      wake = () => {
+      const done = () => {
         clearTimeout(t);
+        wakeOnStop = wakeOnEvents = undefined;
         resolve();
       };
+      const t = setTimeout(done, ms);
+      wakeOnStop = done;
+      wakeOnEvents = untilEvents ? done : undefined;
     });
 
   async function deliver(lines: string[]): Promise<boolean> {
@@ -103,7 +108,7 @@ export function createDecisionShipper(options: ShipperOptions): DecisionShipper 
     while (running) {
       const batch = spool.peek(batchSize, maxBatchBytes);
       if (batch.length === 0) {
-        await sleep(500);
+        await sleep(500, true);
         continue;
       }
       if (await deliver(batch)) {
@@ -116,7 +121,7 @@ export function createDecisionShipper(options: ShipperOptions): DecisionShipper 
       } else {
         failing = true;
         metrics.deliveryFailed();
-        await sleep(backoff);
+        await sleep(backoff, false);
         backoff = Math.min(backoff * 2, maxBackoff);
       }
     }
@@ -136,7 +141,7 @@ export function createDecisionShipper(options: ShipperOptions): DecisionShipper 
     async stop() {
       flush();
       running = false;
-      wake?.();
+      wakeOnStop?.();
       await loop;
     },
   };
