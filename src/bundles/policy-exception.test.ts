@@ -65,6 +65,7 @@ describe('parsePolicyException', () => {
   it('accepts a match restricted by subjects alone (a service account exempted)', () => {
     const e = parsePolicyException(doc({ ...base, match: { subjects: { serviceAccounts: ['ci/deployer'] } } }), ctx);
     expect(e.match.subjects).toEqual({ users: [], groups: [], serviceAccounts: ['ci/deployer'] });
+    expect(parsePolicyException(JSON.parse(JSON.stringify(serializePolicyException(e))), ctx)).toEqual(e);
   });
 });
 

@@ -172,14 +172,16 @@ export function parsePolicyException(raw: unknown, ctx: ExceptionContext): Polic
 
 /** The manifest form, read back by parsePolicyException. */
 export function serializePolicyException(e: PolicyException): Record<string, unknown> {
-  const { kinds, ...match } = e.match;
+  const { kinds, subjects, ...match } = e.match;
+  // Only the subject lists given: the parser refuses an empty one.
+  const given = subjects ? Object.fromEntries(Object.entries(subjects).filter(([, list]) => (list as readonly string[]).length > 0)) : undefined;
   return {
     apiVersion: EXCEPTION_API_VERSION,
     kind: EXCEPTION_KIND,
     metadata: { name: e.name },
     spec: {
       policies: e.policies,
-      match: { ...match, ...(kinds ? { kinds: kinds.map(formatKind) } : {}) },
+      match: { ...match, ...(kinds ? { kinds: kinds.map(formatKind) } : {}), ...(given ? { subjects: given } : {}) },
       reason: e.reason,
       ...(e.ticket === undefined ? {} : { ticket: e.ticket }),
       expiresAt: e.expiresAt,
