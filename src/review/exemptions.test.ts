@@ -156,3 +156,26 @@ describe('exemptions through the reviewer (real WASM, basic bundle)', () => {
     expect(decision.outcomes.find((o) => o.policy === 'broken-closed')?.action).toBe('error');
   });
 });
+
+describe('exempting a Gatekeeper constraint (real WASM, gatekeeper bundle)', () => {
+  it('names the constraint as decisions do; the other constraints of the template still deny', async () => {
+    const e = exception({ namespaces: ['team-a'] }, 'owner-later', ['ConfigMapLabels/team-a-owner']);
+    const bytes = await editBundle(inject('bundles').gatekeeper as string, (files) => {
+      const manifest = JSON.parse(new TextDecoder().decode(files.get('/.manifest')));
+      manifest.metadata.bouncer.exceptions = [serializePolicyException(e)];
+      files.set('/.manifest', new TextEncoder().encode(JSON.stringify(manifest)));
+    });
+    const set = createPolicySet([await loadBundle('gk', bytes)]);
+    const lookup = namespaces({ 'team-a': { tier: 'a' } });
+    const review = reviewBytes(configMapRequest({}));
+    const at = (clock: number) => createReviewer({ policies: () => set, namespaces: lookup, clock: () => clock }).review('validate', decodeReview(review), review);
+    const before = await at(T - 1);
+    expect(before.outcomes.find((o) => o.policy === 'ConfigMapLabels/team-a-owner')).toMatchObject({ action: 'exempt', exemption: { exception: 'owner-later', action: 'deny' } });
+    expect(before.auditAnnotations['exempted-by']).toBe('ConfigMapLabels/team-a-owner:owner-later');
+    expect(before.warnings.some((w) => w.startsWith('[team-a-owner] exempted by policy exception owner-later'))).toBe(true);
+    expect(before.auditAnnotations['denied-by'] ?? '').not.toContain('ConfigMapLabels/team-a-owner');
+    const after = await at(T);
+    expect(after.auditAnnotations['denied-by']).toContain('ConfigMapLabels/team-a-owner');
+    expect(after.message).toContain('[team-a-owner]');
+  });
+});
