@@ -42,18 +42,25 @@ function judgedMetadata(request: AdmissionRequest): Metadata {
 
 const globs = (patterns: readonly string[], value: string): boolean => patterns.some((p) => wildcardMatches(p, value));
 
-/**
- * Whether `e`'s match selects the request. Every given field must hold. Unlike a constraint's
- * match, `namespaces` never selects a cluster-scoped object (other than a Namespace, by its
- * own name), and a namespaceSelector whose Namespace is not known does not match: an
- * exception that cannot be decided does not apply.
- */
-export function exceptionMatches(e: PolicyException, request: AdmissionRequest, namespaces: NamespaceLookup): boolean {
-  const m = e.match;
+/** What an exception's match reads of a request, computed once per review. */
+interface Subject {
+  readonly request: AdmissionRequest;
+  readonly meta: Metadata;
+  readonly isNamespace: boolean;
+  readonly name: string;
+  /** '' for cluster-scoped objects and for a Namespace itself. */
+  readonly namespace: string;
+}
+
+function subjectOf(request: AdmissionRequest): Subject {
   const meta = judgedMetadata(request);
   const isNamespace = request.kind.group === '' && request.kind.kind === 'Namespace';
-  const name = request.name || text(meta, 'name');
-  const namespace = isNamespace ? '' : request.namespace || text(meta, 'namespace');
+  return { request, meta, isNamespace, name: request.name || text(meta, 'name'), namespace: isNamespace ? '' : request.namespace || text(meta, 'namespace') };
+}
+
+function matches(e: PolicyException, s: Subject, namespaces: NamespaceLookup): boolean {
+  const m = e.match;
+  const { request, meta, isNamespace, name, namespace } = s;
   if (m.kinds && !m.kinds.some((k) => (k.group === '*' || k.group === request.kind.group) && (k.kind === '*' || k.kind === request.kind.kind))) return false;
   if (m.namespaces && !globs(m.namespaces, isNamespace ? name : namespace)) return false;
   if (m.namespaces && !isNamespace && namespace === '') return false;
@@ -61,11 +68,11 @@ export function exceptionMatches(e: PolicyException, request: AdmissionRequest, 
   if (m.subjects) {
     const user = request.userInfo.username ?? '';
     const groups = request.userInfo.groups ?? [];
-    const s = m.subjects;
+    const sub = m.subjects;
     const hit =
-      (user !== '' && globs(s.users, user)) ||
-      groups.some((g) => globs(s.groups, g)) ||
-      s.serviceAccounts.some((sa) => user === `system:serviceaccount:${sa.replace('/', ':')}`);
+      (user !== '' && globs(sub.users, user)) ||
+      groups.some((g) => globs(sub.groups, g)) ||
+      sub.serviceAccounts.some((sa) => user === `system:serviceaccount:${sa.replace('/', ':')}`);
     if (!hit) return false;
   }
   try {
@@ -82,6 +89,16 @@ export function exceptionMatches(e: PolicyException, request: AdmissionRequest, 
 }
 
 /**
+ * Whether `e`'s match selects the request. Every given field must hold. Unlike a constraint's
+ * match, `namespaces` never selects a cluster-scoped object (other than a Namespace, by its
+ * own name), and a namespaceSelector whose Namespace is not known does not match: an
+ * exception that cannot be decided does not apply.
+ */
+export function exceptionMatches(e: PolicyException, request: AdmissionRequest, namespaces: NamespaceLookup): boolean {
+  return matches(e, subjectOf(request), namespaces);
+}
+
+/**
  * The outcomes with every exception in force at `ctx.at` applied: an outcome other than pass
  * whose policy an exception of the same bundle names, for a request its match selects,
  * becomes `exempt`. Pure; returns `outcomes` itself when nothing is exempted.
@@ -89,12 +106,13 @@ export function exceptionMatches(e: PolicyException, request: AdmissionRequest, 
 export function exemptions(set: PolicySet, request: AdmissionRequest, outcomes: readonly PolicyOutcome[], ctx: ExemptionContext): readonly PolicyOutcome[] {
   if (!set.bundles.some((b) => b.manifest.exceptions.length > 0)) return outcomes;
   let out: PolicyOutcome[] | undefined;
+  let subject: Subject | undefined;
   outcomes.forEach((o, i) => {
     if (o.action === 'pass' || o.action === 'exempt') return;
     const bundle = set.bundles.find((b) => b.name === o.bundle);
     if (!bundle) return;
     // The manifest lists exceptions by name: when two apply, the same one is always reported.
-    const e = bundle.manifest.exceptions.find((x) => ctx.at < x.expiresAtMs && x.policies.includes(o.policy) && exceptionMatches(x, request, ctx.namespaces));
+    const e = bundle.manifest.exceptions.find((x) => ctx.at < x.expiresAtMs && x.policies.includes(o.policy) && matches(x, (subject ??= subjectOf(request)), ctx.namespaces));
     if (!e) return;
     out ??= [...outcomes];
     const { patch: _patch, ...rest } = o;
