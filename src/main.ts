@@ -60,6 +60,7 @@ function bundleLoader(config: ServeConfig, prepare: (bundle: LoadedBundle) => Pr
     prepare,
     timeoutMs: config.bundleLoadTimeoutMs,
     maxMemoryMb: config.bundleLoadMemoryMb,
+    ...(config.exceptionMaxDays === undefined ? {} : { exceptionMaxDays: config.exceptionMaxDays }),
   });
 }
 

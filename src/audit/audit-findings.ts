@@ -6,6 +6,8 @@
 //   warn (violations of a warn policy, or warn rules) → warn    enforcement of the policy
 //   pass                                              → pass    (counted per namespace and policy)
 //   mutate                                            → never on the validate endpoint
+//   exempt (a policy exception in force overrode it)  → skip    message: the exception and what it would have been
+//     (the same exemptions() admission applies, at the audit's time: review/exemptions.ts)
 // Gatekeeper constraints carry their action at the audit point as `enforcement` (deny, warn,
 // dryrun), so a warn constraint's violation is a warn and a dryrun one's a fail, like a native
 // policy's. A deny policy's warn-rule messages alongside its violations stay in the fail's message.
@@ -30,6 +32,7 @@ function messages(o: PolicyOutcome): string {
 }
 
 function result(o: PolicyOutcome): AuditFinding['result'] | 'pass' {
+  if (o.action === 'exempt') return 'skip';
   if (o.error || o.action === 'error') return 'error';
   switch (o.action) {
     case 'deny':
@@ -42,6 +45,12 @@ function result(o: PolicyOutcome): AuditFinding['result'] | 'pass' {
   }
 }
 
+function exemptedMessage(o: PolicyOutcome): string {
+  const e = o.exemption;
+  const would = messages(o);
+  return `exempted by policy exception ${e?.exception ?? '?'}${e?.ticket ? ` (${e.ticket})` : ''} until ${e?.expiresAt ?? '?'}; would have been ${e?.action ?? '?'}${would ? `: ${would}` : ''}`;
+}
+
 /** The findings and passes of one object's decision. */
 export function objectResults(decision: Decision, resource: AuditResource): ObjectResults {
   const findings: AuditFinding[] = [];
@@ -52,8 +61,10 @@ export function objectResults(decision: Decision, resource: AuditResource): Obje
       passed.push(o.policy);
       continue;
     }
-    const message = r === 'error' ? `policy failed to evaluate (${o.error?.class ?? 'error'}): ${o.error?.message ?? 'unknown error'}` : messages(o);
-    findings.push({ policy: o.policy, bundle: o.bundle, enforcement: o.enforcement, result: r, message: clip(message), resource });
+    const message = r === 'skip' ? exemptedMessage(o) : r === 'error' ? `policy failed to evaluate (${o.error?.class ?? 'error'}): ${o.error?.message ?? 'unknown error'}` : messages(o);
+    const e = o.exemption;
+    const exemption = e ? { exemption: { exception: e.exception, expiresAt: e.expiresAt, ...(e.ticket ? { ticket: e.ticket } : {}) } } : {};
+    findings.push({ policy: o.policy, bundle: o.bundle, enforcement: o.enforcement, result: r, message: clip(message), resource, ...exemption });
   }
   return { findings, passed };
 }

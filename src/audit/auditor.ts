@@ -22,6 +22,7 @@ import { BouncerError, isBouncerError } from '../errors/errors.js';
 import type { NamespaceInfo, NamespaceLookup } from '../gatekeeper/types.js';
 import { toDecisionEvent, type DecisionEvent } from '../review/decision-event.js';
 import { createReviewer, type Reviewer } from '../review/reviewer.js';
+import { exceptionsInForce } from '../review/exemptions.js';
 import type { DecisionLog } from '../telemetry/decision-log.js';
 import { BoundedFindings, objectResults, type ObjectResults } from './audit-findings.js';
 import { auditKinds, kindSelectors, resourceKindKey } from './audit-kinds.js';
@@ -108,8 +109,8 @@ class KindTally {
   objects = 0;
   invalid = 0;
   readonly passes = new Map<string, number>();
-  /** Per policy: pass, fail, warn, error. */
-  readonly totals = new Map<string, [number, number, number, number]>();
+  /** Per policy: pass, fail, warn, error, skip. */
+  readonly totals = new Map<string, [number, number, number, number, number]>();
   readonly findings: BoundedFindings;
   constructor(maxFindings: number) {
     this.findings = new BoundedFindings(maxFindings);
@@ -118,7 +119,7 @@ class KindTally {
   add(results: ObjectResults, namespace: string): void {
     for (const f of results.findings) {
       this.findings.add(f);
-      this.count(f.policy, f.result === 'fail' ? 1 : f.result === 'warn' ? 2 : 3);
+      this.count(f.policy, f.result === 'fail' ? 1 : f.result === 'warn' ? 2 : f.result === 'skip' ? 4 : 3);
     }
     for (const policy of results.passed) {
       const key = `${namespace}\u0000${policy}`;
@@ -127,9 +128,9 @@ class KindTally {
     }
   }
 
-  private count(policy: string, slot: 0 | 1 | 2 | 3): void {
+  private count(policy: string, slot: 0 | 1 | 2 | 3 | 4): void {
     let t = this.totals.get(policy);
-    if (!t) this.totals.set(policy, (t = [0, 0, 0, 0]));
+    if (!t) this.totals.set(policy, (t = [0, 0, 0, 0, 0]));
     t[slot] += 1;
   }
 }
@@ -161,6 +162,8 @@ export function createAuditor(deps: AuditorDeps, options: AuditOptions = {}): Au
       ...(deps.reviewBudgetMs ? { reviewBudgetMs: deps.reviewBudgetMs } : {}),
       ...(deps.namespaces ? { namespaces: deps.namespaces } : {}),
       ...(deps.readNamespace ? { readNamespace: deps.readNamespace } : {}),
+      // Policy exceptions are compared with the audit's clock, as admission compares them with its own.
+      clock: () => now().getTime(),
     });
     let served;
     try {
@@ -202,7 +205,7 @@ export function createAuditor(deps: AuditorDeps, options: AuditOptions = {}): Au
     let apiRequests = 0;
     const findings = new BoundedFindings(o.maxFindings);
     const passes = new Map<string, number>();
-    const totals = new Map<string, readonly [number, number, number, number]>();
+    const totals = new Map<string, readonly [number, number, number, number, number]>();
     let scanned = 0;
     let evaluated = 0;
     let invalid = 0;
@@ -216,7 +219,10 @@ export function createAuditor(deps: AuditorDeps, options: AuditOptions = {}): Au
         if (excluded.has(resource.namespace) || (api.group === '' && api.kind === 'Namespace' && excluded.has(resource.name))) return;
         tally.objects += 1;
         const key = `${api.group}/${api.resource}/${resource.uid}`;
-        const stamp = stampOf(resource.namespace);
+        // The exceptions in force are part of what a remembered result depends on: one that
+        // expires (or starts to apply with a new set) makes the object evaluated again.
+        const inForce = exceptionsInForce(view.set, now().getTime());
+        const stamp = inForce === '' ? stampOf(resource.namespace) : `${stampOf(resource.namespace)}\u0000${inForce}`;
         let results = memory.recall(key, resource.resourceVersion, stamp);
         if (!results) {
           const subject = auditReview(api, item as Record<string, unknown>, resource, id);
@@ -298,8 +304,8 @@ export function createAuditor(deps: AuditorDeps, options: AuditOptions = {}): Au
       if (part.truncated) findings.markTruncated();
       for (const [k, n] of tally.passes) passes.set(k, (passes.get(k) ?? 0) + n);
       for (const [policy, t] of tally.totals) {
-        const sum = totals.get(policy) ?? [0, 0, 0, 0];
-        totals.set(policy, [sum[0] + t[0], sum[1] + t[1], sum[2] + t[2], sum[3] + t[3]]);
+        const sum = totals.get(policy) ?? [0, 0, 0, 0, 0];
+        totals.set(policy, [sum[0] + t[0], sum[1] + t[1], sum[2] + t[2], sum[3] + t[3], sum[4] + t[4]]);
       }
       return { kind, objects: tally.objects, ...(error ? { error } : {}) };
     }
@@ -330,8 +336,8 @@ export function createAuditor(deps: AuditorDeps, options: AuditOptions = {}): Au
         })
         .sort((a, b) => (a.namespace !== b.namespace ? (a.namespace < b.namespace ? -1 : 1) : a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0)),
       summary: view.audited.map((p) => {
-        const [pass, fail, warn, error] = totals.get(p.policy) ?? [0, 0, 0, 0];
-        return { ...p, pass, fail, warn, error };
+        const [pass, fail, warn, error, skip] = totals.get(p.policy) ?? [0, 0, 0, 0, 0];
+        return { ...p, pass, fail, warn, error, ...(skip > 0 ? { skip } : {}) };
       }),
       truncated,
     };

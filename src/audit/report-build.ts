@@ -167,6 +167,13 @@ interface Bucket {
 }
 
 /** The reports of one run: the namespaces' in name order, then the cluster report. */
+/** A skip result's exception, as report properties (string values, as both formats require). */
+function exemptionProperties(finding: AuditFinding): Record<string, string> {
+  const e = finding.exemption;
+  if (!e) return {};
+  return { reason: 'exempted', exception: e.exception, 'expires-at': e.expiresAt, ...(e.ticket ? { ticket: e.ticket } : {}) };
+}
+
 export function buildReports(run: AuditRun, options: BuildReportsOptions): ReportObject[] {
   const max = Math.max(1, Math.floor(options.maxResultsPerReport));
   const source = options.source ?? 'bouncer';
@@ -193,7 +200,7 @@ export function buildReports(run: AuditRun, options: BuildReportsOptions): Repor
       message: message(finding.message),
       resources: [reference(finding.resource)],
       timestamp,
-      properties: { bundle: finding.bundle, enforcement: finding.enforcement },
+      properties: { bundle: finding.bundle, enforcement: finding.enforcement, ...exemptionProperties(finding) },
     });
   }
   for (const pass of run.passes) bucket(pass.namespace).summary.pass += pass.count;

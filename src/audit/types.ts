@@ -28,6 +28,8 @@ export interface AuditFinding {
   readonly resource: AuditResource;
   /** The decision event recorded for it (fail, warn, error), when the decision log is on. */
   readonly decisionId?: string;
+  /** For skip: the policy exception in force that exempted the object (docs/exceptions.md). */
+  readonly exemption?: { readonly exception: string; readonly ticket?: string; readonly expiresAt: string };
 }
 
 /** Passing objects of one policy in one namespace ('' for cluster-scoped). */
@@ -55,6 +57,8 @@ export interface AuditPolicySummary {
   readonly fail: number;
   readonly warn: number;
   readonly error: number;
+  /** Objects a policy exception in force exempted (skip findings). */
+  readonly skip?: number;
 }
 
 export interface AuditRun {

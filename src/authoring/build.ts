@@ -12,6 +12,8 @@ import type { GatekeeperPolicies } from '../gatekeeper/check-objects.js';
 import { readGatekeeperPolicies } from '../gatekeeper/read-policies.js';
 import { BUILTIN_RESOURCES } from './builtin-resources.js';
 import { auditMark } from './audit-lint.js';
+import { readExceptions } from './exceptions-source.js';
+import { serializePolicyException } from '../bundles/policy-exception.js';
 import { nameOrigins, stageGatekeeper, type StagedGatekeeper } from './gatekeeper-stage.js';
 import { parseRequires, resolveInventory, type NativeReader, type TemplateReader } from './inventory-requirements.js';
 import { runOpa } from './opa-cli.js';
@@ -30,6 +32,8 @@ export interface BuildOptions {
   readonly signing?: { readonly keyFile: string; readonly algorithm: string };
   /** Gatekeeper objects to compile instead of those under policiesDir/gatekeeper (`bouncer verify`). */
   readonly gatekeeper?: GatekeeperPolicies;
+  /** Longest a policy exception (policiesDir/exceptions) may run from now, days (default 90). */
+  readonly exceptionMaxDays?: number;
 }
 
 export interface BuildResult {
@@ -40,6 +44,8 @@ export interface BuildResult {
   readonly gatekeeper?: StagedGatekeeper['manifest'];
   /** The kinds the bundle replicates (the manifest's metadata.bouncer.inventory). */
   readonly inventory: InventoryRequirements;
+  /** Names of the policy exceptions carried (the manifest's metadata.bouncer.exceptions). */
+  readonly exceptions: readonly string[];
   /** What the author should know that does not stop the build. */
   readonly warnings: readonly string[];
   /** What the build decided that is not a problem: the policies and templates the audit skips, and why. */
@@ -219,7 +225,11 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
       throw invalid((err as Error).message);
     }
     const { inventory } = resolved;
-    const revision = options.revision ?? defaultRevision(digestOf(stage.dir));
+    const known = new Set([...policies.map((p) => p.id), ...(gatekeeper?.manifest.constraints ?? []).map((c) => c.id)]);
+    const exceptions = readExceptions(options.policiesDir, known, options.exceptionMaxDays === undefined ? {} : { maxDays: options.exceptionMaxDays });
+    // Exceptions are not staged (they are metadata): their text is part of the sources' digest all the same.
+    const sources = exceptions.exceptions.length === 0 ? digestOf(stage.dir) : createHash('sha256').update(digestOf(stage.dir)).update(JSON.stringify(exceptions.exceptions)).digest('hex').slice(0, 12);
+    const revision = options.revision ?? defaultRevision(sources);
     writeFileSync(
       join(stage.dir, '.manifest'),
       JSON.stringify({
@@ -232,6 +242,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
             policies: policies.map(serializePolicyMetadata),
             ...(gatekeeper ? { gatekeeper: gatekeeper.manifest } : {}),
             inventory,
+            ...(exceptions.exceptions.length > 0 ? { exceptions: exceptions.exceptions.map(serializePolicyException) } : {}),
           },
         },
       }),
@@ -261,8 +272,9 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     const notes = [
       ...policies.filter((p) => p.audit).map((p) => `policy ${p.id} is not auditable: it ${p.audit?.reason}`),
       ...(gatekeeper?.manifest.templates ?? []).filter((t) => t.audit).map((t) => `ConstraintTemplate ${t.name} is not auditable: it ${t.audit?.reason}`),
+      ...exceptions.notes,
     ];
-    return { output, revision, policies, ...(gatekeeper ? { gatekeeper: gatekeeper.manifest } : {}), inventory, warnings: resolved.warnings, notes };
+    return { output, revision, policies, ...(gatekeeper ? { gatekeeper: gatekeeper.manifest } : {}), inventory, exceptions: exceptions.exceptions.map((e) => e.name), warnings: resolved.warnings, notes };
   } finally {
     rmSync(stage.dir, { recursive: true, force: true });
   }

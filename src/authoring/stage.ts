@@ -3,6 +3,7 @@
 //                                                 data mounted at data.policies.<snake_id>)
 //   policies/lib/*.rego                         →  <stage>/lib/…                (shared helpers, package lib.*)
 //   policies/gatekeeper/                        →  staged by gatekeeper-stage.ts (ConstraintTemplates, Constraints)
+//   policies/exceptions/                        →  not staged: read by exceptions-source.ts into the manifest
 // Tests (*_test.rego) are staged only for `bouncer test`.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,8 @@ export function stagePolicies(policiesDir: string, options: { tests: boolean; al
     if (!statSync(sourceDir).isDirectory() || entry.startsWith('.')) continue;
     const files = regoFiles(sourceDir, options.tests);
     if (entry === GATEKEEPER_DIR) continue;
+    // Policy exceptions (exceptions-source.ts) are manifest metadata, not Rego.
+    if (entry === 'exceptions') continue;
     if (entry === 'lib') {
       mkdirSync(join(dir, 'lib'), { recursive: true });
       for (const f of files) copyFileSync(join(sourceDir, f), join(dir, 'lib', f));

@@ -27,6 +27,7 @@ import { BouncerError, describeThrown } from '../errors/errors.js';
 import { assembleBundle, bundleDigest, type LoadedBundle } from './bundle.js';
 import type { LoadReply, LoadRequest } from './load-protocol.js';
 import { createBundleVerifier, type VerificationKey } from './signature.js';
+import { checkExceptionHorizon } from './policy-exception.js';
 
 /** Loads and checks one bundle; the same shape whatever does the loading. */
 export type BundleLoad = (name: string, bytes: Uint8Array) => Promise<LoadedBundle>;
@@ -46,6 +47,11 @@ export interface BundleLoaderOptions {
   readonly verify?: VerificationKey;
   /** Runs once the checks passed, before the bundle is returned (e.g. the evaluation backend's prepare). */
   readonly prepare?: (bundle: LoadedBundle) => Promise<void>;
+  /**
+   * Refuse (EXCEPTION_INVALID) a bundle with a policy exception expiring more than this many
+   * days after the load, the rule `bouncer build` applies (--exception-max-days).
+   */
+  readonly exceptionMaxDays?: number;
   /** The worker script; defaults to load-worker next to this file. */
   readonly workerUrl?: URL;
 }
@@ -149,6 +155,7 @@ export function createBundleLoader(options: BundleLoaderOptions = {}): BundleLoa
   return async (name, bytes) => {
     const request: LoadRequest = { bytes: Uint8Array.from(bytes), limits: loadLimits, maxJsonBytes, ...(options.verify ? { verification: options.verify } : {}) };
     const loaded = await runInWorker(workers, request, timeoutMs);
+    if (options.exceptionMaxDays !== undefined) checkExceptionHorizon(loaded.manifest.exceptions, Date.now(), options.exceptionMaxDays, 'EXCEPTION_INVALID');
     const wasm = { module: loaded.module, entrypoints: loaded.entrypoints, hostBuiltins: loaded.hostBuiltins };
     const policies = loaded.policies.map((p) => Object.freeze({ ...p }));
     const templates = loaded.templates.map((t) => Object.freeze({ ...t }));

@@ -4,6 +4,7 @@ import { BouncerError } from '../errors/errors.js';
 import type { InventoryRequirements } from '../inventory/types.js';
 import { parseGatekeeperManifest, type GatekeeperManifest } from './gatekeeper-manifest.js';
 import { parseInventoryManifest } from './inventory-manifest.js';
+import { parseExceptionList, type PolicyException } from './policy-exception.js';
 import { METADATA_SCHEMA, parsePolicyMetadata, type PolicyMetadata } from './policy-metadata.js';
 
 export interface BundleManifest {
@@ -15,6 +16,8 @@ export interface BundleManifest {
   readonly gatekeeper?: GatekeeperManifest;
   /** The kinds the bundle's policies read from data.inventory (none for a bundle built before it existed). */
   readonly inventory: InventoryRequirements;
+  /** Policy exceptions carried by the bundle, each naming only this bundle's policies (policy-exception.ts). */
+  readonly exceptions: readonly PolicyException[];
 }
 
 function invalid(message: string): BouncerError {
@@ -59,5 +62,7 @@ export function parseManifest(text: string): BundleManifest {
     if (!roots.some((r) => r === '' || t.entrypoint === r || t.entrypoint.startsWith(`${r}/`))) throw invalid(`entrypoint ${t.entrypoint} is outside the bundle roots`);
   }
   const inventory = parseInventoryManifest(meta.inventory, { policies: ids, templates: new Set((gatekeeper?.templates ?? []).map((t) => t.kind)) });
-  return { revision: m.revision, roots, wasm, policies, ...(gatekeeper ? { gatekeeper } : {}), inventory };
+  const known = new Set([...ids, ...(gatekeeper?.constraints ?? []).map((c) => c.id)]);
+  const exceptions = parseExceptionList(meta.exceptions, known, 'EXCEPTION_INVALID', 'metadata.bouncer.exceptions');
+  return { revision: m.revision, roots, wasm, policies, ...(gatekeeper ? { gatekeeper } : {}), inventory, exceptions };
 }

@@ -140,6 +140,7 @@ export function summary(run: AuditRun, examples: number, server: string): string
   lines.push(`${pad('policy', width)}${pad('enforcement', 13)}${pad('fail', 7)}${pad('warn', 7)}${pad('error', 7)}pass`);
   for (const r of rows) {
     lines.push(`${pad(r.policy, width)}${pad(r.enforcement, 13)}${pad(String(r.fail), 7)}${pad(String(r.warn), 7)}${pad(String(r.error), 7)}${r.pass}`);
+    if ((r.skip ?? 0) > 0) lines.push(`    ${r.skip} exempted by policy exceptions in force (skip; docs/exceptions.md)`);
     for (const f of run.findings.filter((x) => x.policy === r.policy).slice(0, examples)) {
       const where = `${f.resource.namespace ? `${f.resource.namespace}/` : ''}${f.resource.kind}/${f.resource.name}`;
       lines.push(`    ${f.result} ${where}: ${f.message.split('\n').join('; ')}`);

@@ -59,6 +59,8 @@ export interface ServeConfig {
   /** One bundle load's time and memory budgets (in the loader worker). */
   readonly bundleLoadTimeoutMs: number;
   readonly bundleLoadMemoryMb: number;
+  /** Policy exceptions in a loaded bundle may expire at most this many days ahead (docs/exceptions.md). */
+  readonly exceptionMaxDays?: number;
   /** Watch bundle ConfigMaps in this namespace (the in-cluster mode). */
   readonly watchNamespace?: string;
   readonly kubeconfig?: string;
@@ -199,6 +201,7 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     maxMemoryPages: v.maxMemoryMb * 16,
     bundleLoadTimeoutMs: v.bundleLoadTimeoutMs,
     bundleLoadMemoryMb: v.bundleLoadMemoryMb ?? v.maxMemoryMb,
+    exceptionMaxDays: v.exceptionMaxDays,
     ...(v.watchNamespace ? { watchNamespace: v.watchNamespace } : {}),
     ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}),
     namespaceCache: v.namespaceCache === 'on' && v.watchNamespace !== undefined,

@@ -87,6 +87,13 @@ export const SERVE_SETTINGS = {
     metavar: 'KID',
     help: 'require this key id (kid) in the signature',
   }),
+  exceptionMaxDays: value(SOURCES, integer(1, 3650))({
+    flag: 'exception-max-days',
+    env: 'BOUNCER_EXCEPTION_MAX_DAYS',
+    metavar: 'N',
+    help: 'a bundle carrying a policy exception that expires more than N days from its load is refused (EXCEPTION_INVALID), as `bouncer build` refuses it',
+    default: 90,
+  }),
 
   tlsCert: value(TLS, anyText)({ flag: 'tls-cert', env: 'BOUNCER_TLS_CERT', metavar: 'FILE', help: 'serving certificate (PEM); reloaded when the file changes' }),
   tlsKey: value(TLS, anyText)({ flag: 'tls-key', env: 'BOUNCER_TLS_KEY', metavar: 'FILE', help: 'serving key (PEM)' }),

@@ -74,6 +74,11 @@ export const ERRORS = {
   REPORT_TOO_LARGE: { status: 413, meaning: 'the API server refused an audit report as too large, even with its results cut to the floor' },
   REPORT_CONFLICT: { status: 409, meaning: 'an audit report kept changing under the writer (409 Conflict) past its retries' },
   REPORT_WRITE_FAILED: { status: 502, meaning: 'the API server refused to write or delete an audit report' },
+  // Policy exceptions (docs/exceptions.md).
+  EXCEPTION_INVALID: {
+    status: 400,
+    meaning: 'a policy exception is refused (at build, or when its bundle is loaded): no known policy, no or an unreadable expiresAt, an expiry beyond --exception-max-days, an over-broad match, or a malformed selector',
+  },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

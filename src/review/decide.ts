@@ -31,6 +31,13 @@ function errorLine(o: PolicyOutcome): string {
   return `policy failed to evaluate (${o.error?.class ?? 'error'}): ${o.error?.message ?? 'unknown error'}`;
 }
 
+function exemptionWarning(o: PolicyOutcome): string {
+  const e = o.exemption;
+  const ticket = e?.ticket ? ` (${e.ticket})` : '';
+  const would = [...o.violations, ...o.warnings].map((v) => v.msg).join('; ');
+  return `[${label(o)}] exempted by policy exception ${e?.exception ?? '?'}${ticket} until ${e?.expiresAt ?? '?'}; would have been ${e?.action ?? '?'}${would ? `: ${would}` : ''}`;
+}
+
 /** The annotation set every decision carries (keys are prefixed by the webhook name in the audit log). */
 function auditAnnotations(input: DecideInput, allowed: boolean): Record<string, string> {
   const by = (pred: (o: PolicyOutcome) => boolean): PolicyOutcome[] => input.outcomes.filter(pred);
@@ -39,6 +46,7 @@ function auditAnnotations(input: DecideInput, allowed: boolean): Record<string, 
   const dryrun = by((o) => o.action === 'dryrun');
   const mutated = by((o) => o.action === 'mutate');
   const errors = by((o) => o.action === 'error');
+  const exempted = by((o) => o.action === 'exempt');
   const out: Record<string, string> = {
     decision: allowed ? 'allowed' : 'denied',
     'decision-id': input.id,
@@ -52,6 +60,8 @@ function auditAnnotations(input: DecideInput, allowed: boolean): Record<string, 
   }
   if (mutated.length > 0) out['mutated-by'] = ids(mutated);
   if (errors.length > 0) out['policy-errors'] = errors.map((o) => `${o.policy}:${o.error?.class ?? 'error'}:${o.failure}`).join(',');
+  // `<policy>:<exception>` pairs: what was exempted, and by which exception (docs/exceptions.md).
+  if (exempted.length > 0) out['exempted-by'] = exempted.map((o) => `${o.policy}:${o.exemption?.exception ?? '?'}`).join(',');
   return out;
 }
 
@@ -89,6 +99,10 @@ export function decide(input: DecideInput): Decision {
         } else {
           warnings.push(`[${o.policy}] policy failed to evaluate; admitted because it is fail-open`);
         }
+        break;
+      case 'exempt':
+        // Shown to the requester too: an exemption is never silent, and it says when it ends.
+        warnings.push(exemptionWarning(o));
         break;
       default:
         break;

@@ -26,6 +26,9 @@ export interface DecisionEvent {
     readonly action: string;
     readonly messages: readonly string[];
     readonly error?: { readonly code: string; readonly class: string; readonly message: string };
+    /** With action `exempt`: the policy exception that overrode the outcome, and what it would have been. */
+    readonly exempted_by?: string;
+    readonly exemption?: { readonly ticket?: string; readonly expires_at: string; readonly would_be: string };
   }[];
   readonly duration_ms: number;
   /** Present (true) when the outcomes came from the decision cache. */
@@ -66,6 +69,9 @@ export function toDecisionEvent(decision: Decision, now = new Date(), withInput?
       action: o.action,
       messages: [...o.violations, ...o.warnings].map((v) => v.msg),
       ...(o.error ? { error: o.error } : {}),
+      ...(o.exemption
+        ? { exempted_by: o.exemption.exception, exemption: { ...(o.exemption.ticket ? { ticket: o.exemption.ticket } : {}), expires_at: o.exemption.expiresAt, would_be: o.exemption.action } }
+        : {}),
     })),
     duration_ms: decision.durationMs,
     ...(decision.cached ? { cached: true } : {}),

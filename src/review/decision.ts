@@ -13,7 +13,18 @@ export type PolicyAction =
   | 'warn' // violations (or warn rules) shown as warnings
   | 'dryrun' // violations recorded only
   | 'mutate' // patch operations accepted
-  | 'error'; // evaluation failed; `failure` decided
+  | 'error' // evaluation failed; `failure` decided
+  | 'exempt'; // a policy exception in force overrode what it would have been (`exemption`)
+
+/** The exception that overrode an outcome (review/exemptions.ts). */
+export interface Exemption {
+  /** The exception's name. */
+  readonly exception: string;
+  readonly ticket?: string;
+  readonly expiresAt: string;
+  /** What the outcome would have been without it. */
+  readonly action: Exclude<PolicyAction, 'pass' | 'exempt'>;
+}
 
 export interface PolicyError {
   readonly code: ErrorCode;
@@ -34,6 +45,8 @@ export interface PolicyOutcome {
   readonly error?: PolicyError;
   /** Set when the outcome is a Gatekeeper constraint's (`policy` is then `<kind>/<name>`). */
   readonly constraint?: { readonly kind: string; readonly name: string };
+  /** Set when action is `exempt`. */
+  readonly exemption?: Exemption;
 }
 
 export interface RequestSummary {

@@ -13,6 +13,7 @@ import { planConstraints, requestNamespace, type ConstraintPlan } from './constr
 import { evaluatePolicies, overloadOutcomes } from './evaluate-policies.js';
 import { bundleRequirements, type InventoryHealth } from './inventory-gate.js';
 import { combinePatches } from './patches.js';
+import { exemptions } from './exemptions.js';
 
 export interface Reviewer {
   /**
@@ -63,6 +64,11 @@ export interface ReviewerDeps {
    * outcome is never one computed on other data.
    */
   readonly inventory?: InventoryHealth & { generation(): number };
+  /**
+   * The wall clock (epoch ms) policy exceptions' expiresAt is compared with, read once per
+   * review (default Date.now): the audit passes its own, so both judge an object at its time.
+   */
+  readonly clock?: () => number;
 }
 
 /** Whether any bundle of a set declares replicated kinds, computed once per set. */
@@ -112,6 +118,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
   const budget = deps.reviewBudgetMs ?? 3000;
   const namespaces: NamespaceLookup = deps.namespaces ?? (() => undefined);
   const setReadsInventory = inventoryReaders();
+  const clock = deps.clock ?? Date.now;
   const plan = (set: PolicySet, endpoint: Endpoint, request: AdmissionRequest, lookup: NamespaceLookup = namespaces): ConstraintPlan | undefined =>
     endpoint === 'validate' ? planConstraints(set, request, lookup, { requireNamespace: deps.namespaces !== undefined }) : undefined;
   /** The namespace of a review with Gatekeeper constraints that the cache misses and the API server may know. */
@@ -138,6 +145,9 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const cached = key === undefined ? undefined : deps.cache?.get(key);
       let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget, constraints, deps.inventory) : [];
       if (key !== undefined && !cached) deps.cache?.set(key, outcomes);
+      // After the cache, which holds outcomes as evaluated: exceptions apply at this review's time.
+      const exempted = set ? exemptions(set, request, outcomes, { at: clock(), namespaces }) : outcomes;
+      if (exempted !== outcomes) outcomes = [...exempted];
       let patch;
       if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT' && outcomes.some((o) => o.action === 'mutate')) {
         const combined = combinePatches(request.object, outcomes);
@@ -164,7 +174,9 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         endpoint,
         request: summarize(request),
         revision: set?.revision,
-        outcomes: set ? overloadOutcomes(set, endpoint, request, 'bouncer is at capacity (requests in flight); the review was not evaluated', plan(set, endpoint, request)) : [],
+        outcomes: set
+          ? [...exemptions(set, request, overloadOutcomes(set, endpoint, request, 'bouncer is at capacity (requests in flight); the review was not evaluated', plan(set, endpoint, request)), { at: clock(), namespaces })]
+          : [],
         durationMs: now() - started,
       });
     },

@@ -15,7 +15,14 @@ export interface DecisionSample {
   readonly allowed: boolean;
   readonly seconds: number;
   /** Each evaluated policy's outcome (a PolicyOutcome fits as is). */
-  readonly outcomes: readonly { readonly policy: string; readonly action: string; readonly enforcement: string; readonly error?: { readonly class: string } }[];
+  readonly outcomes: readonly {
+    readonly policy: string;
+    readonly action: string;
+    readonly enforcement: string;
+    readonly error?: { readonly class: string };
+    /** The policy exception that overrode the outcome (action exempt). */
+    readonly exemption?: { readonly exception: string };
+  }[];
 }
 
 /** Connections and requests at the edge, before any evaluation (admission-gate.ts). */
@@ -92,7 +99,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   });
   const policyDecisions = new Counter({
     name: 'bouncer_policy_decisions_total',
-    help: 'Policy outcomes by policy, enforcement action and outcome (pass, deny, warn, dryrun, mutate, error).',
+    help: 'Policy outcomes by policy, enforcement action and outcome (pass, deny, warn, dryrun, mutate, error, exempt).',
     labelNames: ['policy', 'enforcement', 'outcome'],
     registers,
   });
@@ -100,6 +107,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     name: 'bouncer_policy_errors_total',
     help: 'Policy evaluation errors by policy and class.',
     labelNames: ['policy', 'class'],
+    registers,
+  });
+  const exempted = new Counter({
+    name: 'bouncer_exemptions_total',
+    help: 'Policy outcomes overridden by a policy exception in force (outcome exempt), by policy and exception; both come from bundles, so the labels are bounded.',
+    labelNames: ['policy', 'exception'],
     registers,
   });
   const malformed = new Counter({
@@ -286,6 +299,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       for (const o of sample.outcomes) {
         policyDecisions.inc({ policy: o.policy, enforcement: o.enforcement, outcome: o.action });
         if (o.error) evalErrors.inc({ policy: o.policy, class: o.error.class });
+        if (o.exemption) exempted.inc({ policy: o.policy, exception: o.exemption.exception });
       }
     },
     malformed: (endpoint, code) => malformed.inc({ endpoint, code }),
