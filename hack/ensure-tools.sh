@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the pinned toolchain available and prints where it is, one NAME=PATH per line:
-#   OPA, ETCD, KUBE_APISERVER, KUBECTL, GATOR, and with `test-tools` or `all` SHELLCHECK and PROMTOOL
+#   OPA, ETCD, KUBE_APISERVER, KUBECTL, GATOR, HELM, and with `test-tools` or `all` SHELLCHECK and PROMTOOL
 #   (when they can be had: see ensure_test_tools)
 #
 # Versions are pinned by the wrapper modules under hack/tools/ (their go.mod is the single
@@ -9,9 +9,10 @@
 # What the user already provides wins:
 #   OPA_BIN                 an OPA CLI of the pinned version (else `opa` on PATH if it is the pinned version)
 #   KUBEBUILDER_ASSETS      a directory holding kube-apiserver, etcd and kubectl (the envtest convention)
+#   HELM_BIN                a Helm of the pinned version (else `helm` on PATH if it is the pinned version)
 #   BOUNCER_CACHE           cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/bouncer)
 #
-# Usage: hack/ensure-tools.sh [opa|control-plane|gator|test-tools|all]   (default all; `npm start` asks for
+# Usage: hack/ensure-tools.sh [opa|control-plane|kubectl|gator|helm|test-tools|all]   (default all; `npm start` asks for
 # opa and control-plane only, `npm test` for all)
 # Progress goes to stderr, and only when something has to be built.
 set -euo pipefail
@@ -82,6 +83,20 @@ ensure_control_plane() {
   printf 'ETCD=%s\nKUBE_APISERVER=%s\nKUBECTL=%s\n' "$edir/etcd" "$kdir/kube-apiserver" "$kdir/kubectl"
 }
 
+# kubectl alone (the chart's unit tests render manifests/ with `kubectl kustomize`), without
+# building the control plane: the same pinned build and cache directory as ensure_control_plane.
+ensure_kubectl() {
+  if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kubectl" ]; then echo "KUBECTL=$KUBEBUILDER_ASSETS/kubectl"; return; fi
+  local kver minor; kver=$(pinned k8s.io/kubernetes "$hack/tools/kubernetes/go.mod")
+  minor=${kver#v1.}; minor=${minor%%.*}
+  local out="$cache/tools/kubernetes-$kver/kubectl"
+  if [ ! -x "$out" ]; then
+    say "building kubectl $kver (first run only, a few minutes)"
+    build kubectl "$kver" "$hack/tools/kubernetes" ./cmd/kubectl "$out" "-X k8s.io/component-base/version.gitVersion=$kver -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+  fi
+  echo "KUBECTL=$out"
+}
+
 # gator (Gatekeeper's CLI), for the tests comparing `bouncer verify` with `gator verify`
 # (test/unit/verify-vs-gator.test.ts): a Go build into the cache, like OPA.
 ensure_gator() {
@@ -92,6 +107,23 @@ ensure_gator() {
     build gator "$version" "$hack/tools/gator" github.com/open-policy-agent/gatekeeper/v3/cmd/gator "$out"
   fi
   echo "GATOR=$out"
+}
+
+# Helm, for the chart's tests (test/unit/helm-*.test.ts, test/e2e/helm.test.ts): a Go build into
+# the cache, like OPA; HELM_BIN (or a `helm` on PATH) of the pinned version wins.
+ensure_helm() {
+  local version; version=$(pinned helm.sh/helm/v4 "$hack/tools/helm/go.mod")
+  local candidate=${HELM_BIN:-$(command -v helm || true)}
+  if [ -n "$candidate" ] && "$candidate" version --template '{{.Version}}' 2>/dev/null | grep -qx "$version"; then
+    echo "HELM=$candidate"; return
+  fi
+  [ -z "${HELM_BIN:-}" ] || say "HELM_BIN=$HELM_BIN is not Helm ${version}; using the pinned build instead"
+  local out="$cache/tools/helm-$version/helm"
+  if [ ! -x "$out" ]; then
+    say "building Helm $version from the Go module proxy (first run only, about 3-5 minutes)"
+    build helm "$version" "$hack/tools/helm" helm.sh/helm/v4/cmd/helm "$out" "-X helm.sh/helm/v4/internal/version.version=$version -X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
+  fi
+  echo "HELM=$out"
 }
 
 # Test-only tools: ShellCheck (test/unit/shellcheck.test.ts) and promtool
@@ -136,7 +168,9 @@ case "$what" in
   opa) ensure_opa ;;
   control-plane) ensure_control_plane ;;
   gator) ensure_gator ;;
+  helm) ensure_helm ;;
+  kubectl) ensure_kubectl ;;
   test-tools) ensure_test_tools ;;
-  all) ensure_opa; ensure_control_plane; ensure_gator; ensure_test_tools ;;
-  *) say "usage: $0 [opa|control-plane|gator|test-tools|all]"; exit 2 ;;
+  all) ensure_opa; ensure_control_plane; ensure_gator; ensure_helm; ensure_test_tools ;;
+  *) say "usage: $0 [opa|control-plane|kubectl|gator|helm|test-tools|all]"; exit 2 ;;
 esac

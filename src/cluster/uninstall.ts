@@ -37,6 +37,8 @@ export interface UninstallOptions {
   readonly probeNamespace?: string;
   readonly log: (line: string) => void;
   readonly dryRun?: boolean;
+  /** Stop after step 2 (webhooks gone, calls ended): the rest is left to its installer (the Helm chart's pre-delete hook). */
+  readonly webhooksOnly?: boolean;
 }
 
 export interface UninstallResult {
@@ -187,6 +189,7 @@ export async function uninstall(kc: KubeConfig, options: UninstallOptions): Prom
     log(`no probe write reached the webhooks while they were registered (the API server's /metrics unreadable, or --probe-namespace not matched): waited ${options.settleMs ?? 5000} ms for it to drop them`);
   }
 
+  if (options.webhooksOnly) return { webhooks: described, stoppedBy, deleted: [] };
   const deleted = await deleteTheRest(kc, namespace, selector, options.keepBundles === true, log);
   return { webhooks: described, stoppedBy, deleted };
 }
