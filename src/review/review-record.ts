@@ -25,6 +25,7 @@ export interface RecordedPolicy {
   readonly policy: string;
   readonly bundle: string;
   readonly enforcement: string;
+  readonly failure: string;
   readonly action: string;
   readonly messages: readonly string[];
   readonly warnings: readonly string[];
@@ -93,6 +94,7 @@ export function toReviewRecord(decision: Decision, review: { readonly apiVersion
         policy: o.policy,
         bundle: o.bundle,
         enforcement: o.enforcement,
+        failure: o.failure,
         action: o.action,
         messages: o.violations.map((v) => v.msg),
         warnings: o.warnings.map((v) => v.msg),

@@ -1,0 +1,219 @@
+// Recording and replay on real OPA-built bundles: the record's OPA decision-log shape and its
+// masking, the verdict diff of a stricter candidate (grouped, with the CI gate's exit codes), a
+// record whose masked field a candidate policy reads (not replayable, never evaluated), the
+// recorded time replayed exactly, and spools that are corrupt or truncated (read as far as valid).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { checkReview } from '../../src/admission/decode.js';
+import { buildBundle } from '../../src/authoring/build.js';
+import { loadBundle } from '../../src/bundles/bundle.js';
+import { createPolicySet, type PolicySet } from '../../src/bundles/policy-set.js';
+import { main } from '../../src/cli/main.js';
+import { bundleInputReads } from '../../src/replay/replay-set.js';
+import { covers, pointerSegments } from '../../src/replay/input-reads.js';
+import { createReviewer } from '../../src/review/reviewer.js';
+import { reviewRecordLine, toReviewRecord } from '../../src/review/review-record.js';
+import { configMapRequest } from '../support/bundle-files.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bouncer-replay-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const files: Record<string, string> = {};
+const sets: Record<string, PolicySet> = {};
+
+beforeAll(async () => {
+  for (const name of ['baseline', 'candidate', 'clock']) {
+    files[name] = join(dir, `${name}.tar.gz`);
+    await buildBundle({ policiesDir: `test/fixtures/replay/${name}`, output: files[name] as string, opa: inject('opa'), revision: `${name}-1` });
+    sets[name] = createPolicySet([await loadBundle(name, readFileSync(files[name] as string))]);
+  }
+}, 120_000);
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { env: { OPA_BIN: inject('opa') }, stdout: (t) => (out += t), stderr: (t) => (err += t), stdin: () => '' });
+  return { code, out, err };
+}
+
+/** A review decided by `set` at `nowNs` and recorded as `bouncer serve --record-dir` records it. */
+async function recordLine(set: PolicySet, request: Record<string, unknown>, nowNs: bigint, at = new Date()): Promise<string> {
+  const body = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request };
+  const review = checkReview(body);
+  const reviewer = createReviewer({ policies: () => set, clockNs: () => nowNs });
+  const decision = await reviewer.review('validate', review, new TextEncoder().encode(JSON.stringify(body)));
+  return reviewRecordLine(toReviewRecord(decision, review, { set, maskPointers: [], labels: { id: 'test' }, now: at }));
+}
+
+const configMap = (uid: string, name: string, labels: Record<string, string>, extra: Record<string, unknown> = {}, user = 'alice', namespace = 'team-a') =>
+  configMapRequest(labels, {
+    uid,
+    name,
+    namespace,
+    userInfo: { username: user },
+    object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels, ...extra }, data: { x: '1' } },
+  });
+
+const secret = (uid: string, name: string, data: Record<string, string>) => ({
+  uid,
+  kind: { group: '', version: 'v1', kind: 'Secret' },
+  resource: { group: '', version: 'v1', resource: 'secrets' },
+  operation: 'CREATE',
+  namespace: 'team-b',
+  name,
+  userInfo: { username: 'bob' },
+  object: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'team-b', labels: { owner: 'b' } }, data },
+  oldObject: null,
+});
+
+const NOW = BigInt(Date.now()) * 1_000_000n;
+
+describe('a recorded review', () => {
+  it("keeps OPA's decision-log field names, masks Secret data and lists what it masked", async () => {
+    const line = await recordLine(sets.baseline as PolicySet, secret('s1', 'creds', { password: Buffer.from('hunter2').toString('base64') }), NOW);
+    const event = JSON.parse(line) as Record<string, any>;
+    expect(Object.keys(event).sort()).toEqual(['bundles', 'decision_id', 'input', 'labels', 'masked', 'path', 'requested_by', 'result', 'timestamp']);
+    expect(event.path).toBe('bouncer/validate');
+    expect(event.input.request.object.data.password).toBe('**REDACTED**');
+    expect(line).not.toContain(Buffer.from('hunter2').toString('base64'));
+    expect(event.masked).toEqual(['/input/request/object/data/password']);
+    expect(event.bundles).toEqual({ baseline: { revision: 'baseline-1' } });
+    expect(event.labels).toMatchObject({ app: 'bouncer', id: 'test', record_version: '1', endpoint: 'validate', policy_set: 'baseline@baseline-1', policy_set_digest: (sets.baseline as PolicySet).digest });
+    expect(event.requested_by).toBe('bob');
+    expect(event.result).toMatchObject({ allowed: true, warnings: [] });
+    // The baseline reads no time: no nd_builtin_cache.
+    expect(event.nd_builtin_cache).toBeUndefined();
+  });
+
+  it('carries the time policies saw when the set reads it, as an exact integer beyond 2^53', async () => {
+    const ns = 1577836799999999998n;
+    const line = await recordLine(sets.clock as PolicySet, configMap('c1', 'cm', { owner: 'a' }), ns);
+    expect(line).toContain('"nd_builtin_cache":{"time.now_ns":{"[]":1577836799999999998}}');
+  });
+});
+
+describe('bouncer replay of recorded reviews', () => {
+  let spool: string;
+  beforeAll(async () => {
+    spool = join(dir, 'spool');
+    const b = sets.baseline as PolicySet;
+    const lines = [
+      await recordLine(b, configMap('u1', 'owned', { owner: 'a' }), NOW),
+      await recordLine(b, configMap('u2', 'orphan-1', {}), NOW),
+      await recordLine(b, configMap('u3', 'orphan-2', {}, {}, 'carol', 'team-c'), NOW),
+      await recordLine(b, configMap('u4', 'denied', { deny: 'true', owner: 'a' }), NOW),
+      await recordLine(b, configMap('u5', 'expired', { owner: 'a' }, { annotations: { 'expires-at': '2020-01-01T00:00:00Z' } }), NOW),
+      await recordLine(b, secret('u6', 'weak', { password: Buffer.from('hunter2').toString('base64') }), NOW),
+      await recordLine(b, secret('u7', 'empty', {}), NOW),
+    ];
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(spool);
+    writeFileSync(join(spool, '0000000000000001.jsonl'), `${lines.join('\n')}\n`);
+  });
+
+  it('reports exactly the newly denied reviews, grouped by policy, namespace, user and kind, and fails the gate', async () => {
+    const { code, out } = await run(['replay', '--candidate', files.candidate as string, '--from', spool, '--format', 'json']);
+    expect(code).toBe(1);
+    const report = JSON.parse(out);
+    expect(report.coverage).toMatchObject({ read: 7, replayed: 6, skipped: { 'masked-field-read': 1 } });
+    expect(report.coverage.skippedExamples[0].detail).toMatch(/^\/input\/request\/object\/data\/password read by policy weak-password/);
+    const denied = report.diff['allowed-to-denied'];
+    expect(denied.count).toBe(3);
+    const ids = new Set(denied.byPolicy.flatMap((g: any) => g.examples.map((e: any) => e.uid)));
+    expect([...ids].sort()).toEqual(['u2', 'u3', 'u5']);
+    expect(denied.byPolicy.map((g: any) => [g.key, g.count])).toEqual([
+      ['require-owner', 2],
+      ['not-expired', 1],
+    ]);
+    expect(denied.byNamespace.map((g: any) => [g.key, g.count])).toEqual([
+      ['team-a', 2],
+      ['team-c', 1],
+    ]);
+    expect(denied.byUser.map((g: any) => [g.key, g.count])).toEqual([
+      ['alice', 2],
+      ['carol', 1],
+    ]);
+    expect(denied.byKind.map((g: any) => [g.key, g.count])).toEqual([['v1/ConfigMap', 3]]);
+    expect(report.diff['denied-to-allowed'].count).toBe(0);
+    expect(report.gate).toEqual({ failOn: ['allowed-to-denied'], failed: ['allowed-to-denied'] });
+  });
+
+  it.each([
+    [['--fail-on', 'none'], 0],
+    [['--fail-on', 'denied-to-allowed,errors'], 0],
+    [['--fail-on', 'allowed-to-denied'], 1],
+  ])('exit status with %j is %i', async (flags, expected) => {
+    const { code } = await run(['replay', '--candidate', files.candidate as string, '--from', spool, ...flags]);
+    expect(code).toBe(expected);
+  });
+
+  it('compares with a re-evaluated --baseline: the baseline against itself changes nothing', async () => {
+    const { code, out } = await run(['replay', '--candidate', files.baseline as string, '--baseline', files.baseline as string, '--from', spool, '--format', 'json']);
+    const report = JSON.parse(out);
+    expect(code).toBe(0);
+    expect(report.baseline).toBe('baseline@baseline-1');
+    expect(Object.values(report.diff).map((c: any) => c.count)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(report.coverage.replayed).toBe(7);
+  });
+
+  it('prints a text report with the counts and examples', async () => {
+    const { out } = await run(['replay', '--candidate', files.candidate as string, '--from', spool]);
+    expect(out).toContain('7 read, 6 replayed, 1 skipped');
+    expect(out).toContain('allowed → denied: 3  (fails the gate)');
+    expect(out).toMatch(/CREATE v1\/ConfigMap team-a\/orphan-1 by alice \(uid u2, decision [-0-9a-f]+\): bouncer denied the request: \[require-owner\] ConfigMap "orphan-1" has no owner label/);
+  });
+});
+
+describe('the recorded time', () => {
+  it('is the time a replayed policy sees, to the nanosecond', async () => {
+    const expiresAt = '2019-12-31T23:59:59.999999998Z'; // 1577836799999999998 ns
+    const request = configMap('t1', 'edge', { owner: 'a' }, { annotations: { 'expires-at': expiresAt } });
+    const at = 1577836799999999998n; // not yet expired (expiry < now is false), and 2^53 would round it past the expiry
+    const line = await recordLine(sets.clock as PolicySet, request, at);
+    expect(JSON.parse(line).result.allowed).toBe(true);
+    const file = join(dir, 'clock.jsonl');
+    writeFileSync(file, `${line}\n`);
+    const same = JSON.parse((await run(['replay', '--candidate', files.clock as string, '--from', file, '--format', 'json'])).out);
+    expect(same.coverage.replayed).toBe(1);
+    expect(same.diff['allowed-to-denied'].count).toBe(0);
+    // The control: one nanosecond later the same policy denies it.
+    const later = await recordLine(sets.clock as PolicySet, request, at + 1n);
+    expect(JSON.parse(later).result.allowed).toBe(false);
+  });
+});
+
+describe('a corrupt or truncated spool', () => {
+  it('is read as far as it is valid and every bad line is reported', async () => {
+    const good = await recordLine(sets.baseline as PolicySet, configMap('g1', 'owned', { owner: 'a' }), NOW);
+    const old = await recordLine(sets.baseline as PolicySet, configMap('g2', 'owned', { owner: 'a' }), NOW, new Date(Date.now() - 3 * 86_400_000));
+    const other = good.replace('"path":"bouncer/validate"', '"path":"bouncer/other"').replace('"g1"', '"g3"');
+    const file = join(dir, 'broken.jsonl');
+    writeFileSync(file, [good, '{not json', '{"decision_id":"x"}', old, other, good.slice(0, 40)].join('\n'));
+    const { code, out } = await run(['replay', '--candidate', files.baseline as string, '--from', file, '--since', '24h', '--format', 'json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(out);
+    expect(report.coverage.read).toBe(6);
+    expect(report.coverage.replayed).toBe(1);
+    expect(report.coverage.skipped).toMatchObject({ corrupt: 1, truncated: 1, 'not-a-record': 1, 'outside-since': 1, 'unknown-endpoint': 1 });
+    expect(report.coverage.skippedExamples.find((e: any) => e.reason === 'corrupt').where).toBe(`${file}:2`);
+  });
+
+  it('refuses a candidate that does not load, with exit status 2', async () => {
+    const bad = join(dir, 'bad.tar.gz');
+    writeFileSync(bad, 'not a bundle');
+    const { code, err } = await run(['replay', '--candidate', bad, '--from', join(dir, 'broken.jsonl')]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/BUNDLE_/);
+  });
+});
+
+describe('what a bundle reads', () => {
+  it('counts a container passed on whole (lib.kubernetes.containers) as reading its env values, not Secret data', async () => {
+    const reads = (await bundleInputReads(readFileSync(inject('bundles').starter as string), inject('opa'))).flatMap((m) => m.reads);
+    const env = pointerSegments('/input/request/object/spec/containers/0/env/0/value');
+    const secretData = pointerSegments('/input/request/object/data/password');
+    expect(reads.some((r) => covers(r, env))).toBe(true);
+    expect(reads.some((r) => covers(r, secretData))).toBe(false);
+  });
+});
