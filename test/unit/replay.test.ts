@@ -11,11 +11,16 @@ import { buildBundle } from '../../src/authoring/build.js';
 import { loadBundle } from '../../src/bundles/bundle.js';
 import { createPolicySet, type PolicySet } from '../../src/bundles/policy-set.js';
 import { main } from '../../src/cli/main.js';
+import type { ReplayReport } from '../../src/replay/replay-records.js';
+import type { ChangeReport, Example, Group } from '../../src/replay/verdict-diff.js';
 import { bundleInputReads } from '../../src/replay/replay-set.js';
 import { covers, pointerSegments } from '../../src/replay/input-reads.js';
 import { createReviewer } from '../../src/review/reviewer.js';
-import { reviewRecordLine, toReviewRecord } from '../../src/review/review-record.js';
+import { reviewRecordLine, toReviewRecord, type ReviewRecord } from '../../src/review/review-record.js';
 import { configMapRequest } from '../support/bundle-files.js';
+
+/** The JSON report of `bouncer replay --format json`. */
+type JsonReport = ReplayReport & { gate: { failOn: string[]; failed: string[] } };
 
 const dir = mkdtempSync(join(tmpdir(), 'bouncer-replay-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,10 +77,10 @@ const NOW = BigInt(Date.now()) * 1_000_000n;
 describe('a recorded review', () => {
   it("keeps OPA's decision-log field names, masks Secret data and lists what it masked", async () => {
     const line = await recordLine(sets.baseline as PolicySet, secret('s1', 'creds', { password: Buffer.from('hunter2').toString('base64') }), NOW);
-    const event = JSON.parse(line) as Record<string, any>;
+    const event = JSON.parse(line) as ReviewRecord & Record<string, unknown>;
     expect(Object.keys(event).sort()).toEqual(['bundles', 'decision_id', 'input', 'labels', 'masked', 'path', 'requested_by', 'result', 'timestamp']);
     expect(event.path).toBe('bouncer/validate');
-    expect(event.input.request.object.data.password).toBe('**REDACTED**');
+    expect((event.input.request.object as { data: Record<string, string> }).data.password).toBe('**REDACTED**');
     expect(line).not.toContain(Buffer.from('hunter2').toString('base64'));
     expect(event.masked).toEqual(['/input/request/object/data/password']);
     expect(event.bundles).toEqual({ baseline: { revision: 'baseline-1' } });
@@ -115,26 +120,26 @@ describe('bouncer replay of recorded reviews', () => {
   it('reports exactly the newly denied reviews, grouped by policy, namespace, user and kind, and fails the gate', async () => {
     const { code, out } = await run(['replay', '--candidate', files.candidate as string, '--from', spool, '--format', 'json']);
     expect(code).toBe(1);
-    const report = JSON.parse(out);
+    const report = JSON.parse(out) as JsonReport;
     expect(report.coverage).toMatchObject({ read: 7, replayed: 6, skipped: { 'masked-field-read': 1 } });
-    expect(report.coverage.skippedExamples[0].detail).toMatch(/^\/input\/request\/object\/data\/password read by policy weak-password/);
+    expect(report.coverage.skippedExamples[0]?.detail).toMatch(/^\/input\/request\/object\/data\/password read by policy weak-password/);
     const denied = report.diff['allowed-to-denied'];
     expect(denied.count).toBe(3);
-    const ids = new Set(denied.byPolicy.flatMap((g: any) => g.examples.map((e: any) => e.uid)));
+    const ids = new Set(denied.byPolicy.flatMap((g: Group) => g.examples.map((e: Example) => e.uid)));
     expect([...ids].sort()).toEqual(['u2', 'u3', 'u5']);
-    expect(denied.byPolicy.map((g: any) => [g.key, g.count])).toEqual([
+    expect(denied.byPolicy.map((g: Group) => [g.key, g.count])).toEqual([
       ['require-owner', 2],
       ['not-expired', 1],
     ]);
-    expect(denied.byNamespace.map((g: any) => [g.key, g.count])).toEqual([
+    expect(denied.byNamespace.map((g: Group) => [g.key, g.count])).toEqual([
       ['team-a', 2],
       ['team-c', 1],
     ]);
-    expect(denied.byUser.map((g: any) => [g.key, g.count])).toEqual([
+    expect(denied.byUser.map((g: Group) => [g.key, g.count])).toEqual([
       ['alice', 2],
       ['carol', 1],
     ]);
-    expect(denied.byKind.map((g: any) => [g.key, g.count])).toEqual([['v1/ConfigMap', 3]]);
+    expect(denied.byKind.map((g: Group) => [g.key, g.count])).toEqual([['v1/ConfigMap', 3]]);
     expect(report.diff['denied-to-allowed'].count).toBe(0);
     expect(report.gate).toEqual({ failOn: ['allowed-to-denied'], failed: ['allowed-to-denied'] });
   });
@@ -150,10 +155,10 @@ describe('bouncer replay of recorded reviews', () => {
 
   it('compares with a re-evaluated --baseline: the baseline against itself changes nothing', async () => {
     const { code, out } = await run(['replay', '--candidate', files.baseline as string, '--baseline', files.baseline as string, '--from', spool, '--format', 'json']);
-    const report = JSON.parse(out);
+    const report = JSON.parse(out) as JsonReport;
     expect(code).toBe(0);
     expect(report.baseline).toBe('baseline@baseline-1');
-    expect(Object.values(report.diff).map((c: any) => c.count)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(Object.values(report.diff).map((c: ChangeReport) => c.count)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(report.coverage.replayed).toBe(7);
   });
 
@@ -174,7 +179,7 @@ describe('the recorded time', () => {
     expect(JSON.parse(line).result.allowed).toBe(true);
     const file = join(dir, 'clock.jsonl');
     writeFileSync(file, `${line}\n`);
-    const same = JSON.parse((await run(['replay', '--candidate', files.clock as string, '--from', file, '--format', 'json'])).out);
+    const same = JSON.parse((await run(['replay', '--candidate', files.clock as string, '--from', file, '--format', 'json'])).out) as JsonReport;
     expect(same.coverage.replayed).toBe(1);
     expect(same.diff['allowed-to-denied'].count).toBe(0);
     // The control: one nanosecond later the same policy denies it.
@@ -192,11 +197,11 @@ describe('a corrupt or truncated spool', () => {
     writeFileSync(file, [good, '{not json', '{"decision_id":"x"}', old, other, good.slice(0, 40)].join('\n'));
     const { code, out } = await run(['replay', '--candidate', files.baseline as string, '--from', file, '--since', '24h', '--format', 'json']);
     expect(code).toBe(0);
-    const report = JSON.parse(out);
+    const report = JSON.parse(out) as JsonReport;
     expect(report.coverage.read).toBe(6);
     expect(report.coverage.replayed).toBe(1);
     expect(report.coverage.skipped).toMatchObject({ corrupt: 1, truncated: 1, 'not-a-record': 1, 'outside-since': 1, 'unknown-endpoint': 1 });
-    expect(report.coverage.skippedExamples.find((e: any) => e.reason === 'corrupt').where).toBe(`${file}:2`);
+    expect(report.coverage.skippedExamples.find((e) => e.reason === 'corrupt')?.where).toBe(`${file}:2`);
   });
 
   it('refuses a candidate that does not load, with exit status 2', async () => {
