@@ -117,10 +117,19 @@ export function toReviewRecord(decision: Decision, review: { readonly apiVersion
   };
 }
 
+/** Stands in for the recorded time while the line is serialized (a JSON string no UUID contains). */
+const NOW_PLACEHOLDER = '\u0000now_ns';
+
 /**
  * One record as a JSON line. The recorded time is written as the exact integer OPA writes
- * (beyond 2^53, which JSON.parse would round: readers take it from the text, record-line.ts).
+ * (beyond 2^53, which JSON.parse would round: replay reads it from the text). It is written
+ * second, after the decision id, so the placeholder replaced is this one and never a copy of
+ * it in the request's content; JSON.stringify runs without a replacer (one call per value
+ * would triple the cost of a large object).
  */
 export function reviewRecordLine(record: ReviewRecord): string {
-  return JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? `\u0000bigint:${value}` : value)).replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+  const { decision_id, nd_builtin_cache, ...rest } = record;
+  if (!nd_builtin_cache) return JSON.stringify(record);
+  const text = JSON.stringify({ decision_id, nd_builtin_cache: { 'time.now_ns': { '[]': NOW_PLACEHOLDER } }, ...rest });
+  return text.replace(JSON.stringify(NOW_PLACEHOLDER), String(nd_builtin_cache['time.now_ns']['[]']));
 }
