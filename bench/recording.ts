@@ -19,6 +19,7 @@ import { createPolicySet } from '../src/bundles/policy-set.js';
 import { readRecordFile } from '../src/replay/read-records.js';
 import { replayRecords } from '../src/replay/replay-records.js';
 import { bundleInputReads } from '../src/replay/replay-set.js';
+import type { Decision } from '../src/review/decision.js';
 import { createReviewer } from '../src/review/reviewer.js';
 import { reviewRecordLine, toReviewRecord } from '../src/review/review-record.js';
 import { wallClockNs } from '../src/serve/review-recording.js';
@@ -48,7 +49,7 @@ try {
   // Warm-up, then alternating repetitions of each variant.
   for (const c of corpus.slice(0, 200)) await plain.review('validate', c.review, c.raw);
   const reviewUs = { plain: [] as number[], pinned: [] as number[] };
-  const decisions = [];
+  const decisions: Decision[] = [];
   for (let r = 0; r < reps; r++) {
     for (const [name, reviewer] of [['plain', plain], ['pinned', pinned]] as const) {
       const t = performance.now();
@@ -65,7 +66,7 @@ try {
   for (let r = 0; r < reps; r++) {
     lines = [];
     const t = performance.now();
-    corpus.forEach((c, i) => lines.push(reviewRecordLine(toReviewRecord(decisions[i] as (typeof decisions)[number], c.review, { set, maskPointers: [] }))));
+    corpus.forEach((c, i) => lines.push(reviewRecordLine(toReviewRecord(decisions[i] as Decision, c.review, { set, maskPointers: [] }))));
     recordUs.push(((performance.now() - t) * 1000) / corpus.length);
   }
   const recordBytes = lines.reduce((n, l) => n + l.length + 1, 0) / lines.length;

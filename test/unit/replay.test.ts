@@ -14,7 +14,7 @@ import { main } from '../../src/cli/main.js';
 import type { ReplayReport } from '../../src/replay/replay-records.js';
 import type { ChangeReport, Example, Group } from '../../src/replay/verdict-diff.js';
 import { bundleInputReads } from '../../src/replay/replay-set.js';
-import { covers, pointerSegments } from '../../src/replay/input-reads.js';
+import { covers, moduleInputReads, parseModules, pointerSegments, type InputPath } from '../../src/replay/input-reads.js';
 import { createReviewer } from '../../src/review/reviewer.js';
 import { reviewRecordLine, toReviewRecord, type ReviewRecord } from '../../src/review/review-record.js';
 import { configMapRequest } from '../support/bundle-files.js';
@@ -214,11 +214,44 @@ describe('a corrupt or truncated spool', () => {
 });
 
 describe('what a bundle reads', () => {
-  it('counts a container passed on whole (lib.kubernetes.containers) as reading its env values, not Secret data', async () => {
-    const reads = (await bundleInputReads(readFileSync(inject('bundles').starter as string), inject('opa'))).flatMap((m) => m.reads);
-    const env = pointerSegments('/input/request/object/spec/containers/0/env/0/value');
-    const secretData = pointerSegments('/input/request/object/data/password');
-    expect(reads.some((r) => covers(r, env))).toBe(true);
-    expect(reads.some((r) => covers(r, secretData))).toBe(false);
+  /** The reads of one module (OPA's parse), beside a lib like policies/lib/kubernetes.rego. */
+  async function readsOf(rego: string): Promise<InputPath[]> {
+    const d = mkdtempSync(join(dir, 'rego-'));
+    writeFileSync(join(d, 'lib.rego'), LIB);
+    writeFileSync(join(d, 'policy.rego'), rego);
+    const mods = moduleInputReads(await parseModules(inject('opa'), d, ['lib.rego', 'policy.rego']));
+    return mods.flatMap((m) => m.reads);
+  }
+  const LIB = `package lib.k
+request := input.request
+pod_spec := request.object.spec if request.kind.kind == "Pod"
+pod_spec := request.object.spec.template.spec if request.kind.kind == "Deployment"
+containers := [{"container": c, "index": i} | some i, c in pod_spec.containers]
+describe(ct) := sprintf("container %v", [object.get(ct.container, "name", "")])
+`;
+  const ENV = pointerSegments('/input/request/object/spec/containers/0/env/0/value');
+  const TEMPLATE_ENV = pointerSegments('/input/request/object/spec/template/spec/containers/1/env/0/value');
+  const SECRET = pointerSegments('/input/request/object/data/password');
+  const reads = (paths: InputPath[], masked: string[]) => paths.some((p) => covers(p, masked));
+
+  it.each([
+    ['fields of containers through a rule that holds them, and a function that reads a field', 'deny contains k.describe(ct) if { some ct in k.containers; endswith(ct.container.image, ":latest") }', false],
+    ['a container passed whole to a builtin', 'deny contains sprintf("%v", [ct.container]) if { some ct in k.containers }', true],
+    ['env read through the rule', 'deny contains "env" if { some ct in k.containers; some e in ct.container.env; e.value == "x" }', true],
+    ['only the keys a literal object names', 'fields := {"hostNetwork": 1, "hostPID": 2}\ndeny contains f if { some f, _ in fields; k.pod_spec[f] == true }', false],
+    ['object.get with a constant key', 'deny contains "x" if { object.get(input.request, "subResource", "") == "status" }', false],
+    ['the object walked', 'deny contains "x" if { walk(input.request.object, [p, v]); v == "secret" }', true],
+    ['a dynamic key', 'deny contains "x" if { some k2; input.request.object.spec[k2] == 1 }', true],
+  ])('%s: reads masked env values: %s', async (_what, body, expected) => {
+    const paths = await readsOf(`package policies.p\nimport data.lib.k\n${body}\n`);
+    expect(reads(paths, ENV) || reads(paths, TEMPLATE_ENV)).toBe(expected);
+    expect(reads(paths, SECRET)).toBe(body.includes('walk'));
+  });
+
+  it('leaves the starter validating policies able to replay Pods with masked env values', async () => {
+    const mods = await bundleInputReads(readFileSync(inject('bundles').starter as string), inject('opa'));
+    const blocking = mods.filter((m) => m.reads.some((r) => covers(r, ENV))).map((m) => m.package);
+    // Only the two mutating policies, whose patches copy containers and the pod spec whole.
+    expect(blocking).toEqual(['policies.default_resource_requests', 'policies.default_seccomp_profile']);
   });
 });
