@@ -204,6 +204,21 @@ describe('a corrupt or truncated spool', () => {
     expect(report.coverage.skippedExamples.find((e) => e.reason === 'corrupt')?.where).toBe(`${file}:2`);
   });
 
+  it("reads OPA's upload format (one JSON array of events) too", async () => {
+    const a = await recordLine(sets.baseline as PolicySet, configMap('j1', 'orphan', {}), NOW);
+    const file = join(dir, 'upload.json');
+    writeFileSync(file, `[${a},\n${a.replace('"j1"', '"j2"')}]`);
+    const report = JSON.parse((await run(['replay', '--candidate', files.candidate as string, '--from', file, '--format', 'json'])).out) as JsonReport;
+    expect(report.coverage.replayed).toBe(2);
+    expect(report.diff['allowed-to-denied'].count).toBe(2);
+  });
+
+  it('refuses a source that does not exist, with exit status 2', async () => {
+    const { code, err } = await run(['replay', '--candidate', files.baseline as string, '--from', join(dir, 'missing')]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/CONFIG_INVALID: --from: ENOENT/);
+  });
+
   it('refuses a candidate that does not load, with exit status 2', async () => {
     const bad = join(dir, 'bad.tar.gz');
     writeFileSync(bad, 'not a bundle');
