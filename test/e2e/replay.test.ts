@@ -121,6 +121,14 @@ describe.skipIf(inject('externalCluster'))('record and replay through the API se
     expect(text).not.toContain(Buffer.from('hunter2').toString('base64'));
   });
 
+  it('replays the recording under the policies that decided it: every recorded decision is reproduced', async () => {
+    const { code, out } = await cli(['replay', '--candidate', baseline, '--from', records, '--format', 'json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as JsonReport;
+    expect(Object.values(report.diff).map((c) => c.count)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(report.coverage.replayed).toBe(report.coverage.read);
+  });
+
   it('replays the cluster: exactly the existing objects the candidate would deny if created now', async () => {
     const { code, out } = await cli(['replay', '--candidate', candidate, '--from-cluster', '--kubeconfig', state.kubeconfig, '--format', 'json', '--examples', '1000']);
     expect(code).toBe(1);
