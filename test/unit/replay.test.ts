@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkReview } from '../../src/admission/decode.js';
 import { buildBundle } from '../../src/authoring/build.js';
-import { loadBundle } from '../../src/bundles/bundle.js';
+import { loadBundle, type LoadedBundle } from '../../src/bundles/bundle.js';
+import { inProcessBackend, type EvalBackend } from '../../src/engine/backend.js';
+import { createWorkerPool } from '../../src/engine/worker-pool.js';
 import { createPolicySet, type PolicySet } from '../../src/bundles/policy-set.js';
 import { main } from '../../src/cli/main.js';
 import type { ReplayReport } from '../../src/replay/replay-records.js';
@@ -185,6 +187,28 @@ describe('the recorded time', () => {
     // The control: one nanosecond later the same policy denies it.
     const later = await recordLine(sets.clock as PolicySet, request, at + 1n);
     expect(JSON.parse(later).result.allowed).toBe(false);
+  });
+});
+
+describe('a pinned time on every backend', () => {
+  it('is what time.now_ns returns on the worker pool as in-process, for every policy of the review', async () => {
+    const bundle = (sets.clock as PolicySet).bundles[0] as LoadedBundle;
+    const entry = bundle.policies.find((p) => p.meta.id === 'not-expired')?.validate as number;
+    const input = new TextEncoder().encode(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: configMap('p1', 'edge', { owner: 'a' }, { annotations: { 'expires-at': '2019-12-31T23:59:59.999999998Z' } }) }));
+    const pool = createWorkerPool({ size: 1, maxQueue: 4, policyTimeoutMs: 5000, log: { warn: () => undefined, error: () => undefined } });
+    try {
+      await pool.prepare(bundle);
+      const denies = async (backend: EvalBackend, ns: bigint) => {
+        const [[outcome]] = (await backend.evaluate(input, [{ bundle, entrypoints: [entry] }], Date.now() + 5000, ns)) as [[{ ok: true; value: { deny: string[] } }]];
+        return outcome.value.deny.length > 0;
+      };
+      for (const backend of [pool, inProcessBackend()]) {
+        expect(await denies(backend, 1577836799999999998n)).toBe(false);
+        expect(await denies(backend, 1577836799999999999n)).toBe(true);
+      }
+    } finally {
+      await pool.close();
+    }
   });
 });
 
