@@ -93,6 +93,15 @@ describe('a recorded review', () => {
     expect(event.nd_builtin_cache).toBeUndefined();
   });
 
+  it('masks the configured pointers too (--record-mask), relative to the object', async () => {
+    const body = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: configMap('m1', 'cm', { owner: 'a', team: 'x' }) };
+    const review = checkReview(body);
+    const decision = await createReviewer({ policies: () => sets.baseline }).review('validate', review, new TextEncoder().encode(JSON.stringify(body)));
+    const event = toReviewRecord(decision, review, { set: sets.baseline, maskPointers: ['/metadata/labels/team'] });
+    expect(event.masked).toEqual(['/input/request/object/metadata/labels/team']);
+    expect((event.input.request.object as { metadata: { labels: Record<string, string> } }).metadata.labels).toEqual({ owner: 'a', team: '**REDACTED**' });
+  });
+
   it('carries the time policies saw when the set reads it, as an exact integer beyond 2^53', async () => {
     const ns = 1577836799999999998n;
     const line = await recordLine(sets.clock as PolicySet, configMap('c1', 'cm', { owner: 'a' }), ns);
@@ -153,6 +162,14 @@ describe('bouncer replay of recorded reviews', () => {
   ])('exit status with %j is %i', async (flags, expected) => {
     const { code } = await run(['replay', '--candidate', files.candidate as string, '--from', spool, ...flags]);
     expect(code).toBe(expected);
+  });
+
+  it('takes a policies directory as the candidate, built as bouncer build would', async () => {
+    const { code, out } = await run(['replay', '--candidate', 'test/fixtures/replay/candidate', '--from', spool, '--format', 'json']);
+    expect(code).toBe(1);
+    const report = JSON.parse(out) as JsonReport;
+    expect(report.candidate).toMatch(/^local@/);
+    expect(report.diff['allowed-to-denied'].count).toBe(3);
   });
 
   it('compares with a re-evaluated --baseline: the baseline against itself changes nothing', async () => {
