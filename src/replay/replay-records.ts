@@ -12,12 +12,20 @@ import type { PolicySet } from '../bundles/policy-set.js';
 import { describeThrown } from '../errors/errors.js';
 import type { NamespaceLookup } from '../gatekeeper/types.js';
 import { createReviewer, summarize, type Reviewer } from '../review/reviewer.js';
+import { bundleRequirements } from '../review/inventory-gate.js';
 import { inScope } from '../review/scope.js';
 import { covers, pathText, pointerSegments, type InputPath, type ModuleReads } from './input-reads.js';
 import type { ReadRecord, Unreadable } from './read-records.js';
 import { changesOf, DiffBuilder, verdictOfDecision, verdictOfRecord, type Diff, type Subject, type Verdict } from './verdict-diff.js';
 
-export const SKIP_REASONS = ['corrupt', 'truncated', 'not-a-record', 'outside-since', 'unknown-endpoint', 'invalid-review', 'masked-field-read'] as const;
+export const SKIP_REASONS = ['corrupt', 'truncated', 'not-a-record', 'outside-since', 'unknown-endpoint', 'invalid-review', 'masked-field-read', 'baseline-not-evaluated'] as const;
+
+/**
+ * Failure classes of a recorded outcome that say the policy was not evaluated on the review (shed
+ * at capacity, out of time, its replicated data unusable): such a record has no verdict of the
+ * policies to compare with, unless a --baseline is evaluated.
+ */
+const NOT_EVALUATED = new Set(['overload', 'timeout', 'inventory']);
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** A policy set to evaluate, with what its Rego reads (input-reads.ts), per bundle name. */
@@ -131,6 +139,11 @@ export async function replayRecords(records: Iterable<ReadRecord>, unreadable: r
       continue;
     }
     const request = review.request;
+    const unevaluated = options.baseline ? undefined : record.result.policies.find((p) => p.error && NOT_EVALUATED.has(p.error.class));
+    if (unevaluated) {
+      skip('baseline-not-evaluated', where, `policy ${unevaluated.policy} was not evaluated when recorded (${unevaluated.error?.class}); give --baseline to compare`);
+      continue;
+    }
     const blocked = maskedRead(options.candidate, record.endpoint, request, record.masked) ?? (options.baseline ? maskedRead(options.baseline, record.endpoint, request, record.masked) : undefined);
     if (blocked) {
       skip('masked-field-read', where, blocked);
@@ -145,11 +158,20 @@ export async function replayRecords(records: Iterable<ReadRecord>, unreadable: r
     const subject: Subject = { id: record.decisionId, uid: s.uid, kind: s.kind, namespace: s.namespace, name: s.name, user: s.user, operation: s.operation };
     diff.add(subject, changesOf(base, cand));
   }
+  const readers = [options.candidate, ...(options.baseline ? [options.baseline] : [])].flatMap((rs) =>
+    rs.set.bundles.filter((b) => (bundleRequirements(b.manifest)?.kinds.length ?? 0) > 0).map((b) => b.name),
+  );
   return {
     source: 'records',
     candidate: options.candidate.set.revision,
     baseline: options.baseline ? options.baseline.set.revision : 'recorded decisions',
-    coverage: { read, replayed, skipped, skippedExamples: examples },
+    coverage: {
+      read,
+      replayed,
+      skipped,
+      skippedExamples: examples,
+      ...(readers.length > 0 ? { notes: [`bundle ${[...new Set(readers)].join(', ')} reads replicated objects (data.inventory): replayed against an empty inventory`] } : {}),
+    },
     diff: diff.build(),
     durationMs: performance.now() - started,
   };

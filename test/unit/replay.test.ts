@@ -234,14 +234,16 @@ describe('a corrupt or truncated spool', () => {
     const good = await recordLine(sets.baseline as PolicySet, configMap('g1', 'owned', { owner: 'a' }), NOW);
     const old = await recordLine(sets.baseline as PolicySet, configMap('g2', 'owned', { owner: 'a' }), NOW, new Date(Date.now() - 3 * 86_400_000));
     const other = good.replace('"path":"bouncer/validate"', '"path":"bouncer/other"').replace('"g1"', '"g3"');
+    // Shed at capacity when recorded: no policy verdict to compare with.
+    const shed = good.replace('"action":"pass"', '"action":"error","error":{"code":"POLICY_NOT_EVALUATED","class":"overload"}');
     const file = join(dir, 'broken.jsonl');
-    writeFileSync(file, [good, '{not json', '{"decision_id":"x"}', old, other, good.slice(0, 40)].join('\n'));
+    writeFileSync(file, [good, '{not json', '{"decision_id":"x"}', old, other, shed, good.slice(0, 40)].join('\n'));
     const { code, out } = await run(['replay', '--candidate', files.baseline as string, '--from', file, '--since', '24h', '--format', 'json']);
     expect(code).toBe(0);
     const report = JSON.parse(out) as JsonReport;
-    expect(report.coverage.read).toBe(6);
+    expect(report.coverage.read).toBe(7);
     expect(report.coverage.replayed).toBe(1);
-    expect(report.coverage.skipped).toMatchObject({ corrupt: 1, truncated: 1, 'not-a-record': 1, 'outside-since': 1, 'unknown-endpoint': 1 });
+    expect(report.coverage.skipped).toMatchObject({ corrupt: 1, truncated: 1, 'not-a-record': 1, 'outside-since': 1, 'unknown-endpoint': 1, 'baseline-not-evaluated': 1 });
     expect(report.coverage.skippedExamples.find((e) => e.reason === 'corrupt')?.where).toBe(`${file}:2`);
   });
 
