@@ -85,12 +85,12 @@ export function maskedRead(rs: ReplaySet, endpoint: 'validate' | 'mutate', reque
   return undefined;
 }
 
-/** Who a module's reads count for: its in-scope native policy, or (shared code, templates) every review. */
+/** Who a module's reads count for: its in-scope native policy, or (any other module: libs, templates) every review. */
 function readers(bundle: LoadedBundle, endpoint: 'validate' | 'mutate', request: AdmissionRequest): (pkg: string) => string | undefined {
   const natives = new Map(bundle.policies.map((p) => [p.meta.package, p]));
   return (pkg) => {
     const own = [...natives].find(([p]) => pkg === p || pkg.startsWith(`${p}.`))?.[1];
-    if (!own) return bundle.templates.length > 0 || !pkg.startsWith('policies.') ? `module ${pkg}` : undefined;
+    if (!own) return `module ${pkg}`;
     return own[endpoint] !== undefined && inScope(own.meta.scope, request) ? `policy ${own.meta.id}` : undefined;
   };
 }
