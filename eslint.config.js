@@ -17,12 +17,13 @@ const layers = {
   authoring: ['errors', 'admission', 'bundles', 'engine', 'review', 'gatekeeper', 'inventory'],
   review: ['errors', 'admission', 'bundles', 'engine', 'telemetry', 'gatekeeper', 'inventory'],
   audit: ['errors', 'admission', 'bundles', 'engine', 'review', 'telemetry', 'gatekeeper', 'inventory'],
+  replay: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'gatekeeper', 'inventory', 'audit'],
   cluster: ['errors', 'certs', 'inventory'],
   lifecycle: ['errors'],
   sources: ['errors', 'bundles', 'telemetry', 'cluster'],
   http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
   serve: ['errors', 'admission', 'bundles', 'engine', 'review', 'telemetry', 'gatekeeper', 'inventory', 'audit', 'cluster', 'config', 'sources', 'http', 'lifecycle', 'certs'],
-  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster', 'gatekeeper', 'inventory', 'audit', 'serve', 'telemetry'],
+  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster', 'gatekeeper', 'inventory', 'audit', 'serve', 'telemetry', 'replay'],
 };
 
 /** library -> the only folders allowed to import it. */

@@ -25,6 +25,7 @@ import { createResources } from './lifecycle/resources.js';
 import { createDecisionCache, type DecisionCache } from './review/decision-cache.js';
 import { decisionRecorder } from './review/decision-recorder.js';
 import { createReviewer } from './review/reviewer.js';
+import { createReviewRecording } from './serve/review-recording.js';
 import { combinedReadiness, type BundleSource } from './sources/bundle-source.js';
 import { createBackgroundAudit } from './serve/audit.js';
 import { createReplicatedData, type ReplicatedData } from './serve/replicated-data.js';
@@ -237,6 +238,10 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       ...(config.decisionLog?.includeInput ? { input: { maskPointers: config.decisionLog.maskPointers } } : {}),
       onError: (err) => logger.error({ err }, 'a decision could not be recorded in the decision log'),
     });
+    const recording = config.recording
+      ? createReviewRecording({ ...config.recording, policies: registry.current, replica: config.replica, metrics: metrics.recording, logger })
+      : undefined;
+    if (recording) resources.add('review recording', () => recording.close());
     const webhook = createWebhookServer({
       reviewer: replicated.serialize(createReviewer({
         policies: registry.current,
@@ -245,10 +250,16 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         ...decisionCache(config, metrics),
         ...(namespaces ? { namespaces: namespaces.lookup, readNamespace: (name: string) => namespaces.read(name) } : {}),
         inventory: replicated.reviewer,
+        ...(recording ? { clockNs: recording.clockNs } : {}),
       })),
       metrics,
       logger,
-      onDecision: record,
+      onDecision: recording
+        ? (decision, request) => {
+            record(decision, request);
+            recording.record(decision, request);
+          }
+        : record,
       tls,
       bodyLimit: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,

@@ -65,7 +65,7 @@ function lazyEvaluator(build: () => Evaluator): Evaluator {
   let instance: Evaluator | undefined;
   const get = () => (instance ??= build());
   return {
-    evaluate: (input, entrypoints, onStart) => get().evaluate(input, entrypoints, onStart),
+    evaluate: (input, entrypoints, onStart, nowNs) => get().evaluate(input, entrypoints, onStart, nowNs),
     memoryBytes: () => instance?.memoryBytes() ?? 0,
     applyData: (changes) => get().applyData(changes),
     dataStats: () => get().dataStats(),

@@ -17,6 +17,7 @@ import { verifyCommand } from './verify-command.js';
 import { uninstallCommand } from './uninstall-command.js';
 import { syncCommand } from './sync-command.js';
 import { auditCommand } from './audit-command.js';
+import { replayCommand } from './replay-command.js';
 import { publishReports, seedInventory } from '../serve/audit.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createSuiteEngine } from '../authoring/suite-engine.js';
@@ -34,6 +35,7 @@ const USAGE = `usage: bouncer <command> [options]
   import gatekeeper ...  write DIR/gatekeeper/ from a cluster's (--from-cluster) or files' ConstraintTemplates and Constraints
   audit                  list what already exists and evaluate it as admission would (read-only unless --write-reports)
   sync check [DIR]       report ConstraintTemplate requires-sync-data requirements the SyncSet/Config of DIR/gatekeeper does not satisfy (as gator sync test)
+  replay                 re-evaluate recorded reviews (serve --record-dir) or the cluster's objects under a candidate and diff the verdicts
   uninstall              remove bouncer: webhooks first, then (once the API server stops calling them) the rest
   serve                  run the webhook (bouncer serve --help)
 `;
@@ -55,6 +57,7 @@ const COMMANDS: Readonly<Record<string, (ctx: CliContext) => Promise<number>>> =
         publishReports(kc, run, { format: options.format === 'wgpolicyk8s' ? 'wgpolicyk8s' : 'openreports', maxResultsPerReport: 1000 }),
       inventory: (kc, bundle) => seedInventory(kc, bundle, createLogger({ level: 'warn' })),
     }),
+  replay: (ctx) => replayCommand(ctx, { inventory: (kc, bundle) => seedInventory(kc, bundle, createLogger({ level: 'warn' })) }),
   uninstall: uninstallCommand,
   verify: (ctx) => verifyCommand(ctx, ({ opa }) => createSuiteEngine(opa)),
 };

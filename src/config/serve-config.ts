@@ -56,6 +56,8 @@ export interface ServeConfig {
   /** Decision-log delivery to an HTTP sink (OPA's upload format) through an on-disk spool. */
   readonly decisionLog?: { readonly url: string; readonly spoolDir: string; readonly maxSpoolBytes: number; readonly includeInput: boolean; readonly maskPointers: readonly string[] };
   readonly maxMemoryPages: number;
+  /** The review recording for `bouncer replay`; absent when off. */
+  readonly recording?: { readonly dir: string; readonly maxBytes: number; readonly maxAgeMs: number; readonly sample: number; readonly maskPointers: readonly string[] };
   /** One bundle load's time and memory budgets (in the loader worker). */
   readonly bundleLoadTimeoutMs: number;
   readonly bundleLoadMemoryMb: number;
@@ -140,6 +142,9 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
   if (given.has('decisionLogInput') || given.has('decisionLogSpool') || given.has('decisionLogMask') || given.has('decisionLogSpoolMaxMb')) {
     if (!v.decisionLogUrl) throw invalid('the --decision-log-* settings need --decision-log-url');
   }
+  if (!v.recordDir && (given.has('recordMaxMb') || given.has('recordMaxAgeMs') || given.has('recordSample') || given.has('recordMask'))) {
+    throw invalid('the --record-* settings need --record-dir');
+  }
   let managedCerts: ServeConfig['managedCerts'];
   if (manageCerts) {
     const namespace = v.watchNamespace;
@@ -199,6 +204,9 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
       maxBufferedBytes: v.maxBufferedMb * 1024 * 1024,
     }),
     maxMemoryPages: v.maxMemoryMb * 16,
+    ...(v.recordDir
+      ? { recording: Object.freeze({ dir: v.recordDir, maxBytes: v.recordMaxMb * 1024 * 1024, maxAgeMs: v.recordMaxAgeMs, sample: v.recordSample, maskPointers: Object.freeze([...v.recordMask]) }) }
+      : {}),
     bundleLoadTimeoutMs: v.bundleLoadTimeoutMs,
     bundleLoadMemoryMb: v.bundleLoadMemoryMb ?? v.maxMemoryMb,
     exceptionMaxDays: v.exceptionMaxDays,

@@ -15,6 +15,13 @@ const EVALUATION = 'Evaluation';
 const DECISIONS = 'Decision log';
 const CLUSTER_DATA = 'Cluster data and audit';
 
+/** A sampling rate: more than 0, at most 1. */
+function fraction(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !(n > 0 && n <= 1)) throw new Error(`must be a number more than 0 and at most 1, got ${JSON.stringify(text)}`);
+  return n;
+}
+
 export const SERVE_SETTINGS = {
   watchNamespace: value(SOURCES, matching(DNS_LABEL, 'a namespace name'))({
     flag: 'watch-namespace',
@@ -398,6 +405,41 @@ export const SERVE_SETTINGS = {
     env: 'BOUNCER_DECISION_LOG_MASK',
     metavar: 'PTR',
     help: 'another JSON pointer to mask in logged objects, e.g. /spec/token',
+    default: [] as string[],
+  }),
+  recordDir: value(DECISIONS, anyText)({
+    flag: 'record-dir',
+    env: 'BOUNCER_RECORD_DIR',
+    metavar: 'DIR',
+    help: "record reviews (masked as decision events are, with the time policies saw) for 'bouncer replay' into DIR: kept private like the decision log spool; off when not set",
+  }),
+  recordMaxMb: value(DECISIONS, integer(1, 1_048_576))({
+    flag: 'record-max-mb',
+    env: 'BOUNCER_RECORD_MAX_MB',
+    metavar: 'N',
+    help: 'recording bound in MiB; beyond it new records are dropped and counted, admission is unaffected',
+    default: 256,
+  }),
+  recordMaxAgeMs: value(DECISIONS, parseDuration)({
+    flag: 'record-max-age',
+    env: 'BOUNCER_RECORD_MAX_AGE',
+    metavar: 'D',
+    help: 'records older than this are deleted (whole segment files)',
+    default: 24 * 3_600_000,
+    defaultText: '24h',
+  }),
+  recordSample: value(DECISIONS, fraction)({
+    flag: 'record-sample',
+    env: 'BOUNCER_RECORD_SAMPLE',
+    metavar: 'F',
+    help: 'fraction of reviews recorded, from 0 (exclusive) to 1',
+    default: 1,
+  }),
+  recordMask: multiple(DECISIONS, matching(/^\//, 'a JSON pointer starting with /'))({
+    flag: 'record-mask',
+    env: 'BOUNCER_RECORD_MASK',
+    metavar: 'PTR',
+    help: 'another JSON pointer to mask in recorded objects, e.g. /spec/token',
     default: [] as string[],
   }),
 } as const;

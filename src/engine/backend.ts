@@ -37,8 +37,11 @@ export interface EvalBackend {
   updateData(key: string, changes: readonly DataChange[]): void;
   /** Drops bundles that are no longer in any active set. */
   retain(keys: ReadonlySet<string>): void;
-  /** One outcome list per job, in order. Never rejects: failures are outcomes. */
-  evaluate(input: Uint8Array, jobs: readonly EvalJob[], deadline: number): Promise<EvalOutcome[][]>;
+  /**
+   * One outcome list per job, in order. Never rejects: failures are outcomes. `nowNs` pins
+   * time.now_ns for the whole evaluation (a recorded review replayed, or one being recorded).
+   */
+  evaluate(input: Uint8Array, jobs: readonly EvalJob[], deadline: number, nowNs?: bigint): Promise<EvalOutcome[][]>;
   close(): Promise<void>;
 }
 
@@ -57,7 +60,7 @@ export function inProcessBackend(): EvalBackend {
     retain: (keys) => {
       for (const key of [...prepared.keys()]) if (!keys.has(key)) prepared.delete(key);
     },
-    evaluate: async (input, jobs) => jobs.map((job) => job.bundle.evaluator.evaluate(input, job.entrypoints)),
+    evaluate: async (input, jobs, _deadline, nowNs) => jobs.map((job) => job.bundle.evaluator.evaluate(input, job.entrypoints, undefined, nowNs)),
     close: async () => undefined,
   };
 }

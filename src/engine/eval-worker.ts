@@ -58,7 +58,7 @@ port.on('message', (message: ToWorker) => {
             evaluator.evaluate(message.input, job.entrypoints, (i, sofar) => {
               report(sofar);
               Atomics.store(progress, 0, start + i + 1);
-            })
+            }, message.nowNs)
           : job.entrypoints.map(() => ({ ok: false, failure: { class: 'runtime', message: `bundle ${job.key} is not loaded in this worker` } }));
         finished.push(...done);
         return done;

@@ -52,9 +52,11 @@ export const DEFAULT_LIMITS: EvaluatorLimits = { maxMemoryPages: 4096 };
 export interface Evaluator {
   /**
    * Evaluates each entrypoint id against `input` (JSON text); one outcome per entrypoint, in
-   * order. `onStart` is called before each entrypoint with the outcomes so far.
+   * order. `onStart` is called before each entrypoint with the outcomes so far. `nowNs`
+   * (epoch nanoseconds) is what time.now_ns returns in every one of them; without it, the
+   * wall clock read once per entrypoint.
    */
-  evaluate(input: Uint8Array, entrypoints: readonly number[], onStart?: (index: number, done: readonly EvalOutcome[]) => void): EvalOutcome[];
+  evaluate(input: Uint8Array, entrypoints: readonly number[], onStart?: (index: number, done: readonly EvalOutcome[]) => void, nowNs?: bigint): EvalOutcome[];
   /** Bytes of linear memory currently held (it grows on demand and never shrinks). */
   memoryBytes(): number;
   /**
@@ -219,7 +221,7 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
   };
 
   return {
-    evaluate(input, entrypoints, onStart) {
+    evaluate(input, entrypoints, onStart, nowNs) {
       if (failure) return failAll(entrypoints, failure);
       const outcomes: EvalOutcome[] = [];
       let next = 0;
@@ -244,7 +246,7 @@ export function createEvaluator(mod: WasmModule, data: Uint8Array, limits: Evalu
         for (; next < entrypoints.length; next++) {
           try {
             onStart?.(next, outcomes);
-            outcomes.push(resultValue(instance.run(inputAddr, heap, entrypoints[next] as number)));
+            outcomes.push(resultValue(instance.run(inputAddr, heap, entrypoints[next] as number, nowNs)));
           } catch (thrown) {
             outcomes.push({ ok: false, failure: classify(thrown) });
             rebuild();

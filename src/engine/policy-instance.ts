@@ -49,8 +49,10 @@ export class PolicyInstance {
     return this.abi.opa_json_parse(raw, input.byteLength);
   }
 
-  run(inputAddr: number, heap: number, entrypoint: number): unknown {
+  /** One entrypoint; `nowNs` pins time.now_ns for it (else the wall clock). */
+  run(inputAddr: number, heap: number, entrypoint: number, nowNs?: bigint): unknown {
     const abi = this.abi;
+    this.policy.pinTime(nowNs);
     abi.opa_heap_ptr_set(heap);
     const ctx = abi.opa_eval_ctx_new();
     abi.opa_eval_ctx_set_input(ctx, inputAddr);

@@ -48,12 +48,19 @@ function sdkBuiltins(): Readonly<Record<string, SdkBuiltin>> {
   return require(join(dirname(entry), 'builtins', 'index.js')) as Record<string, SdkBuiltin>;
 }
 
-/** A wall clock read once per evaluation, as Go OPA reads it once per query (BuiltinContext.Time). */
-function evaluationClock(): { reset(): void; nowNs(): bigint } {
+/**
+ * A wall clock read once per evaluation, as Go OPA reads it once per query (BuiltinContext.Time),
+ * or a time pinned for the next evaluations (a review's recorded time, replayed).
+ */
+function evaluationClock(): { reset(): void; pin(ns: bigint | undefined): void; nowNs(): bigint } {
   let now: bigint | undefined;
+  let pinned: bigint | undefined;
   return {
     reset: () => {
-      now = undefined;
+      now = pinned;
+    },
+    pin: (ns) => {
+      pinned = ns;
     },
     nowNs: () => (now ??= BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n),
   };
@@ -74,9 +81,11 @@ export class LoadedPolicy {
 
   /** The memory's maximum size (its descriptor's maximum, else wasm32's 4 GiB). */
   private readonly maxBytes: number;
+  private readonly pinClock: (ns: bigint | undefined) => void;
 
-  constructor(instance: WebAssembly.Instance, exports: HostExports, mem: WebAssembly.Memory, maxPages = 65536) {
+  constructor(instance: WebAssembly.Instance, exports: HostExports, mem: WebAssembly.Memory, maxPages = 65536, pinClock: (ns: bigint | undefined) => void = () => undefined) {
     this.maxBytes = maxPages * PAGE;
+    this.pinClock = pinClock;
     this.wasmInstance = instance;
     this.exports = exports;
     this.mem = mem;
@@ -84,6 +93,14 @@ export class LoadedPolicy {
     this.baseHeapPtr = exports.opa_heap_ptr_get();
     this.dataHeapPtr = this.baseHeapPtr;
     this.entrypoints = JSON.parse(readText(mem, exports.opa_json_dump(exports.entrypoints()))) as Record<string, number>;
+  }
+
+  /**
+   * The time.now_ns of the following evaluations: `ns` (epoch nanoseconds) for every one of
+   * them, or undefined for the wall clock read once per evaluation (the default).
+   */
+  pinTime(ns: bigint | undefined): void {
+    this.pinClock(ns);
   }
 
   /** Loads `data` (JSON text) as the policy's data document; throws when it is not JSON. */
@@ -293,5 +310,5 @@ export function loadPolicySync(module: WebAssembly.Module, memoryDescriptor: Par
   bound.exports = facade;
   const declared = JSON.parse(readText(mem, real.opa_json_dump(real.builtins()))) as Record<string, number>;
   bound.names = Object.fromEntries(Object.entries(declared).map(([name, id]) => [id, name]));
-  return new LoadedPolicy({ exports: facade } as unknown as WebAssembly.Instance, facade, mem, memoryDescriptor.maximum);
+  return new LoadedPolicy({ exports: facade } as unknown as WebAssembly.Instance, facade, mem, memoryDescriptor.maximum, clock.pin);
 }

@@ -89,7 +89,7 @@ function remainder(task: Task, done: ReadonlyMap<number, EvalOutcome>, hung: num
     left.forEach((l, r) => (results[l.j]![l.i] = flatPartial[r] ?? fail(failure)));
     task.resolve(results);
   };
-  return { input: task.input, jobs, deadline: task.deadline, resolve: merge, retry: true };
+  return { input: task.input, jobs, deadline: task.deadline, resolve: merge, retry: true, ...(task.nowNs === undefined ? {} : { nowNs: task.nowNs }) };
 }
 
 /** Creates the pool; `close()` stops every worker. */
@@ -235,7 +235,7 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
       for (const key of keys) retired.delete(key);
       releaseRetired();
     },
-    evaluate(input, jobs, deadline) {
+    evaluate(input, jobs, deadline, nowNs) {
       if (jobs.length === 0) return Promise.resolve([]);
       return new Promise((resolve) => {
         if (queue.length >= options.maxQueue) {
@@ -243,7 +243,7 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
           resolve(failAll(jobs, AT_CAPACITY));
           return;
         }
-        queue.push({ input, jobs, deadline, resolve });
+        queue.push({ input, jobs, deadline, resolve, ...(nowNs === undefined ? {} : { nowNs }) });
         dispatch();
       });
     },

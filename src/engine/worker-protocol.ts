@@ -23,6 +23,8 @@ export type ToWorker =
       readonly jobs: readonly { readonly key: string; readonly entrypoints: readonly number[] }[];
       /** Report every outcome as it is made (a retry: a policy of this review already hung once). */
       readonly eager?: boolean;
+      /** time.now_ns for every entrypoint of the task (epoch ns). */
+      readonly nowNs?: bigint;
     };
 
 export type FromWorker =

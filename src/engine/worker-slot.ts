@@ -15,6 +15,8 @@ export interface Task {
   readonly resolve: (outcomes: EvalOutcome[][]) => void;
   /** The rest of a task whose worker was stopped: outcomes are reported as they are made. */
   readonly retry?: boolean;
+  /** time.now_ns for the whole task (backend.ts evaluate). */
+  readonly nowNs?: bigint;
 }
 
 export interface Running {
@@ -92,7 +94,7 @@ export function startSlot(entry: URL, bundles: Iterable<SeededBundle>, events: S
     start(id, task) {
       Atomics.store(progress, 0, 0);
       slot.running = { id, task, position: 0, since: Date.now(), done: new Map() };
-      post({ type: 'evaluate', id, input: task.input, jobs: task.jobs.map((j) => ({ key: j.bundle.key, entrypoints: j.entrypoints })), eager: task.retry === true });
+      post({ type: 'evaluate', id, input: task.input, jobs: task.jobs.map((j) => ({ key: j.bundle.key, entrypoints: j.entrypoints })), eager: task.retry === true, ...(task.nowNs === undefined ? {} : { nowNs: task.nowNs }) });
     },
     stop() {
       for (const w of [...waiting.values()].flat()) w.reject(new Error('worker stopped'));

@@ -77,4 +77,6 @@ export interface Decision {
   readonly durationMs: number;
   /** The policies' outcomes were those of an earlier review of the same content (decision cache). */
   readonly cached?: boolean;
+  /** The time.now_ns the policies saw (epoch ns), when the reviewer pins it (ReviewerDeps.clockNs). */
+  readonly nowNs?: bigint;
 }

@@ -98,6 +98,7 @@ function templateOutcomes(bundle: LoadedBundle, job: TemplateJob, result: EvalOu
  * policy id. Throws REVIEW_NOT_JSON when the engine cannot parse the input. With `inventory`,
  * policies and templates reading a replicated kind that is not usable now are not evaluated:
  * they fail (class inventory) and their failure mode, or their constraints' actions, decide.
+ * `nowNs` pins time.now_ns for every policy of the review (see backend.ts).
  */
 export async function evaluatePolicies(
   set: PolicySet,
@@ -108,6 +109,7 @@ export async function evaluatePolicies(
   deadline: number,
   plan?: ConstraintPlan,
   inventory?: InventoryHealth,
+  nowNs?: bigint,
 ): Promise<PolicyOutcome[]> {
   const natives = new Map(selectPolicies(set, endpoint, request).map((s) => [s.bundle, s.policies]));
   const jobs = endpoint === 'validate' ? (plan?.jobs ?? new Map<LoadedBundle, readonly TemplateJob[]>()) : new Map<LoadedBundle, readonly TemplateJob[]>();
@@ -131,6 +133,7 @@ export async function evaluatePolicies(
     jobs.size > 0 && plan?.context ? withGatekeeperContext(input, plan.context) : input,
     evaluated.map((s) => ({ bundle: s.bundle, entrypoints: [...s.policies.map((p) => p[endpoint] as number), ...s.templates.map((t) => t.template.validate)] })),
     deadline,
+    nowNs,
   );
   // Bytes the engine cannot parse are a malformed review, never a policy failure to settle
   // by failure mode: one such outcome, in any bundle, rejects the whole review. The decoder

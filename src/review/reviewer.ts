@@ -69,6 +69,12 @@ export interface ReviewerDeps {
    * review (default Date.now): the audit passes its own, so both judge an object at its time.
    */
   readonly clock?: () => number;
+  /**
+   * The time policies see (time.now_ns, epoch nanoseconds), read once per review and used by
+   * every policy of it; the decision carries it (`nowNs`), so a recorded review replays with
+   * the same time. Without it each policy reads the wall clock itself and decisions carry none.
+   */
+  readonly clockNs?: () => bigint;
 }
 
 /** Whether any bundle of a set declares replicated kinds, computed once per set. */
@@ -136,6 +142,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
   return {
     async review(endpoint, review, raw, receivedAt = Date.now()) {
       const started = now();
+      const nowNs = deps.clockNs?.();
       const set = deps.policies();
       const request = review.request;
       const miss = set && missed(set, endpoint, request);
@@ -143,10 +150,12 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const generation = deps.inventory && set && deps.cache && setReadsInventory(set) ? `\u0000${deps.inventory.generation()}` : '';
       const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}${generation}\u0000${review.contentDigest()}${plannedKey(constraints)}` : undefined;
       const cached = key === undefined ? undefined : deps.cache?.get(key);
-      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget, constraints, deps.inventory) : [];
+      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget, constraints, deps.inventory, nowNs) : [];
       if (key !== undefined && !cached) deps.cache?.set(key, outcomes);
-      // After the cache, which holds outcomes as evaluated: exceptions apply at this review's time.
-      const exempted = set ? exemptions(set, request, outcomes, { at: clock(), namespaces }) : outcomes;
+      // After the cache, which holds outcomes as evaluated: exceptions apply at this review's
+      // time, the one its policies saw when it is pinned (so a replayed review is exempted as it was).
+      const at = nowNs === undefined ? clock() : Number(nowNs / 1_000_000n);
+      const exempted = set ? exemptions(set, request, outcomes, { at, namespaces }) : outcomes;
       if (exempted !== outcomes) outcomes = [...exempted];
       let patch;
       if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT' && outcomes.some((o) => o.action === 'mutate')) {
@@ -154,7 +163,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         outcomes = [...combined.outcomes];
         patch = combined.patch;
       }
-      return decide({
+      const decision = decide({
         id: newId(),
         endpoint,
         request: summarize(request),
@@ -164,6 +173,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         durationMs: now() - started,
         ...(cached ? { cached: true } : {}),
       });
+      return nowNs === undefined ? decision : { ...decision, nowNs };
     },
     shed(endpoint, review) {
       const started = now();

@@ -3,6 +3,7 @@
 // bounded: endpoints, decisions, policy ids, error codes — never uids or object names.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { clusterDataMetrics, type AuditMetrics, type InventoryMetrics } from './cluster-data-metrics.js';
+import { recordingMetrics, type RecordingMetrics } from './recording-metrics.js';
 
 export type { AuditMetrics, InventoryMetrics } from './cluster-data-metrics.js';
 
@@ -68,6 +69,8 @@ export interface Metrics {
   readonly inventory: InventoryMetrics;
   /** The background audit (src/audit/audit-metrics.ts declares the same shape). */
   readonly audit: AuditMetrics;
+  /** The review recording (record-spool.ts). */
+  readonly recording: RecordingMetrics;
 }
 
 
@@ -251,6 +254,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   return {
     registry,
     ...clusterDataMetrics(registers),
+    recording: recordingMetrics(registers),
     edge: {
       connectionsOpen: (open) => connectionsOpen.set(open),
       connectionRefused: (reason) => connectionsRefused.inc({ reason }),

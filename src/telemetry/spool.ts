@@ -35,11 +35,11 @@ function restrict(path: string, mode: number): void {
 }
 
 /** Creates `dir` private, or makes an existing one private; refuses one this user cannot own. */
-function privateDirectory(dir: string): void {
+export function privateDirectory(dir: string, what = 'decision log spool'): void {
   mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   const stat = lstatSync(dir);
   const refuse = (why: string) =>
-    new BouncerError('CONFIG_INVALID', `decision log spool ${dir} ${why}; the spool holds decision events (with --decision-log-input, request content) and must be private: name a directory of its own, e.g. ${join(dir, 'spool')}`);
+    new BouncerError('CONFIG_INVALID', `${what} ${dir} ${why}; it holds ${what === 'decision log spool' ? 'decision events (with --decision-log-input, request content)' : 'masked request content'} and must be private: name a directory of its own, e.g. ${join(dir, 'spool')}`);
   if (!stat.isDirectory()) throw refuse('is not a directory (a symbolic link is not followed)');
   const uid = process.getuid?.();
   if (uid !== undefined && stat.uid !== uid) throw refuse(`belongs to uid ${stat.uid}, not to this process's uid ${uid}`);
