@@ -74,6 +74,9 @@ export const ERRORS = {
   REPORT_TOO_LARGE: { status: 413, meaning: 'the API server refused an audit report as too large, even with its results cut to the floor' },
   REPORT_CONFLICT: { status: 409, meaning: 'an audit report kept changing under the writer (409 Conflict) past its retries' },
   REPORT_WRITE_FAILED: { status: 502, meaning: 'the API server refused to write or delete an audit report' },
+  // Rollout of a candidate revision (shadow, canary, promotion).
+  ROLLOUT_CONFLICT: { status: 409, meaning: "the bundle's pointer does not allow this step now (a candidate already in progress, or none to promote or roll back)" },
+  ROLLOUT_CANDIDATE_REFUSED: { status: 400, meaning: 'a shadow or canary candidate revision did not load; the active revision keeps serving alone' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
