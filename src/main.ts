@@ -194,10 +194,11 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     const kc = config.watchNamespace ? (await import('./cluster/kubeconfig.js')).loadKubeConfig(config.kubeconfig) : undefined;
     const replicated = await replicatedData(config, kc, backend, logger, metrics);
     resources.add('replicated data', () => replicated.close());
-    registry.onChange((set) => {
+    registry.onChange((set, inUse) => {
       metrics.policySet(set.bundles.map((b) => ({ bundle: b.name, revision: b.revision })));
-      backend.retain(new Set(set.bundles.map((b) => b.key)));
-      replicated.activate(set);
+      // Candidates (shadow, canary) stay prepared on the workers and keep their replicated data.
+      backend.retain(new Set(inUse.map((b) => b.key)));
+      replicated.activate({ ...set, bundles: inUse });
     });
     const shipper = config.decisionLog
       ? createDecisionShipper({

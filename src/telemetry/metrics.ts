@@ -5,6 +5,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { clusterDataMetrics, type AuditMetrics, type InventoryMetrics } from './cluster-data-metrics.js';
 
 export type { AuditMetrics, InventoryMetrics } from './cluster-data-metrics.js';
+import { rolloutMetrics, type RolloutMetrics } from './rollout-metrics.js';
+export type { RolloutMetrics } from './rollout-metrics.js';
 
 /** Sub-millisecond resolution: the API server's own webhook histogram starts at 5 ms. */
 export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -61,6 +63,8 @@ export interface Metrics {
   readonly inventory: InventoryMetrics;
   /** The background audit (src/audit/audit-metrics.ts declares the same shape). */
   readonly audit: AuditMetrics;
+  /** Shadow, canary, promotion and rollback (rollout-metrics.ts). */
+  readonly rollout: RolloutMetrics;
 }
 
 
@@ -238,6 +242,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   return {
     registry,
     ...clusterDataMetrics(registers),
+    rollout: rolloutMetrics(registers),
     edge: {
       connectionsOpen: (open) => connectionsOpen.set(open),
       connectionRefused: (reason) => connectionsRefused.inc({ reason }),
