@@ -64,4 +64,11 @@ export interface Decision {
   readonly durationMs: number;
   /** The policies' outcomes were those of an earlier review of the same content (decision cache). */
   readonly cached?: boolean;
+  /** Set while a canary runs: which revision decided (role) and, for a canary, which candidates. */
+  readonly rollout?: DecisionRollout;
+}
+
+export interface DecisionRollout {
+  readonly role: 'active' | 'canary';
+  readonly canaries: readonly { readonly bundle: string; readonly sequence: number }[];
 }

@@ -13,6 +13,9 @@ import { planConstraints, requestNamespace, type ConstraintPlan } from './constr
 import { evaluatePolicies, overloadOutcomes } from './evaluate-policies.js';
 import { bundleRequirements, type InventoryHealth } from './inventory-gate.js';
 import { combinePatches } from './patches.js';
+import type { RolloutSnapshot } from '../bundles/rollout-snapshot.js';
+import { chooseRollout } from './rollout-select.js';
+import type { ShadowRunner } from './shadow-runner.js';
 
 export interface Reviewer {
   /**
@@ -63,6 +66,14 @@ export interface ReviewerDeps {
    * outcome is never one computed on other data.
    */
   readonly inventory?: InventoryHealth & { generation(): number };
+  /**
+   * The active set with the rollout's candidates beside it (registry.snapshot), read once per
+   * review: a canary whose slice holds the request decides it instead of its bundle's active
+   * revision (rollout-select.ts). Without it, `policies` decides every review.
+   */
+  readonly rollout?: () => RolloutSnapshot;
+  /** Evaluates shadow candidates after the answer is computed, never awaited by it (shadow-runner.ts). */
+  readonly shadow?: ShadowRunner;
 }
 
 /** Whether any bundle of a set declares replicated kinds, computed once per set. */
@@ -129,8 +140,10 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
   return {
     async review(endpoint, review, raw, receivedAt = Date.now()) {
       const started = now();
-      const set = deps.policies();
       const request = review.request;
+      const snapshot = deps.rollout?.();
+      const choice = snapshot && snapshot.candidates.length > 0 ? chooseRollout(snapshot, request, namespaces) : undefined;
+      const set = choice ? choice.set : deps.policies();
       const miss = set && missed(set, endpoint, request);
       const constraints = set ? plan(set, endpoint, request, miss ? await withRead(miss) : namespaces) : undefined;
       const generation = deps.inventory && set && deps.cache && setReadsInventory(set) ? `\u0000${deps.inventory.generation()}` : '';
@@ -144,7 +157,8 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         outcomes = [...combined.outcomes];
         patch = combined.patch;
       }
-      return decide({
+      const canarying = choice !== undefined && snapshot !== undefined && snapshot.candidates.some((c) => c.mode === 'canary');
+      const decision = decide({
         id: newId(),
         endpoint,
         request: summarize(request),
@@ -153,7 +167,10 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         ...(patch ? { patch } : {}),
         durationMs: now() - started,
         ...(cached ? { cached: true } : {}),
+        ...(canarying ? { rollout: { role: choice.role, canaries: choice.canaries.map((c) => ({ bundle: c.bundle.name, sequence: c.sequence })) } } : {}),
       });
+      if (choice && choice.shadows.length > 0 && deps.shadow) deps.shadow.submit({ decision, shadows: choice.shadows, endpoint, request, raw });
+      return decision;
     },
     shed(endpoint, review) {
       const started = now();

@@ -72,7 +72,10 @@ export function createCandidateReconciler(deps: CandidateReconcilerDeps): Candid
       }
       const running = candidateOf(pointer);
       if (!running) {
-        if (unstage(bundle)) log.info({ bundle, active: pointer.sequence }, 'candidate no longer on the pointer: unstaged');
+        if (unstage(bundle)) {
+          log.info({ bundle, active: pointer.sequence, action: pointer.action }, 'candidate no longer on the pointer: unstaged');
+          if (pointer.action === 'rollback') deps.metrics?.rolledBack(bundle);
+        }
         return;
       }
       const c = running.candidate;

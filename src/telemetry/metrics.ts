@@ -6,7 +6,7 @@ import { clusterDataMetrics, type AuditMetrics, type InventoryMetrics } from './
 
 export type { AuditMetrics, InventoryMetrics } from './cluster-data-metrics.js';
 import { rolloutMetrics, type RolloutMetrics } from './rollout-metrics.js';
-export type { RolloutMetrics } from './rollout-metrics.js';
+export type { DisagreementKind, RolloutMetrics } from './rollout-metrics.js';
 
 /** Sub-millisecond resolution: the API server's own webhook histogram starts at 5 ms. */
 export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];

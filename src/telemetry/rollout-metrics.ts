@@ -23,9 +23,9 @@ export interface RolloutMetrics {
   shadow(result: ShadowResult, seconds?: number): void;
   /** bouncer_shadow_disagreements_total{policy,kind}. */
   shadowDisagreement(policy: string, kind: DisagreementKind): void;
-  /** bouncer_rollout_steps_total{bundle,action,by}: promotions and rollbacks taken (by auto: the promotion controller; manual: bouncer promote/rollback as seen by the controller's replica). */
-  step(bundle: string, action: 'promote' | 'rollback', by: 'auto' | 'manual'): void;
-  /** bouncer_rollout_last_rollback_timestamp_seconds{bundle}: when this replica last saw a candidate rolled back. */
+  /** bouncer_rollout_steps_total{bundle,action}: promotions and rollbacks the promotion controller took. */
+  step(bundle: string, action: 'promote' | 'rollback'): void;
+  /** bouncer_rollout_last_rollback_timestamp_seconds{bundle}: when this replica last saw a candidate rolled back (automatically or by hand). */
   rolledBack(bundle: string): void;
 }
 
@@ -73,8 +73,8 @@ export function rolloutMetrics(registers: Registry[]): RolloutMetrics {
   });
   const steps = new Counter({
     name: 'bouncer_rollout_steps_total',
-    help: 'Candidates promoted or rolled back by the promotion controller (by auto) or seen done by hand (by manual), by bundle and action (promote, rollback).',
-    labelNames: ['bundle', 'action', 'by'],
+    help: 'Canaries promoted or rolled back by the promotion controller (the replica holding the rollout Lease), by bundle and action (promote, rollback).',
+    labelNames: ['bundle', 'action'],
     registers,
   });
   const lastRollback = new Gauge({ name: 'bouncer_rollout_last_rollback_timestamp_seconds', help: 'When this replica last saw a candidate of the bundle rolled back.', labelNames: ['bundle'], registers });
@@ -101,7 +101,7 @@ export function rolloutMetrics(registers: Registry[]): RolloutMetrics {
       if (result === 'compared' && seconds !== undefined) shadowDurations.observe(seconds);
     },
     shadowDisagreement: (policy, kind) => disagreements.inc({ policy, kind }),
-    step: (bundle, action, by) => steps.inc({ bundle, action, by }),
+    step: (bundle, action) => steps.inc({ bundle, action }),
     rolledBack: (bundle) => lastRollback.set({ bundle }, Date.now() / 1000),
   };
 }
