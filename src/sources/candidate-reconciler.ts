@@ -8,6 +8,7 @@
 import type { LoadedBundle } from '../bundles/bundle.js';
 import { compileSlice } from '../bundles/canary-slice.js';
 import type { PolicyRegistry } from '../bundles/registry.js';
+import type { CandidateState } from '../bundles/rollout-report.js';
 import type { Pointer } from '../cluster/bundle-objects.js';
 import type { BundleStore } from '../cluster/bundle-store.js';
 import { candidateOf } from '../cluster/rollout-objects.js';
@@ -15,15 +16,7 @@ import { BouncerError, describeThrown, isBouncerError } from '../errors/errors.j
 import type { Logger } from '../telemetry/logger.js';
 import type { RolloutMetrics } from '../telemetry/metrics.js';
 
-/** What this replica runs as a bundle's candidate (the rollout report carries it). */
-export interface CandidateState {
-  readonly mode: 'shadow' | 'canary';
-  readonly sequence: number;
-  readonly startedAt: number;
-  readonly state: 'loaded' | 'refused';
-  readonly code?: string;
-  readonly reason?: string;
-}
+export type { CandidateState } from '../bundles/rollout-report.js';
 
 export interface CandidateReconcilerDeps {
   readonly store: Pick<BundleStore, 'event'>;

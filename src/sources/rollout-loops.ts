@@ -17,7 +17,7 @@ import type { CandidateWindow } from '../bundles/canary-window.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { RolloutMetrics } from '../telemetry/metrics.js';
 import type { CandidateState } from './candidate-reconciler.js';
-import { aggregateReports, buildReport } from './rollout-report.js';
+import { aggregateReports, buildReport } from '../bundles/rollout-report.js';
 
 export interface RolloutLoopsDeps {
   readonly store: Pick<BundleStore, 'status' | 'reportRollout' | 'promote' | 'rollback' | 'event'>;

@@ -13,9 +13,17 @@ import {
   type CandidateWindow,
   type RoleCounts,
   type ShadowCounts,
-} from '../bundles/canary-window.js';
-import type { CandidateRef } from '../cluster/rollout-objects.js';
-import type { CandidateState } from './candidate-reconciler.js';
+} from './canary-window.js';
+
+/** What a replica runs as a bundle's candidate. */
+export interface CandidateState {
+  readonly mode: 'shadow' | 'canary';
+  readonly sequence: number;
+  readonly startedAt: number;
+  readonly state: 'loaded' | 'refused';
+  readonly code?: string;
+  readonly reason?: string;
+}
 
 export interface RolloutReport {
   readonly at: string;
@@ -44,7 +52,7 @@ export interface Aggregate {
 }
 
 /** The reports (as read from the annotations) for this candidate, added up; anything unreadable or about another candidate is left out. */
-export function aggregateReports(reports: Readonly<Record<string, unknown>>, candidate: CandidateRef): Aggregate {
+export function aggregateReports(reports: Readonly<Record<string, unknown>>, candidate: { readonly sequence: number; readonly startedAt: number }): Aggregate {
   let active = emptyCounts();
   let canary = emptyCounts();
   let shadow = emptyShadow();
