@@ -24,6 +24,7 @@ describe('judgeCanary', () => {
     ['error rate up: roll back', counts(100, 0, 5), counts(100), 1_000, 'rollback', /error rate 5.00%/],
     ['p99 beyond the ratio and the floor: roll back', counts(100, 0, 0, 100), counts(100, 0, 0, 5), 1_000, 'rollback', /p99 evaluation time 100 ms against 5 ms/],
     ['p99 beyond the ratio but under the floor: noise, not a breach', counts(100, 0, 0, 1), counts(100, 0, 0, 0.1), 60_000, 'promote', /./],
+    ['p99 beyond the ratio with fewer than 100 active reviews: the slowest review, not judged', counts(100, 0, 0, 100), counts(99, 0, 0, 5), 60_000, 'promote', /./],
     ['no active reviews: rates compared with 0', counts(100, 0), emptyCounts(), 60_000, 'promote', /./],
     ['no active reviews and a denying canary: roll back', counts(100, 5), emptyCounts(), 1_000, 'rollback', /deny rate 5.00%/],
   ])('%s', (_name, canary, active, elapsed, verdict, reason) => {

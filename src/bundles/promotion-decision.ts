@@ -8,7 +8,9 @@
 //    - the canary's deny rate exceeds the active revision's by more than maxDenyRateIncrease;
 //    - its error rate (reviews in which a policy failed to evaluate) likewise, by maxErrorRateIncrease;
 //    - its p99 evaluation time exceeds maxP99Ratio × the active revision's p99 and P99_FLOOR_MS
-//      (p99s are bucket bounds; below the floor a difference is noise, not a regression).
+//      (p99s are bucket bounds; below the floor a difference is noise, not a regression),
+//      judged only once both have P99_MIN_REVIEWS reviews: with fewer, the 99th percentile
+//      is the slowest review, and one cold first evaluation would roll a good canary back.
 //    An active revision with no reviews in the window counts as rates 0 and no p99.
 // 4. Without a breach, the canary is promoted once the window (windowMs) has elapsed.
 import { p99Ms, type RoleCounts } from './canary-window.js';
@@ -31,6 +33,7 @@ export interface CanaryEvidence {
 export type Verdict = { readonly verdict: 'wait' | 'promote' | 'rollback'; readonly reason: string };
 
 export const P99_FLOOR_MS = 2.5;
+export const P99_MIN_REVIEWS = 100;
 
 const rate = (n: number, of: number) => (of === 0 ? 0 : n / of);
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -48,7 +51,8 @@ export function judgeCanary(policy: PromotionThresholds, startedAt: number, now:
     return { verdict: 'rollback', reason: `error rate ${pct(errors.canary)} against ${pct(errors.active)} active exceeds the allowed increase of ${pct(policy.maxErrorRateIncrease)}` };
   }
   const p99 = { canary: p99Ms(canary), active: p99Ms(active) };
-  if (p99.canary !== undefined && p99.active !== undefined && p99.canary > Math.max(p99.active * policy.maxP99Ratio, P99_FLOOR_MS)) {
+  const judged = canary.reviews >= P99_MIN_REVIEWS && active.reviews >= P99_MIN_REVIEWS;
+  if (judged && p99.canary !== undefined && p99.active !== undefined && p99.canary > Math.max(p99.active * policy.maxP99Ratio, P99_FLOOR_MS)) {
     return { verdict: 'rollback', reason: `p99 evaluation time ${p99.canary} ms against ${p99.active} ms active exceeds ${policy.maxP99Ratio}x` };
   }
   const elapsed = now - startedAt;
