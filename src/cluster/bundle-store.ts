@@ -172,7 +172,22 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
       const by = options.by ?? 'cli';
       // Refused before anything is stored, and again (authoritatively) when the pointer moves.
       const before = await readPointerObject(bundle);
-      const busy = inProgress(before ? readPointer(before) : undefined);
+      const beforePointer = before ? readPointer(before) : undefined;
+      // The same bytes as the shadow in progress, pushed as a canary: the shadow becomes the canary (shadow → canary).
+      if (options.candidate?.mode === 'canary' && beforePointer?.shadow?.digest === digest) {
+        const slice = options.candidate.slice;
+        const policy = options.candidate.policy;
+        const pointer = await updatePointer(bundle, (current) => {
+          const shadow = current?.shadow;
+          if (!current || !shadow || shadow.digest !== digest) throw conflict(bundle, 'the shadow changed', 'push again');
+          const at = now();
+          const { shadow: _s, ...rest } = current;
+          const ref = { sequence: shadow.sequence, revision: shadow.revision, digest, startedAt: at };
+          return { ...rest, canary: { ...ref, slice, policy }, history: withStep(current.history, { at, action: 'canary', sequence: shadow.sequence, revision: shadow.revision, by, reason: 'the shadow became a canary' }) };
+        });
+        return { pointer, pruned: [] };
+      }
+      const busy = inProgress(beforePointer);
       if (busy) throw conflict(bundle, busy, 'promote it or roll it back first (bouncer promote / bouncer rollback)');
       if (options.candidate && !before) throw conflict(bundle, 'has no active revision', 'push one without --shadow/--canary first');
       const existing = (await revisions(bundle)).map(readRevisionInfo).filter((r): r is RevisionInfo => r !== undefined);

@@ -167,6 +167,9 @@ describe.skipIf(inject('externalCluster'))('rollout: shadow, canary, promotion a
     const rollbacks = async () =>
       (await Promise.all(Object.values(replicas).map(async (r) => metricValue(await r.metrics(), 'bouncer_rollout_steps_total', { bundle: BUNDLE, action: 'rollback' }) || 0))).reduce((a, b) => a + b, 0);
     const before = await rollbacks();
+    // shadow → canary: the shadow's own bytes pushed with --canary turn it into the canary.
+    const shadowed = await run('push', files.strict, '--name', BUNDLE, '-n', system, '--shadow');
+    const shadowSequence = (JSON.parse(shadowed.out) as { sequence: number }).sequence;
     const started = Date.now();
     const pushed = await run(
       'push', files.strict, '--name', BUNDLE, '-n', system,
@@ -174,6 +177,8 @@ describe.skipIf(inject('externalCluster'))('rollout: shadow, canary, promotion a
     );
     expect(pushed.err).toBe('');
     const sequence = (JSON.parse(pushed.out) as { sequence: number }).sequence;
+    expect(sequence).toBe(shadowSequence);
+    expect((await pointer()).pointer?.history?.at(-1)).toMatchObject({ action: 'canary', sequence, reason: 'the shadow became a canary' });
     await waitFor(async () => (await r1.metrics()).includes('bouncer_rollout_candidate{bundle="colors",mode="canary"} 1'), 20_000, 'canary staged');
     // Red is legitimate traffic the candidate wrongly denies; it is sent in both namespaces until the canary is gone.
     const outside: string[] = [];
