@@ -24,7 +24,9 @@ function sliceName(request: AdmissionRequest): string {
 }
 
 export function chooseRollout(snapshot: RolloutSnapshot, request: AdmissionRequest, namespaces: NamespaceLookup): RolloutChoice {
-  const { active, candidates } = snapshot;
+  const { candidates } = snapshot;
+  // A set without bundles is no policy set (every bundle removed): the review fails closed, whatever candidates remain.
+  const active = snapshot.active && snapshot.active.bundles.length > 0 ? snapshot.active : undefined;
   if (candidates.length === 0 || !active) return { set: active, role: 'active', canaries: [], shadows: [] };
   const namespace = request.namespace ?? '';
   const name = sliceName(request);

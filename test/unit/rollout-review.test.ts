@@ -172,6 +172,17 @@ describe('canary and shadow in the reviewer', () => {
     expect(metricValue(text, 'bouncer_shadow_evaluations_total', { result: 'failed' })).toBe(1);
   });
 
+  it('with every bundle removed, a remaining candidate never answers: the review fails closed', async () => {
+    const registry = createPolicyRegistry([blue]);
+    const other = { ...blueRed, name: 'other' };
+    registry.stage({ bundle: other, mode: 'canary', sequence: 2, startedAt: 1, slice: compileSlice({ percent: 100 }) });
+    registry.remove('colors');
+    expect(registry.snapshot().candidates).toHaveLength(1);
+    const reviewer = createReviewer({ policies: registry.current, rollout: registry.snapshot });
+    const { review, bytes } = request('green', 'apps');
+    expect(await reviewer.review('validate', review, bytes)).toMatchObject({ allowed: false, message: expect.stringContaining('no policy set is active yet') });
+  });
+
   it.each([
     ['pass → deny', [{ action: 'pass' }], [{ action: 'deny' }], 'denied'],
     ['deny → pass', [{ action: 'deny' }], [{ action: 'pass' }], 'allowed'],
