@@ -29,6 +29,7 @@ import { createReviewRecording } from './serve/review-recording.js';
 import { combinedReadiness, type BundleSource } from './sources/bundle-source.js';
 import { createBackgroundAudit } from './serve/audit.js';
 import { createReplicatedData, type ReplicatedData } from './serve/replicated-data.js';
+import { createRolloutLoopsFor, createServeRollout, type ServeRollout } from './serve/rollout.js';
 import { createStaticBundleSource, type StaticBundle } from './sources/static-bundle-source.js';
 import { createDecisionLog } from './telemetry/decision-log.js';
 import { createDecisionShipper } from './telemetry/decision-shipper.js';
@@ -73,14 +74,26 @@ function staticBundles(config: ServeConfig): StaticBundle[] {
   return [...files, { name: 'local', bytes: () => buildBundleBytes({ policiesDir, opa }) }];
 }
 
-async function bundleSources(config: ServeConfig, kc: KubeConfig | undefined, load: Load, deps: { registry: ReturnType<typeof createPolicyRegistry>; logger: Logger; metrics: Metrics }): Promise<BundleSource[]> {
+async function bundleSources(
+  config: ServeConfig,
+  kc: KubeConfig | undefined,
+  load: Load,
+  deps: { registry: ReturnType<typeof createPolicyRegistry>; logger: Logger; metrics: Metrics },
+  rollout?: ServeRollout,
+): Promise<BundleSource[]> {
   const sources: BundleSource[] = [];
   const fixed = staticBundles(config);
   if (fixed.length > 0) sources.push(createStaticBundleSource({ name: 'bundle files', bundles: fixed, load, registry: deps.registry, log: deps.logger }));
   if (config.watchNamespace && kc) {
     const [{ createBundleWatcher }, { createBundleStore }] = await Promise.all([import('./sources/bundle-watcher.js'), import('./cluster/bundle-store.js')]);
-    const watcher = createBundleWatcher({ kc, store: createBundleStore(kc, config.watchNamespace), load, replica: config.replica, requiredBundles: config.requiredBundles, ...deps });
+    const store = createBundleStore(kc, config.watchNamespace);
+    const watcher = createBundleWatcher({ kc, store, load, replica: config.replica, requiredBundles: config.requiredBundles, ...deps });
     sources.push({ name: `bundle ConfigMaps in ${config.watchNamespace}`, start: () => watcher.start(), stop: () => watcher.stop(), readiness: () => watcher.readiness() });
+    if (rollout) {
+      const loops = await createRolloutLoopsFor(kc, { store, replica: config.replica, intervalMs: config.rollout.intervalMs, candidates: () => watcher.candidates(), recorder: rollout.recorder, ...deps });
+      // Started after the watch (sources start in order): reports and verdicts need the candidates loaded.
+      sources.push({ name: 'rollout reports and promotion', start: async () => loops.start(), stop: () => loops.stop(), readiness: () => ({ ready: true }) });
+    }
   }
   return sources;
 }
@@ -196,10 +209,11 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     const kc = config.watchNamespace ? (await import('./cluster/kubeconfig.js')).loadKubeConfig(config.kubeconfig) : undefined;
     const replicated = await replicatedData(config, kc, backend, logger, metrics);
     resources.add('replicated data', () => replicated.close());
-    registry.onChange((set) => {
+    registry.onChange((set, inUse) => {
       metrics.policySet(set.bundles.map((b) => ({ bundle: b.name, revision: b.revision })));
-      backend.retain(new Set(set.bundles.map((b) => b.key)));
-      replicated.activate(set);
+      // Candidates (shadow, canary) stay prepared on the workers and keep their replicated data.
+      backend.retain(new Set(inUse.map((b) => b.key)));
+      replicated.activate({ ...set, bundles: inUse });
     });
     const shipper = config.decisionLog
       ? createDecisionShipper({
@@ -211,8 +225,20 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         })
       : undefined;
     if (shipper) resources.add('decision-log shipper', () => shipper.stop());
-    const sources = await bundleSources(config, kc, bundleLoader(config, (bundle) => replicated.prepare(bundle)), { registry, logger, metrics });
     const namespaces = await namespaceCache(config, kc, logger, metrics);
+    const decisionLog = createDecisionLog({ logger, ...(shipper ? { shipper } : {}) });
+    const rollout = createServeRollout({
+      registry,
+      backend,
+      maxConcurrent: config.rollout.shadowMaxConcurrency,
+      timeoutMs: config.rollout.shadowTimeoutMs,
+      ...(namespaces ? { namespaces: namespaces.lookup } : {}),
+      inventory: replicated.reviewer,
+      metrics,
+      decisionLog,
+      logger,
+    });
+    const sources = await bundleSources(config, kc, bundleLoader(config, (bundle) => replicated.prepare(bundle)), { registry, logger, metrics }, rollout);
     const health = createHealthServer({
       metrics,
       readiness: () => {
@@ -232,7 +258,6 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     const tls = await certificate.start();
     resources.add('serving certificate', () => certificate.stop());
     const gate = connectionGate(config, metrics);
-    const decisionLog = createDecisionLog({ logger, ...(shipper ? { shipper } : {}) });
     const record = decisionRecorder({
       log: decisionLog,
       ...(config.decisionLog?.includeInput ? { input: { maskPointers: config.decisionLog.maskPointers } } : {}),
@@ -251,15 +276,16 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         ...(namespaces ? { namespaces: namespaces.lookup, readNamespace: (name: string) => namespaces.read(name) } : {}),
         inventory: replicated.reviewer,
         ...(recording ? { clockNs: recording.clockNs } : {}),
+        rollout: registry.snapshot,
+        ...(rollout.shadow ? { shadow: rollout.shadow } : {}),
       })),
       metrics,
       logger,
-      onDecision: recording
-        ? (decision, request) => {
-            record(decision, request);
-            recording.record(decision, request);
-          }
-        : record,
+      onDecision: (decision, request) => {
+        rollout.recorder.observe(decision);
+        record(decision, request);
+        recording?.record(decision, request);
+      },
       tls,
       bodyLimit: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,

@@ -9,6 +9,7 @@ import { reviewCommand } from './review-command.js';
 import { testCommand } from './test-command.js';
 import { pushCommand } from './push-command.js';
 import { rollbackCommand } from './rollback-command.js';
+import { promoteCommand } from './promote-command.js';
 import { historyCommand } from './history-command.js';
 import { statusCommand } from './status-command.js';
 import { manifestsCommand } from './manifests-command.js';
@@ -27,7 +28,8 @@ const USAGE = `usage: bouncer <command> [options]
   test [DIR]             run the policies' opa tests and fixture cases
   review FILE...         evaluate AdmissionReview documents as the server would
   push FILE --name NAME  store a bundle as a new revision in the cluster and make it active
-  rollback NAME          make an earlier revision active again (--to SEQUENCE)
+  rollback NAME          make an earlier revision active again (--to SEQUENCE), or roll back a shadow/canary candidate
+  promote NAME           make the bundle's shadow or canary candidate its active revision
   history NAME           list a bundle's stored revisions
   status                 show each bundle's active revision and what every replica runs
   manifests              render the webhook configurations from the policies' scopes
@@ -46,6 +48,7 @@ const COMMANDS: Readonly<Record<string, (ctx: CliContext) => Promise<number>>> =
   review: reviewCommand,
   push: pushCommand,
   rollback: rollbackCommand,
+  promote: promoteCommand,
   history: historyCommand,
   status: statusCommand,
   manifests: manifestsCommand,

@@ -8,19 +8,21 @@ import { BUNDLE_KEY, MAX_CONFIGMAP_DATA } from '../cluster/bundle-objects.js';
 import { BouncerError } from '../errors/errors.js';
 import { clusterArgs, storeFor } from './cluster-context.js';
 import { EXIT, type CliContext } from './context.js';
+import { ROLLOUT_OPTIONS, ROLLOUT_USAGE, candidateRequest } from './rollout-flags.js';
 
-const USAGE = 'usage: bouncer push FILE --name NAME [-n NAMESPACE] [--keep N] [--verification-key PEM [--verification-alg RS256] [--verification-key-id KID]]';
+const USAGE = `usage: bouncer push FILE --name NAME [-n NAMESPACE] [--keep N] [--verification-key PEM [--verification-alg RS256] [--verification-key-id KID]] ${ROLLOUT_USAGE}`;
 
 export async function pushCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = clusterArgs(
     ctx,
-    { name: { type: 'string' }, keep: { type: 'string' }, 'verification-key': { type: 'string' }, 'verification-alg': { type: 'string' }, 'verification-key-id': { type: 'string' } },
+    { name: { type: 'string' }, keep: { type: 'string' }, 'verification-key': { type: 'string' }, 'verification-alg': { type: 'string' }, 'verification-key-id': { type: 'string' }, ...ROLLOUT_OPTIONS },
     USAGE,
   );
   const [file] = positionals;
   if (!file || positionals.length > 1 || !values.name) throw new BouncerError('CONFIG_INVALID', `push needs one bundle file and --name\n${USAGE}`);
   const keep = values.keep === undefined ? 10 : Number(values.keep);
   if (!Number.isInteger(keep) || keep < 1) throw new BouncerError('CONFIG_INVALID', '--keep must be a positive integer');
+  const candidate = candidateRequest(values);
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -40,7 +42,14 @@ export async function pushCommand(ctx: CliContext): Promise<number> {
   const verify = keyFile ? verifierFromKeyFile({ keyFile, algorithm, ...(keyId ? { keyId } : {}) }) : undefined;
   const bundle = await loadBundle(values.name, bytes, verify ? { verify } : {});
   const store = storeFor(ctx, values);
-  const { pointer, pruned } = await store.push(values.name, bytes, bundle.revision, { keep });
+  const { pointer, pruned } = await store.push(values.name, bytes, bundle.revision, { keep, ...(candidate ? { candidate } : {}) });
+  const staged = pointer.canary ?? pointer.shadow;
+  if (candidate && staged) {
+    ctx.stdout(
+      `${JSON.stringify({ bundle: pointer.bundle, namespace: store.namespace, mode: candidate.mode, sequence: staged.sequence, revision: staged.revision, sha256: staged.digest, active: pointer.sequence, startedAt: new Date(staged.startedAt).toISOString(), ...(pointer.canary ? { slice: pointer.canary.slice, policy: pointer.canary.policy } : {}), pruned })}\n`,
+    );
+    return EXIT.ok;
+  }
   ctx.stdout(
     `${JSON.stringify({ bundle: pointer.bundle, namespace: store.namespace, sequence: pointer.sequence, revision: pointer.revision, sha256: pointer.digest, publishedAt: new Date(pointer.publishedAt).toISOString(), pruned })}\n`,
   );

@@ -8,8 +8,11 @@
 //   bouncer-bundle-<name>          labels bouncer.dev/bundle=<name>, bouncer.dev/role=pointer
 //                                  data: sequence, revision, sha256, publishedAt (ms), action (push|rollback)
 //                                  annotations status.bouncer.dev/<replica>: what each replica runs
+//                                  data shadow, canary, history: the rollout fields (rollout-objects.ts)
+//                                  annotations rollout.bouncer.dev/<replica>: each replica's candidate window
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { BouncerError } from '../errors/errors.js';
+import { readRolloutFields, type RolloutFields } from './rollout-objects.js';
 
 export const LABEL_BUNDLE = 'bouncer.dev/bundle';
 export const LABEL_ROLE = 'bouncer.dev/role';
@@ -17,6 +20,7 @@ export const ANNOTATION_REVISION = 'bouncer.dev/revision';
 export const ANNOTATION_SEQUENCE = 'bouncer.dev/sequence';
 export const ANNOTATION_DIGEST = 'bouncer.dev/sha256';
 export const STATUS_PREFIX = 'status.bouncer.dev/';
+export const ROLLOUT_PREFIX = 'rollout.bouncer.dev/';
 export const BUNDLE_KEY = 'bundle.tar.gz';
 /** The API server refuses ConfigMaps whose data exceeds 1 MiB. */
 export const MAX_CONFIGMAP_DATA = 1024 * 1024;
@@ -31,14 +35,15 @@ export function checkBundleName(name: string): string {
 export const pointerName = (bundle: string): string => `bouncer-bundle-${bundle}`;
 export const revisionName = (bundle: string, sequence: number): string => `bouncer-bundle-${bundle}-r${sequence}`;
 
-export interface Pointer {
+export interface Pointer extends RolloutFields {
   readonly bundle: string;
   readonly sequence: number;
   readonly revision: string;
   readonly digest: string;
   /** When the pusher published it (ms since the epoch); propagation is measured from here. */
   readonly publishedAt: number;
-  readonly action: 'push' | 'rollback';
+  /** What last moved the active revision; an older bouncer reads 'promote' as 'push'. */
+  readonly action: 'push' | 'rollback' | 'promote';
 }
 
 export interface RevisionInfo {
@@ -71,7 +76,8 @@ export function readPointer(cm: V1ConfigMap): Pointer | undefined {
     revision: d.revision ?? '',
     digest: d.sha256 ?? '',
     publishedAt: Number(d.publishedAt) || 0,
-    action: d.action === 'rollback' ? 'rollback' : 'push',
+    action: d.action === 'rollback' ? 'rollback' : d.action === 'promote' ? 'promote' : 'push',
+    ...readRolloutFields(d),
   };
 }
 

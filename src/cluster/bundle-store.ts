@@ -12,6 +12,7 @@ import {
   LABEL_BUNDLE,
   LABEL_ROLE,
   MAX_CONFIGMAP_DATA,
+  ROLLOUT_PREFIX,
   STATUS_PREFIX,
   checkBundleName,
   pointerData,
@@ -23,6 +24,7 @@ import {
   type ReplicaStatus,
   type RevisionInfo,
 } from './bundle-objects.js';
+import { candidateOf, rolloutData, withStep, type CanarySlice, type HistoryStep, type PromotionPolicy, type StepAction } from './rollout-objects.js';
 
 export interface PushResult {
   readonly pointer: Pointer;
@@ -32,13 +34,33 @@ export interface PushResult {
 export interface BundleStatus {
   readonly pointer: Pointer;
   readonly replicas: Readonly<Record<string, ReplicaStatus>>;
+  /** Each replica's rollout report (its candidate and window counts), as it wrote it. */
+  readonly rollout?: Readonly<Record<string, unknown>>;
+}
+
+/** A push that stores the revision as a candidate instead of activating it. */
+export type CandidateRequest = { readonly mode: 'shadow' } | { readonly mode: 'canary'; readonly slice: CanarySlice; readonly policy: PromotionPolicy };
+
+export interface StepOptions {
+  /** Who takes the step, for the history (default `cli`). */
+  readonly by?: string;
+  readonly reason?: string;
+  /** The step applies only while this candidate sequence is in progress (the promotion controller's guard). */
+  readonly expect?: { readonly sequence: number; readonly startedAt: number };
+  readonly now?: () => number;
 }
 
 export interface BundleStore {
   readonly namespace: string;
-  push(bundle: string, bytes: Uint8Array, revision: string, options?: { keep?: number; now?: () => number }): Promise<PushResult>;
-  rollback(bundle: string, toSequence?: number): Promise<Pointer>;
-  history(bundle: string): Promise<{ revisions: RevisionInfo[]; active?: number }>;
+  push(bundle: string, bytes: Uint8Array, revision: string, options?: { keep?: number; now?: () => number; candidate?: CandidateRequest; by?: string }): Promise<PushResult>;
+  /** With a candidate in progress (and no `toSequence`): drops the candidate, the active revision untouched. */
+  rollback(bundle: string, toSequence?: number, options?: StepOptions): Promise<Pointer>;
+  /** Makes the candidate in progress the active revision. */
+  promote(bundle: string, options?: StepOptions): Promise<Pointer>;
+  /** This replica's rollout report on the pointer (annotation rollout.bouncer.dev/<replica>). */
+  reportRollout(bundle: string, replica: string, report: unknown): Promise<void>;
+  /** The stored revisions, the active one, the candidate in progress and the pointer's steps (oldest first). */
+  history(bundle: string): Promise<{ revisions: RevisionInfo[]; active?: number; candidate?: { mode: 'shadow' | 'canary'; sequence: number }; steps?: readonly HistoryStep[] }>;
   status(): Promise<BundleStatus[]>;
   readRevision(bundle: string, sequence: number): Promise<V1ConfigMap | undefined>;
   reportStatus(bundle: string, replica: string, status: ReplicaStatus): Promise<void>;
@@ -85,25 +107,50 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
     }
   }
 
-  /** Creates or replaces the pointer (optimistic concurrency on replace). */
-  async function writePointer(pointer: Pointer): Promise<void> {
-    const body: V1ConfigMap = {
-      metadata: { name: pointerName(pointer.bundle), namespace, labels: { [LABEL_BUNDLE]: pointer.bundle, [LABEL_ROLE]: 'pointer' } },
-      data: pointerData(pointer),
-    };
-    try {
-      await core.createNamespacedConfigMap({ namespace, body });
-      return;
-    } catch (err) {
-      if (!isStatus(err, 409)) throw clusterError(err, `creating the pointer of bundle ${pointer.bundle}`);
-    }
-    const patch = { data: pointerData(pointer) };
-    try {
-      await core.patchNamespacedConfigMap({ namespace, name: pointerName(pointer.bundle), body: patch }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-    } catch (err) {
-      throw clusterError(err, `moving the pointer of bundle ${pointer.bundle}`);
+  /**
+   * Moves the pointer with optimistic concurrency: `next` computes the new pointer from the
+   * one read (undefined when there is none) and may refuse by throwing; the write carries
+   * the read resourceVersion, and on a conflict (another writer, or a replica's status
+   * annotation) the pointer is read again and `next` asked again, so its checks always hold
+   * against what is actually replaced.
+   */
+  async function updatePointer(bundle: string, next: (current: Pointer | undefined) => Pointer): Promise<Pointer> {
+    for (let attempt = 0; ; attempt++) {
+      const object = await readPointerObject(bundle);
+      const current = object ? readPointer(object) : undefined;
+      const pointer = next(current);
+      const data = { ...pointerData(pointer), ...rolloutData(pointer) };
+      try {
+        if (!object) {
+          const created = Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => e[1] !== null));
+          await core.createNamespacedConfigMap({
+            namespace,
+            body: { metadata: { name: pointerName(bundle), namespace, labels: { [LABEL_BUNDLE]: bundle, [LABEL_ROLE]: 'pointer' } }, data: created },
+          });
+        } else {
+          const body = { metadata: { resourceVersion: object.metadata?.resourceVersion }, data };
+          await core.patchNamespacedConfigMap({ namespace, name: pointerName(bundle), body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        }
+        return pointer;
+      } catch (err) {
+        if (isStatus(err, 409) && attempt < 20) continue;
+        throw clusterError(err, `moving the pointer of bundle ${bundle}`);
+      }
     }
   }
+
+  const inProgress = (p: Pointer | undefined): string | undefined => {
+    const c = p && candidateOf(p);
+    return c ? `revision ${c.candidate.sequence} (${c.candidate.revision}) is already in progress as a ${c.mode} since ${new Date(c.candidate.startedAt).toISOString()}` : undefined;
+  };
+  const conflict = (bundle: string, why: string, hint: string) => new BouncerError('ROLLOUT_CONFLICT', `bundle ${bundle}: ${why}; ${hint}`);
+  const guard = (bundle: string, p: Pointer | undefined, expect: StepOptions['expect']): void => {
+    if (!expect) return;
+    const c = p && candidateOf(p);
+    if (!c || c.candidate.sequence !== expect.sequence || c.candidate.startedAt !== expect.startedAt) {
+      throw conflict(bundle, `the candidate changed (expected revision ${expect.sequence})`, 'nothing done');
+    }
+  };
 
   async function patchAnnotations(name: string, annotations: Record<string, string>): Promise<void> {
     await core.patchNamespacedConfigMap({ namespace, name, body: { metadata: { annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
@@ -121,6 +168,28 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
         );
       }
       const digest = createHash('sha256').update(bytes).digest('hex');
+      const now = options.now ?? Date.now;
+      const by = options.by ?? 'cli';
+      // Refused before anything is stored, and again (authoritatively) when the pointer moves.
+      const before = await readPointerObject(bundle);
+      const beforePointer = before ? readPointer(before) : undefined;
+      // The same bytes as the shadow in progress, pushed as a canary: the shadow becomes the canary (shadow → canary).
+      if (options.candidate?.mode === 'canary' && beforePointer?.shadow?.digest === digest) {
+        const slice = options.candidate.slice;
+        const policy = options.candidate.policy;
+        const pointer = await updatePointer(bundle, (current) => {
+          const shadow = current?.shadow;
+          if (!current || !shadow || shadow.digest !== digest) throw conflict(bundle, 'the shadow changed', 'push again');
+          const at = now();
+          const { shadow: _s, ...rest } = current;
+          const ref = { sequence: shadow.sequence, revision: shadow.revision, digest, startedAt: at };
+          return { ...rest, canary: { ...ref, slice, policy }, history: withStep(current.history, { at, action: 'canary', sequence: shadow.sequence, revision: shadow.revision, by, reason: 'the shadow became a canary' }) };
+        });
+        return { pointer, pruned: [] };
+      }
+      const busy = inProgress(beforePointer);
+      if (busy) throw conflict(bundle, busy, 'promote it or roll it back first (bouncer promote / bouncer rollback)');
+      if (options.candidate && !before) throw conflict(bundle, 'has no active revision', 'push one without --shadow/--canary first');
       const existing = (await revisions(bundle)).map(readRevisionInfo).filter((r): r is RevisionInfo => r !== undefined);
       let sequence = Math.max(0, ...existing.map((r) => r.sequence)) + 1;
       for (;;) {
@@ -146,11 +215,28 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
           throw clusterError(err, `storing revision ${sequence} of bundle ${bundle}`);
         }
       }
-      const pointer: Pointer = { bundle, sequence, revision, digest, publishedAt: (options.now ?? Date.now)(), action: 'push' };
-      await writePointer(pointer);
+      const candidate = options.candidate;
+      const pointer = await updatePointer(bundle, (current) => {
+        const busyNow = inProgress(current);
+        if (busyNow) throw conflict(bundle, busyNow, 'promote it or roll it back first (bouncer promote / bouncer rollback)');
+        const at = now();
+        if (!candidate) {
+          return { ...current, bundle, sequence, revision, digest, publishedAt: at, action: 'push', history: withStep(current?.history, { at, action: 'push', sequence, revision, by }) };
+        }
+        if (!current) throw conflict(bundle, 'has no active revision', 'push one without --shadow/--canary first');
+        const ref = { sequence, revision, digest, startedAt: at };
+        const { shadow: _s, canary: _c, rolloutInvalid: _i, ...active } = current;
+        return {
+          ...active,
+          ...(candidate.mode === 'shadow' ? { shadow: ref } : { canary: { ...ref, slice: candidate.slice, policy: candidate.policy } }),
+          history: withStep(current.history, { at, action: candidate.mode, sequence, revision, by }),
+        };
+      });
       const keep = options.keep ?? 10;
+      // The active revision is never pruned while a candidate runs beside it.
       const pruned = existing
         .map((r) => r.sequence)
+        .filter((seq) => seq !== (candidate ? pointer.sequence : -1))
         .sort((a, b) => b - a)
         .slice(Math.max(0, keep - 1));
       for (const old of pruned) {
@@ -159,29 +245,83 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
       return { pointer, pruned };
     },
 
-    async rollback(bundle, toSequence) {
+    async rollback(bundle, toSequence, options = {}) {
       checkBundleName(bundle);
-      const current = await readPointerObject(bundle);
-      const active = current ? readPointer(current) : undefined;
-      if (!active) throw new BouncerError('CONFIG_INVALID', `bundle ${bundle} has no active revision in ${namespace}`);
+      const now = options.now ?? Date.now;
+      const by = options.by ?? 'cli';
       const infos = (await revisions(bundle)).map(readRevisionInfo).filter((r): r is RevisionInfo => r !== undefined);
-      const target = toSequence ?? Math.max(0, ...infos.filter((r) => r.sequence < active.sequence).map((r) => r.sequence));
-      const info = infos.find((r) => r.sequence === target);
-      if (!info) {
-        const known = infos.map((r) => r.sequence).sort((a, b) => a - b).join(', ');
-        throw new BouncerError('CONFIG_INVALID', `bundle ${bundle} has no revision ${target || '(none older than the active one)'}; stored: ${known}`);
+      return updatePointer(bundle, (active) => {
+        if (!active) throw new BouncerError('CONFIG_INVALID', `bundle ${bundle} has no active revision in ${namespace}`);
+        guard(bundle, active, options.expect);
+        const at = now();
+        const running = candidateOf(active);
+        if (running) {
+          if (toSequence !== undefined) throw conflict(bundle, inProgress(active) ?? '', 'roll the candidate back first (bouncer rollback without --to)');
+          const { shadow: _s, canary: _c, rolloutInvalid: _i, ...rest } = active;
+          const reason = options.reason ?? `${running.mode} rolled back by hand`;
+          return { ...rest, action: 'rollback', history: withStep(active.history, { at, action: 'rollback', sequence: running.candidate.sequence, revision: running.candidate.revision, by, reason }) };
+        }
+        const target = toSequence ?? Math.max(0, ...infos.filter((r) => r.sequence < active.sequence).map((r) => r.sequence));
+        const info = infos.find((r) => r.sequence === target);
+        if (!info) {
+          const known = infos.map((r) => r.sequence).sort((a, b) => a - b).join(', ');
+          throw new BouncerError('CONFIG_INVALID', `bundle ${bundle} has no revision ${target || '(none older than the active one)'}; stored: ${known}`);
+        }
+        return {
+          ...active,
+          sequence: info.sequence,
+          revision: info.revision,
+          digest: info.digest,
+          publishedAt: at,
+          action: 'rollback',
+          history: withStep(active.history, { at, action: 'rollback', sequence: info.sequence, revision: info.revision, by, ...(options.reason ? { reason: options.reason } : {}) }),
+        };
+      });
+    },
+
+    async promote(bundle, options = {}) {
+      checkBundleName(bundle);
+      const now = options.now ?? Date.now;
+      return updatePointer(bundle, (active) => {
+        const running = active && candidateOf(active);
+        if (!active || !running) throw conflict(bundle, 'has no shadow or canary candidate in progress', 'push one with --shadow or --canary');
+        guard(bundle, active, options.expect);
+        const at = now();
+        const { shadow: _s, canary: _c, rolloutInvalid: _i, ...rest } = active;
+        const c = running.candidate;
+        return {
+          ...rest,
+          sequence: c.sequence,
+          revision: c.revision,
+          digest: c.digest,
+          publishedAt: at,
+          action: 'promote',
+          history: withStep(active.history, { at, action: 'promote' as StepAction, sequence: c.sequence, revision: c.revision, by: options.by ?? 'cli', reason: options.reason ?? `${running.mode} promoted by hand` }),
+        };
+      });
+    },
+
+    async reportRollout(bundle, replica, report) {
+      try {
+        await patchAnnotations(pointerName(bundle), { [`${ROLLOUT_PREFIX}${replica}`]: JSON.stringify(report) });
+      } catch (err) {
+        if (!isStatus(err, 404)) throw clusterError(err, `writing the rollout report of bundle ${bundle}`);
       }
-      const pointer: Pointer = { bundle, sequence: info.sequence, revision: info.revision, digest: info.digest, publishedAt: Date.now(), action: 'rollback' };
-      await writePointer(pointer);
-      return pointer;
     },
 
     async history(bundle) {
       checkBundleName(bundle);
       const infos = (await revisions(bundle)).map(readRevisionInfo).filter((r): r is RevisionInfo => r !== undefined);
       const pointerObject = await readPointerObject(bundle);
-      const active = pointerObject ? readPointer(pointerObject)?.sequence : undefined;
-      return { revisions: infos.sort((a, b) => a.sequence - b.sequence), ...(active === undefined ? {} : { active }) };
+      const pointer = pointerObject ? readPointer(pointerObject) : undefined;
+      const active = pointer?.sequence;
+      const running = pointer && candidateOf(pointer);
+      return {
+        revisions: infos.sort((a, b) => a.sequence - b.sequence),
+        ...(active === undefined ? {} : { active }),
+        ...(running ? { candidate: { mode: running.mode, sequence: running.candidate.sequence } } : {}),
+        ...(pointer?.history ? { steps: pointer.history } : {}),
+      };
     },
 
     async status() {
@@ -195,7 +335,16 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
         const pointer = readPointer(cm);
         if (!pointer) return [];
         const replicas: Record<string, ReplicaStatus> = {};
+        const rollout: Record<string, unknown> = {};
         for (const [key, value] of Object.entries(cm.metadata?.annotations ?? {})) {
+          if (key.startsWith(ROLLOUT_PREFIX)) {
+            try {
+              rollout[key.slice(ROLLOUT_PREFIX.length)] = JSON.parse(value) as unknown;
+            } catch {
+              // Unreadable reports are skipped, as statuses are.
+            }
+            continue;
+          }
           if (!key.startsWith(STATUS_PREFIX)) continue;
           try {
             replicas[key.slice(STATUS_PREFIX.length)] = JSON.parse(value) as ReplicaStatus;
@@ -203,7 +352,7 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
             // A status this version cannot read is skipped, not fatal.
           }
         }
-        return [{ pointer, replicas }];
+        return [{ pointer, replicas, ...(Object.keys(rollout).length > 0 ? { rollout } : {}) }];
       });
     },
 

@@ -96,6 +96,8 @@ export interface ServeConfig {
     readonly overlapSeconds: number;
     readonly checkIntervalMs: number;
   };
+  /** Shadow evaluation's budget, and the interval of rollout reports and promotion checks. */
+  readonly rollout: { readonly shadowMaxConcurrency: number; readonly shadowTimeoutMs: number; readonly intervalMs: number };
 }
 
 const HEADER = `usage: bouncer serve (--watch-namespace NS | --bundle [NAME=]FILE ... | --policies DIR) (--tls-cert FILE --tls-key FILE | --manage-certs) [options]
@@ -226,6 +228,7 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
         }
       : {}),
     replica: v.replica,
+    rollout: Object.freeze({ shadowMaxConcurrency: v.shadowMaxConcurrency, shadowTimeoutMs: v.shadowTimeoutMs, intervalMs: v.rolloutIntervalMs }),
     requiredBundles: Object.freeze([...v.requiredBundles]),
     ...(v.verificationKey ? { verification: Object.freeze({ keyFile: v.verificationKey, algorithm: v.verificationAlg, ...(v.verificationKeyId ? { keyId: v.verificationKeyId } : {}) }) } : {}),
   });

@@ -315,6 +315,29 @@ export const SERVE_SETTINGS = {
     default: 60_000,
     defaultText: '60s',
   }),
+  shadowMaxConcurrency: value(EVALUATION, integer(0, 1024))({
+    flag: 'shadow-max-concurrency',
+    env: 'BOUNCER_SHADOW_MAX_CONCURRENCY',
+    metavar: 'N',
+    help: "shadow candidates evaluated at the same time, off the answer path and on the same workers; beyond it a review's shadow is skipped and counted (0: shadows never run)",
+    default: 2,
+  }),
+  shadowTimeoutMs: value(EVALUATION, parseDuration)({
+    flag: 'shadow-timeout',
+    env: 'BOUNCER_SHADOW_TIMEOUT',
+    metavar: 'D',
+    help: 'time budget of one shadow evaluation; past it the result is ignored and counted as a timeout',
+    default: 1000,
+    defaultText: '1s',
+  }),
+  rolloutIntervalMs: value(EVALUATION, parseDuration)({
+    flag: 'rollout-interval',
+    env: 'BOUNCER_ROLLOUT_INTERVAL',
+    metavar: 'D',
+    help: "with --watch-namespace: how often each replica writes its candidate window counts on the bundle pointer, and how often the replica holding the rollout Lease judges running canaries (promote or roll back)",
+    default: 10_000,
+    defaultText: '10s',
+  }),
 
   inventoryMaxMb: value(CLUSTER_DATA, integer(1, 65_536))({
     flag: 'inventory-max-mb',

@@ -79,6 +79,9 @@ export const ERRORS = {
     status: 400,
     meaning: 'a policy exception is refused (at build, or when its bundle is loaded): no known policy, no or an unreadable expiresAt, an expiry beyond --exception-max-days, an over-broad match, or a malformed selector',
   },
+  // Rollout of a candidate revision (shadow, canary, promotion).
+  ROLLOUT_CONFLICT: { status: 409, meaning: "the bundle's pointer does not allow this step now (a candidate already in progress, or none to promote or roll back)" },
+  ROLLOUT_CANDIDATE_REFUSED: { status: 400, meaning: 'a shadow or canary candidate revision did not load; the active revision keeps serving alone' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

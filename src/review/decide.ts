@@ -2,7 +2,7 @@
 // messages and warnings worded, audit annotations filled. Pure; no I/O.
 import type { Endpoint } from '../admission/respond.js';
 import type { JsonPatchOperation } from '../admission/types.js';
-import type { Decision, PolicyOutcome, RequestSummary } from './decision.js';
+import type { Decision, DecisionRollout, PolicyOutcome, RequestSummary } from './decision.js';
 
 export interface DecideInput {
   readonly id: string;
@@ -14,6 +14,8 @@ export interface DecideInput {
   readonly durationMs: number;
   /** The outcomes came from the decision cache. */
   readonly cached?: boolean;
+  /** While a canary runs: the role of the revision that decided. */
+  readonly rollout?: DecisionRollout;
 }
 
 const MESSAGE_PREFIX = 'bouncer denied the request';
@@ -62,6 +64,10 @@ function auditAnnotations(input: DecideInput, allowed: boolean): Record<string, 
   if (errors.length > 0) out['policy-errors'] = errors.map((o) => `${o.policy}:${o.error?.class ?? 'error'}:${o.failure}`).join(',');
   // `<policy>:<exception>` pairs: what was exempted, and by which exception (docs/exceptions.md).
   if (exempted.length > 0) out['exempted-by'] = exempted.map((o) => `${o.policy}:${o.exemption?.exception ?? '?'}`).join(',');
+  if (input.rollout) {
+    out['rollout-role'] = input.rollout.role;
+    if (input.rollout.canaries.length > 0) out['canary-revisions'] = input.rollout.canaries.map((c) => `${c.bundle}#${c.sequence}`).join(',');
+  }
   return out;
 }
 
@@ -129,5 +135,6 @@ export function decide(input: DecideInput): Decision {
     auditAnnotations: auditAnnotations(input, allowed),
     durationMs: input.durationMs,
     ...(input.cached ? { cached: true } : {}),
+    ...(input.rollout ? { rollout: input.rollout } : {}),
   };
 }

@@ -39,6 +39,8 @@ export interface DecisionEvent {
   readonly masked?: readonly string[];
   /** The audit run that made this decision (an existing object evaluated by the background audit); absent for admission. */
   readonly audit_id?: string;
+  /** While a canary runs: the role of the revision that decided (active, canary), and the canaries as bundle#sequence. */
+  readonly rollout?: { readonly role: string; readonly canaries: readonly string[] };
 }
 
 export interface EventInput {
@@ -75,6 +77,7 @@ export function toDecisionEvent(decision: Decision, now = new Date(), withInput?
     })),
     duration_ms: decision.durationMs,
     ...(decision.cached ? { cached: true } : {}),
+    ...(decision.rollout ? { rollout: { role: decision.rollout.role, canaries: decision.rollout.canaries.map((c) => `${c.bundle}#${c.sequence}`) } } : {}),
     ...(input ? { input: input.value, masked: input.masked } : {}),
   };
 }

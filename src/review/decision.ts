@@ -79,4 +79,11 @@ export interface Decision {
   readonly cached?: boolean;
   /** The time.now_ns the policies saw (epoch ns), when the reviewer pins it (ReviewerDeps.clockNs). */
   readonly nowNs?: bigint;
+  /** Set while a canary runs: which revision decided (role) and, for a canary, which candidates. */
+  readonly rollout?: DecisionRollout;
+}
+
+export interface DecisionRollout {
+  readonly role: 'active' | 'canary';
+  readonly canaries: readonly { readonly bundle: string; readonly sequence: number }[];
 }

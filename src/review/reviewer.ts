@@ -14,6 +14,9 @@ import { evaluatePolicies, overloadOutcomes } from './evaluate-policies.js';
 import { bundleRequirements, type InventoryHealth } from './inventory-gate.js';
 import { combinePatches } from './patches.js';
 import { exemptions } from './exemptions.js';
+import type { RolloutSnapshot } from '../bundles/rollout-snapshot.js';
+import { chooseRollout } from './rollout-select.js';
+import type { ShadowRunner } from './shadow-runner.js';
 
 export interface Reviewer {
   /**
@@ -75,6 +78,14 @@ export interface ReviewerDeps {
    * the same time. Without it each policy reads the wall clock itself and decisions carry none.
    */
   readonly clockNs?: () => bigint;
+  /**
+   * The active set with the rollout's candidates beside it (registry.snapshot), read once per
+   * review: a canary whose slice holds the request decides it instead of its bundle's active
+   * revision (rollout-select.ts). Without it, `policies` decides every review.
+   */
+  readonly rollout?: () => RolloutSnapshot;
+  /** Evaluates shadow candidates after the answer is computed, never awaited by it (shadow-runner.ts). */
+  readonly shadow?: ShadowRunner;
 }
 
 /** Whether any bundle of a set declares replicated kinds, computed once per set. */
@@ -143,8 +154,10 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
     async review(endpoint, review, raw, receivedAt = Date.now()) {
       const started = now();
       const nowNs = deps.clockNs?.();
-      const set = deps.policies();
       const request = review.request;
+      const snapshot = deps.rollout?.();
+      const choice = snapshot && snapshot.candidates.length > 0 ? chooseRollout(snapshot, request, namespaces) : undefined;
+      const set = choice ? choice.set : deps.policies();
       const miss = set && missed(set, endpoint, request);
       const constraints = set ? plan(set, endpoint, request, miss ? await withRead(miss) : namespaces) : undefined;
       const generation = deps.inventory && set && deps.cache && setReadsInventory(set) ? `\u0000${deps.inventory.generation()}` : '';
@@ -163,6 +176,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         outcomes = [...combined.outcomes];
         patch = combined.patch;
       }
+      const canarying = choice !== undefined && snapshot !== undefined && snapshot.candidates.some((c) => c.mode === 'canary');
       const decision = decide({
         id: newId(),
         endpoint,
@@ -172,8 +186,11 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         ...(patch ? { patch } : {}),
         durationMs: now() - started,
         ...(cached ? { cached: true } : {}),
+        ...(canarying ? { rollout: { role: choice.role, canaries: choice.canaries.map((c) => ({ bundle: c.bundle.name, sequence: c.sequence })) } } : {}),
       });
-      return nowNs === undefined ? decision : { ...decision, nowNs };
+      const pinned = nowNs === undefined ? decision : { ...decision, nowNs };
+      if (choice && choice.shadows.length > 0 && deps.shadow) deps.shadow.submit({ decision: pinned, shadows: choice.shadows, endpoint, request, raw });
+      return pinned;
     },
     shed(endpoint, review) {
       const started = now();

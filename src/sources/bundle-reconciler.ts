@@ -23,7 +23,8 @@ import { revisionBytes, revisionName, type Pointer, type ReplicaStatus } from '.
 import type { BundleStore } from '../cluster/bundle-store.js';
 import { BouncerError, describeThrown, isBouncerError } from '../errors/errors.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
+import type { Metrics, RolloutMetrics } from '../telemetry/metrics.js';
+import { createCandidateReconciler, type CandidateState } from './candidate-reconciler.js';
 
 export interface BundleReconcilerDeps {
   readonly store: Pick<BundleStore, 'history' | 'readRevision' | 'reportStatus' | 'event'>;
@@ -36,6 +37,8 @@ export interface BundleReconcilerDeps {
   readonly replica: string;
   readonly log: Logger;
   readonly metrics: Pick<Metrics, 'bundleActivated' | 'bundleRefused' | 'bundleRemoved'>;
+  /** Candidate (shadow, canary) metrics; candidates are staged with or without them. */
+  readonly rolloutMetrics?: RolloutMetrics;
   readonly now?: () => number;
 }
 
@@ -50,6 +53,8 @@ export interface BundleReconciler {
   missing(expected: Iterable<string>): string[];
   /** Settles when every queued reconcile has finished. */
   idle(): Promise<void>;
+  /** Each bundle's candidate on this replica (shadow or canary), loaded or refused. */
+  candidates(): ReadonlyMap<string, CandidateState>;
 }
 
 interface Applied {
@@ -80,6 +85,16 @@ export function createBundleReconciler(deps: BundleReconcilerDeps): BundleReconc
     await store.reportStatus(bundle, replica, status).catch((err: unknown) => log.warn({ err, bundle }, 'could not write the bundle status annotation'));
     await store.event(bundle, type, reason, message, `bouncer/${replica}`).catch((err: unknown) => log.warn({ err, bundle }, 'could not record an event'));
   }
+
+  const candidates = createCandidateReconciler({
+    store,
+    registry,
+    load: deps.load,
+    content: (bundle, sequence, digest) => revisionContent(bundle, sequence, digest),
+    replica,
+    log,
+    ...(deps.rolloutMetrics ? { metrics: deps.rolloutMetrics } : {}),
+  });
 
   async function refuse(pointer: Pointer, err: BouncerError): Promise<void> {
     refused.set(pointer.bundle, { sequence: pointer.sequence, digest: pointer.digest, code: err.code });
@@ -158,7 +173,9 @@ export function createBundleReconciler(deps: BundleReconcilerDeps): BundleReconc
       );
     }
     try {
-      const bundle = await deps.load(pointer.bundle, await revisionContent(pointer.bundle, pointer.sequence, pointer.digest));
+      // A promoted candidate is already loaded and prepared: it is activated as it is.
+      const bundle =
+        candidates.loaded(pointer.bundle, pointer.digest) ?? (await deps.load(pointer.bundle, await revisionContent(pointer.bundle, pointer.sequence, pointer.digest)));
       registry.activate(bundle);
       active.set(pointer.bundle, { sequence: pointer.sequence, digest: pointer.digest });
       refused.delete(pointer.bundle);
@@ -172,7 +189,7 @@ export function createBundleReconciler(deps: BundleReconcilerDeps): BundleReconc
         pointer.bundle,
         { state: 'active', sequence: pointer.sequence, revision: bundle.revision, at: new Date(now()).toISOString() },
         'Normal',
-        pointer.action === 'rollback' ? 'BundleRolledBack' : 'BundleActivated',
+        pointer.action === 'rollback' ? 'BundleRolledBack' : pointer.action === 'promote' ? 'BundlePromoted' : 'BundleActivated',
         `revision ${pointer.sequence} (${bundle.revision}) active on ${replica}`,
       );
     } catch (err) {
@@ -186,6 +203,7 @@ export function createBundleReconciler(deps: BundleReconcilerDeps): BundleReconc
     if (!active.has(bundle)) return;
     active.delete(bundle);
     refused.delete(bundle);
+    candidates.removed(bundle);
     registry.remove(bundle);
     metrics.bundleRemoved(bundle);
     log.warn({ bundle, remaining: registry.current()?.revision ?? 'none' }, 'bundle removed: its pointer ConfigMap was deleted');
@@ -195,7 +213,11 @@ export function createBundleReconciler(deps: BundleReconcilerDeps): BundleReconc
   }
 
   return {
-    pointer: (pointer) => enqueue(pointer.bundle, () => apply(pointer)),
+    pointer: (pointer) =>
+      enqueue(pointer.bundle, async () => {
+        await apply(pointer);
+        await candidates.apply(pointer);
+      }),
     removed: (bundle) => enqueue(bundle, () => remove(bundle)),
     active: () => new Map([...active].map(([b, a]) => [b, a.sequence])),
     missing: (expected) =>
@@ -205,6 +227,7 @@ export function createBundleReconciler(deps: BundleReconcilerDeps): BundleReconc
           const r = refused.get(b);
           return r ? `${b} (revision ${r.sequence} refused: ${r.code}, and no older revision loads)` : b;
         }),
+    candidates: () => candidates.states(),
     async idle() {
       for (;;) {
         const pending = [...queues.values()];

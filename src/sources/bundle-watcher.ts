@@ -13,6 +13,7 @@ import type { BundleStore } from '../cluster/bundle-store.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { createBundleReconciler } from './bundle-reconciler.js';
+import type { CandidateState } from './candidate-reconciler.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -44,6 +45,8 @@ export interface BundleWatcher {
   active(): ReadonlyMap<string, number>;
   /** Settles when every queued reconcile has finished (tests, shutdown). */
   idle(): Promise<void>;
+  /** Each bundle's candidate on this replica (the rollout report carries it). */
+  candidates(): ReadonlyMap<string, CandidateState>;
 }
 
 export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
@@ -78,6 +81,7 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
     replica: deps.replica,
     log,
     metrics,
+    rolloutMetrics: metrics.rollout,
     ...(deps.now ? { now: deps.now } : {}),
   });
 
@@ -131,5 +135,6 @@ export function createBundleWatcher(deps: BundleWatcherDeps): BundleWatcher {
     },
     active: reconciler.active,
     idle: reconciler.idle,
+    candidates: reconciler.candidates,
   };
 }

@@ -6,6 +6,8 @@ import { clusterDataMetrics, type AuditMetrics, type InventoryMetrics } from './
 import { recordingMetrics, type RecordingMetrics } from './recording-metrics.js';
 
 export type { AuditMetrics, InventoryMetrics } from './cluster-data-metrics.js';
+import { rolloutMetrics, type RolloutMetrics } from './rollout-metrics.js';
+export type { DisagreementKind, RolloutMetrics } from './rollout-metrics.js';
 
 /** Sub-millisecond resolution: the API server's own webhook histogram starts at 5 ms. */
 export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -71,6 +73,8 @@ export interface Metrics {
   readonly audit: AuditMetrics;
   /** The review recording (record-spool.ts). */
   readonly recording: RecordingMetrics;
+  /** Shadow, canary, promotion and rollback (rollout-metrics.ts). */
+  readonly rollout: RolloutMetrics;
 }
 
 
@@ -255,6 +259,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registry,
     ...clusterDataMetrics(registers),
     recording: recordingMetrics(registers),
+    rollout: rolloutMetrics(registers),
     edge: {
       connectionsOpen: (open) => connectionsOpen.set(open),
       connectionRefused: (reason) => connectionsRefused.inc({ reason }),
