@@ -122,9 +122,12 @@ describe('shutdown drain', () => {
     expect(failures).toEqual([]);
     expect(answers.filter((a) => a.answer.status !== 200)).toEqual([]);
     expect(beforeDrain).toBeGreaterThan(8);
-    // Kept-alive before the drain; the stopping replica's answers after it ask to close.
+    // Kept-alive before the drain; after it, each of the stopping replica's 8 connections is
+    // asked to close by the answer it carries next — whether that review was sent before the
+    // drain or after (which one it is depends on scheduling, not on the server).
     expect(answers.some((a) => !a.afterDrain && a.answer.reused)).toBe(true);
-    expect(answers.filter((a) => a.afterDrain && a.answer.connection === 'close').length).toBeGreaterThanOrEqual(8);
+    expect(answers.filter((a) => !a.afterDrain && a.answer.connection === 'close').length).toBeLessThanOrEqual(8);
+    expect(answers.filter((a) => a.answer.connection === 'close').length).toBeGreaterThanOrEqual(8);
   });
 
   it('finishes a review in flight when close() starts, and serves a connection idle since before the drain', async () => {
