@@ -93,18 +93,23 @@ debootstrap_tar() {
 # import_dir DIR TAG [docker import --change ...]: DIR as a one-layer image.
 import_dir() {
   local dir=$1 tag=$2; shift 2
-  tar -C "$dir" --numeric-owner --sort=name --mtime=@0 -c . | docker import "$@" - "$tag" >/dev/null
+  chmod 0755 "$dir" # mktemp made it 0700: the image's / must be traversable by any user
+  tar -C "$dir" --numeric-owner --sort=name --mtime=@0 --xattrs --xattrs-include=security.capability -c . |
+    docker import "$@" - "$tag" >/dev/null
 }
 
-# scratch_image TAG BINARY NAME [USER]: BINARY as /usr/local/bin/NAME in an image of its own,
-# with the CA bundle and zone info a Go server may read, as upstream's distroless bases have.
+# scratch_image TAG BINARY NAME [USER [FILE_CAPS]]: BINARY as /usr/local/bin/NAME in an image
+# of its own, with the CA bundle and zone info a Go server may read, as upstream's distroless
+# bases have. FILE_CAPS (setcap syntax) go on the binary, as upstream CoreDNS's image sets
+# cap_net_bind_service: a non-root process keeps a capability across exec only that way.
 scratch_image() {
-  local tag=$1 binary=$2 name=$3 user=${4:-0} dir
+  local tag=$1 binary=$2 name=$3 user=${4:-0} caps=${5:-} dir
   have_image "$tag" && return
   dir=$(mktemp -d)
   mkdir -p "$dir/usr/local/bin" "$dir/etc/ssl/certs" "$dir/tmp" "$dir/var/lib"
   chmod 1777 "$dir/tmp"
   cp "$binary" "$dir/usr/local/bin/$name"
+  if [ -n "$caps" ]; then setcap "$caps" "$dir/usr/local/bin/$name" || die "setcap $caps failed (libcap2-bin)"; fi
   tar -C "$dir" -xf "$proxy_tar" ./etc/ssl/certs/ca-certificates.crt ./usr/share/zoneinfo 2>/dev/null || true
   printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' > "$dir/etc/passwd"
   printf 'root:x:0:\nnobody:x:65534:\n' > "$dir/etc/group"
@@ -154,7 +159,7 @@ main() {
   scratch_image "$k8s/kube-controller-manager:$kver" "$(tool KUBE_CONTROLLER_MANAGER)" kube-controller-manager
   scratch_image "$k8s/kube-scheduler:$kver" "$(tool KUBE_SCHEDULER)" kube-scheduler
   scratch_image "$etcd_tag" "$(tool KIND_ETCD)" etcd
-  scratch_image "$coredns_tag" "$(tool COREDNS)" coredns 65532
+  scratch_image "$coredns_tag" "$(tool COREDNS)" coredns 65532 cap_net_bind_service=+ep
   local pause_image="$IMAGE_REPO/pause:$key" cni_image="$IMAGE_REPO/cni:$key" dir
   scratch_image "$pause_image" "$(tool PAUSE)" pause 65535
   if ! have_image "$k8s/kube-proxy:$kver" || ! have_image "$cni_image"; then
