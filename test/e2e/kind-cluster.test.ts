@@ -213,7 +213,8 @@ describe.skipIf(!enabled)('bouncer in a kind cluster', () => {
     const target = (await readyPods())[0]?.status?.podIP ?? '';
     const probe = compliantPod('netprobe');
     const script = `const net=require('net');const r={};let n=0;for(const p of [8443,8080]){const s=net.connect({host:${JSON.stringify(target)},port:p,timeout:3000});const done=(v)=>{if(r[p]!==undefined)return;r[p]=v;s.destroy();if(++n===2)console.log(JSON.stringify(r));};s.on('connect',()=>done('open'));s.on('timeout',()=>done('blocked'));s.on('error',(e)=>done(e.code))}`;
-    Object.assign(probe.spec.containers[0] as object, { args: ['-e', script] });
+    // The image's entrypoint is bouncer's CLI; the probe runs its node binary directly.
+    Object.assign(probe.spec.containers[0] as object, { command: ['/nodejs/bin/node'], args: ['-e', script] });
     Object.assign(probe.spec, { restartPolicy: 'Never' });
     await kube.core.createNamespacedPod({ namespace: ns, body: probe });
     await waitFor(async () => ['Succeeded', 'Failed'].includes((await kube.core.readNamespacedPod({ namespace: ns, name: 'netprobe' })).status?.phase ?? ''), 120_000, 'the probe pod finished');
