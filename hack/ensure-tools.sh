@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the pinned toolchain available and prints where it is, one NAME=PATH per line:
 #   OPA, ETCD, KUBE_APISERVER, KUBECTL, GATOR, HELM, and with `test-tools` or `all` SHELLCHECK and PROMTOOL
-#   (when they can be had: see ensure_test_tools)
+#   (when they can be had: see ensure_test_tools); with `kind` the kind node image's parts (ensure_kind)
 #
 # Versions are pinned by the wrapper modules under hack/tools/ (their go.mod is the single
 # source of truth). Binaries are built with the Go toolchain from the Go module proxy
@@ -12,7 +12,7 @@
 #   HELM_BIN                a Helm of the pinned version (else `helm` on PATH if it is the pinned version)
 #   BOUNCER_CACHE           cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/bouncer)
 #
-# Usage: hack/ensure-tools.sh [opa|control-plane|kubectl|gator|helm|test-tools|all]   (default all; `npm start` asks for
+# Usage: hack/ensure-tools.sh [opa|control-plane|kubectl|gator|helm|test-tools|kind|kind-cli|all]   (default all; `npm start` asks for
 # opa and control-plane only, `npm test` for all)
 # Progress goes to stderr, and only when something has to be built.
 set -euo pipefail
@@ -164,6 +164,57 @@ ensure_test_tools() {
   ensure_debian_tool promtool prometheus 'the promtool tests (test/unit/alerts.test.ts, dashboards.test.ts)'
 }
 
+# The kind CLI alone (hack/kind-e2e.sh, when kind is not on PATH).
+ensure_kind_cli() {
+  local version; version=$(pinned sigs.k8s.io/kind "$hack/tools/kind/cli/go.mod")
+  local out="$cache/tools/kind-$version/kind"
+  if [ ! -x "$out" ]; then
+    say "building kind $version (first run only, about a minute)"
+    build kind "$version" "$hack/tools/kind/cli" sigs.k8s.io/kind "$out"
+  fi
+  echo "KIND=$out"
+}
+
+# The kind node image's parts (hack/kind-node-image.sh): the kind CLI, the Kubernetes node and
+# control-plane binaries from the same wrapper module as kube-apiserver, and etcd, CoreDNS and
+# pause at the versions kubeadm pins for that Kubernetes version (hack/tools/kind/*).
+ensure_kind() {
+  local kver minor etcd_version coredns_version
+  kver=$(pinned k8s.io/kubernetes "$hack/tools/kubernetes/go.mod")
+  minor=${kver#v1.}; minor=${minor%%.*}
+  etcd_version=$(pinned go.etcd.io/etcd/server/v3 "$hack/tools/kind/etcd/go.mod")
+  coredns_version=$(pinned github.com/coredns/coredns "$hack/tools/kind/coredns/go.mod")
+  local kdir="$cache/tools/kubernetes-$kver"
+  local stamp="-X k8s.io/component-base/version.gitVersion=$kver -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+  local b var
+  for b in kube-apiserver kubectl kubeadm kubelet kube-controller-manager kube-scheduler kube-proxy; do
+    if [ ! -x "$kdir/$b" ]; then
+      say "building $b $kver (first run only, minutes each once the Kubernetes modules are cached)"
+      build "$b" "$kver" "$hack/tools/kubernetes" "./cmd/$b" "$kdir/$b" "$stamp"
+    fi
+    var=$(printf '%s' "$b" | tr '[:lower:]-' '[:upper:]_')
+    echo "$var=$kdir/$b"
+  done
+  ensure_kind_cli
+  out="$cache/tools/etcd-$etcd_version/etcd"
+  if [ ! -x "$out" ]; then
+    say "building etcd $etcd_version (first run only)"
+    build etcd "$etcd_version" "$hack/tools/kind/etcd" . "$out"
+  fi
+  echo "KIND_ETCD=$out"
+  out="$cache/tools/coredns-$coredns_version/coredns"
+  if [ ! -x "$out" ]; then
+    say "building CoreDNS $coredns_version (first run only)"
+    build coredns "$coredns_version" "$hack/tools/kind/coredns" . "$out"
+  fi
+  echo "COREDNS=$out"
+  # pause has no dependencies: its key is its source.
+  local key; key=$(cat "$hack/tools/kind/pause/go.mod" "$hack/tools/kind/pause/main.go" | sha256sum | cut -c1-16)
+  out="$cache/tools/pause-$key/pause"
+  [ -x "$out" ] || build pause "$key" "$hack/tools/kind/pause" . "$out"
+  echo "PAUSE=$out"
+}
+
 case "$what" in
   opa) ensure_opa ;;
   control-plane) ensure_control_plane ;;
@@ -171,6 +222,8 @@ case "$what" in
   helm) ensure_helm ;;
   kubectl) ensure_kubectl ;;
   test-tools) ensure_test_tools ;;
+  kind) ensure_kind ;;
+  kind-cli) ensure_kind_cli ;;
   all) ensure_opa; ensure_control_plane; ensure_gator; ensure_helm; ensure_test_tools ;;
-  *) say "usage: $0 [opa|control-plane|kubectl|gator|helm|test-tools|all]"; exit 2 ;;
+  *) say "usage: $0 [opa|control-plane|kubectl|gator|helm|test-tools|kind|kind-cli|all]"; exit 2 ;;
 esac

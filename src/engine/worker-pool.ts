@@ -123,6 +123,12 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
    * an old revision out from under the reviews already queued for it.
    */
   const retired = new Set<string>();
+  /**
+   * Keys whose prepare is still in flight. Bundles load concurrently: a set published while
+   * another bundle is being prepared does not have it yet, and retiring it then would release
+   * it from every worker just before it is activated ("not loaded in this worker").
+   */
+  const preparing = new Map<string, number>();
   function releaseRetired(): void {
     if (retired.size === 0) return;
     const inUse = new Set<string>();
@@ -221,8 +227,16 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
       // Encoded once for every worker now; a worker booted later reads it again at its boot.
       const encoded = seed && (() => encodeChanges(seed()));
       bundles.set(bundle.key, { bundle, ...(encoded ? { seed: encoded } : {}) });
-      const now = encoded?.();
-      await Promise.all([...slots, ...spares].map((slot) => slot.prepare(bundle, now)));
+      retired.delete(bundle.key);
+      preparing.set(bundle.key, (preparing.get(bundle.key) ?? 0) + 1);
+      try {
+        const now = encoded?.();
+        await Promise.all([...slots, ...spares].map((slot) => slot.prepare(bundle, now)));
+      } finally {
+        const left = (preparing.get(bundle.key) ?? 1) - 1;
+        if (left > 0) preparing.set(bundle.key, left);
+        else preparing.delete(bundle.key);
+      }
     },
     updateData(key, changes) {
       if (changes.length === 0 || !bundles.has(key)) return;
@@ -231,7 +245,7 @@ export function createWorkerPool(options: PoolOptions): EvalBackend {
       for (const slot of [...slots, ...spares]) slot.updateData(key, encoded);
     },
     retain(keys) {
-      for (const key of bundles.keys()) if (!keys.has(key)) retired.add(key);
+      for (const key of bundles.keys()) if (!keys.has(key) && !preparing.has(key)) retired.add(key);
       for (const key of keys) retired.delete(key);
       releaseRetired();
     },

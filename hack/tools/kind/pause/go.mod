@@ -1,0 +1,3 @@
+module bouncer.dev/hack/tools/kind/pause
+
+go 1.25.0
