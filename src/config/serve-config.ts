@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { BouncerError } from '../errors/errors.js';
 import { readSettings, usageText } from './settings.js';
 import { SERVE_SETTINGS } from './serve-settings.js';
+import { tracingConfig, type TracingConfig } from './tracing-config.js';
 
 /** Largest review body accepted (the API server's own request limit is 3 MiB; objects grow with managedFields). */
 const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -92,6 +93,8 @@ export interface ServeConfig {
     readonly overlapSeconds: number;
     readonly checkIntervalMs: number;
   };
+  /** OpenTelemetry traces (tracing-config.ts); absent when off. */
+  readonly tracing?: TracingConfig;
 }
 
 const HEADER = `usage: bouncer serve (--watch-namespace NS | --bundle [NAME=]FILE ... | --policies DIR) (--tls-cert FILE --tls-key FILE | --manage-certs) [options]
@@ -137,6 +140,12 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
   if (v.requestTimeoutMs <= 0 || v.handshakeTimeoutMs <= 0 || v.headersTimeoutMs <= 0) throw invalid('--request-timeout, --headers-timeout and --handshake-timeout must be more than 0');
   if (given.has('decisionLogInput') || given.has('decisionLogSpool') || given.has('decisionLogMask') || given.has('decisionLogSpoolMaxMb')) {
     if (!v.decisionLogUrl) throw invalid('the --decision-log-* settings need --decision-log-url');
+  }
+  let tracing: ReturnType<typeof tracingConfig>;
+  try {
+    tracing = tracingConfig(v);
+  } catch (err) {
+    throw invalid((err as Error).message);
   }
   let managedCerts: ServeConfig['managedCerts'];
   if (manageCerts) {
@@ -216,6 +225,7 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
       : {}),
     replica: v.replica,
     requiredBundles: Object.freeze([...v.requiredBundles]),
+    ...tracing,
     ...(v.verificationKey ? { verification: Object.freeze({ keyFile: v.verificationKey, algorithm: v.verificationAlg, ...(v.verificationKeyId ? { keyId: v.verificationKeyId } : {}) }) } : {}),
   });
 }

@@ -13,6 +13,7 @@ import { planConstraints, requestNamespace, type ConstraintPlan } from './constr
 import { evaluatePolicies, overloadOutcomes } from './evaluate-policies.js';
 import { bundleRequirements, type InventoryHealth } from './inventory-gate.js';
 import { combinePatches } from './patches.js';
+import type { Tracing } from '../telemetry/tracing.js';
 
 export interface Reviewer {
   /**
@@ -63,6 +64,8 @@ export interface ReviewerDeps {
    * outcome is never one computed on other data.
    */
   readonly inventory?: InventoryHealth & { generation(): number };
+  /** The traced request a review runs for (its spans: review, policies, Kubernetes reads); none without it. */
+  readonly tracing?: Pick<Tracing, 'current'>;
 }
 
 /** Whether any bundle of a set declares replicated kinds, computed once per set. */
@@ -123,12 +126,15 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
   };
   /** The cache, with the API server's answer for the one name it missed. */
   const withRead = async (name: string): Promise<NamespaceLookup> => {
-    const read = await deps.readNamespace?.(name).catch(() => undefined);
+    const trace = deps.tracing?.current();
+    const get = () => deps.readNamespace?.(name).catch(() => undefined) ?? Promise.resolve(undefined);
+    const read = await (trace ? trace.client('GET namespaces', { 'k8s.namespace.name': name.slice(0, 253), 'http.request.method': 'GET' }, get) : get());
     return read ? (n) => (n === name ? read : namespaces(n)) : namespaces;
   };
   return {
     async review(endpoint, review, raw, receivedAt = Date.now()) {
       const started = now();
+      const span = deps.tracing?.current()?.review();
       const set = deps.policies();
       const request = review.request;
       const miss = set && missed(set, endpoint, request);
@@ -136,7 +142,8 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const generation = deps.inventory && set && deps.cache && setReadsInventory(set) ? `\u0000${deps.inventory.generation()}` : '';
       const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}${generation}\u0000${review.contentDigest()}${plannedKey(constraints)}` : undefined;
       const cached = key === undefined ? undefined : deps.cache?.get(key);
-      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget, constraints, deps.inventory) : [];
+      const evaluate = () => evaluatePolicies(set as PolicySet, endpoint, request, raw, backend, receivedAt + budget, constraints, deps.inventory);
+      let outcomes = cached ? [...cached] : set ? await (span ? span.evaluation(evaluate) : evaluate()) : [];
       if (key !== undefined && !cached) deps.cache?.set(key, outcomes);
       let patch;
       if (endpoint === 'mutate' && request.operation !== 'DELETE' && request.operation !== 'CONNECT' && outcomes.some((o) => o.action === 'mutate')) {
@@ -144,7 +151,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         outcomes = [...combined.outcomes];
         patch = combined.patch;
       }
-      return decide({
+      const decision = decide({
         id: newId(),
         endpoint,
         request: summarize(request),
@@ -154,6 +161,8 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         durationMs: now() - started,
         ...(cached ? { cached: true } : {}),
       });
+      span?.end(decision);
+      return decision;
     },
     shed(endpoint, review) {
       const started = now();
