@@ -175,13 +175,14 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       const parsedBody = parseBody(body);
       parsed = parsedBody.value;
       const review = checkReview(parsed, parsedBody);
-      const trace = tracing && traces.get(request);
+      // Only a sampled request's review is run in its trace: an unsampled one records nothing.
+      const trace = tracing ? traces.get(request) : undefined;
       trace?.admission(review.request);
       // The budget runs from the request's arrival (fastify's clock starts at onRequest).
       const receivedAt = Date.now() - reply.elapsedTime;
       const decision = shed.has(request)
         ? reviewer.shed(endpoint, review)
-        : await (trace ? tracing.run(trace, () => reviewer.review(endpoint, review, body, receivedAt)) : reviewer.review(endpoint, review, body, receivedAt));
+        : await (tracing && trace?.sampledTraceId ? tracing.run(trace, () => reviewer.review(endpoint, review, body, receivedAt)) : reviewer.review(endpoint, review, body, receivedAt));
       trace?.response(review.request.uid, decision);
       metrics.decision({
         endpoint,
@@ -201,8 +202,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     }
   };
   const timed = (endpoint: Endpoint) => ({
-    onResponse: (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      metrics.requestDuration(endpoint, reply.elapsedTime / 1000, tracing ? traces.get(_request)?.sampledTraceId : undefined);
+    onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      metrics.requestDuration(endpoint, reply.elapsedTime / 1000, tracing ? traces.get(request)?.sampledTraceId : undefined);
       done();
     },
   });
