@@ -4,7 +4,9 @@
 // passed along explicitly, and the current request found through one AsyncLocalStorage). The
 // exporter itself reads the OTEL_EXPORTER_OTLP_* transport settings it owns (headers,
 // timeout, compression, certificates); the endpoint, sampler and resource come from the
-// configuration (src/config/tracing-config.ts).
+// configuration (src/config/tracing-config.ts). Every span's times are given, all from
+// performance.now(): the SDK's default clock (Date.now() anchored to it) can differ from it by
+// a fraction of a millisecond, which would put a child span before its parent.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, defaultTextMapGetter, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -65,7 +67,7 @@ function requestTrace(tracer: Tracer, server: Span): RequestTrace {
     },
     review() {
       if (!recording) return NO_REVIEW;
-      const span = tracer.startSpan('review', { kind: SpanKind.INTERNAL }, parent);
+      const span = tracer.startSpan('review', { kind: SpanKind.INTERNAL, startTime: performance.now() }, parent);
       reviewContext = trace.setSpan(parent, span);
       let window: { start: number; end: number } | undefined;
       return {
@@ -93,27 +95,27 @@ function requestTrace(tracer: Tracer, server: Span): RequestTrace {
               tracer.startSpan(`policy ${o.policy}`.slice(0, MAX_ATTRIBUTE_LENGTH), { kind: SpanKind.INTERNAL, startTime: at, attributes: outcomeAttributes(o, decision.cached === true) }, reviewContext).end(at);
             }
           }
-          span.end();
+          span.end(performance.now());
         },
       };
     },
     async client(name, attributes, call) {
       if (!recording) return call();
-      const span = tracer.startSpan(name.slice(0, MAX_ATTRIBUTE_LENGTH), { kind: SpanKind.CLIENT, attributes }, reviewContext);
+      const span = tracer.startSpan(name.slice(0, MAX_ATTRIBUTE_LENGTH), { kind: SpanKind.CLIENT, attributes, startTime: performance.now() }, reviewContext);
       try {
         return await call();
       } catch (err) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message.slice(0, MAX_ATTRIBUTE_LENGTH) : 'failed' });
         throw err;
       } finally {
-        span.end();
+        span.end(performance.now());
       }
     },
     end(statusCode) {
       if (!recording) return;
       server.setAttribute('http.response.status_code', statusCode);
       if (statusCode >= 500) server.setStatus({ code: SpanStatusCode.ERROR });
-      server.end();
+      server.end(performance.now());
     },
   };
 }
@@ -143,7 +145,7 @@ export function createOtelTracing(options: OtelTracingOptions): Tracing {
       const parent = traceparent === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
       const server = tracer.startSpan(
         `${method} ${path}`.slice(0, MAX_ATTRIBUTE_LENGTH),
-        { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path.slice(0, MAX_ATTRIBUTE_LENGTH) } },
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path.slice(0, MAX_ATTRIBUTE_LENGTH) }, startTime: performance.now() },
         parent,
       );
       return requestTrace(tracer, server);

@@ -89,6 +89,8 @@ describe('OpenTelemetry tracing of webhook requests', () => {
     });
     const [reviewSpan] = byName(receiver.spans, TRACE, 'review');
     expect(reviewSpan).toMatchObject({ parentSpanId: server?.spanId, kind: 1 });
+    expect(reviewSpan?.startNs).toBeGreaterThanOrEqual(server?.startNs ?? 0n);
+    expect(reviewSpan?.endNs).toBeLessThanOrEqual(server?.endNs ?? 0n);
     expect(reviewSpan?.attributes).toMatchObject({ 'bouncer.bundle.revision': 'basic@test-basic-1', 'bouncer.decision.cached': false, 'bouncer.decision.allowed': false });
     const policies = byName(receiver.spans, TRACE, 'policy ');
     expect(policies.map((p) => p.attributes['bouncer.policy.id']).sort()).toEqual(expect.arrayContaining(['deny-label', 'warn-label']));
