@@ -4,12 +4,12 @@
 // passed along explicitly, and the current request found through one AsyncLocalStorage). The
 // exporter itself reads the OTEL_EXPORTER_OTLP_* transport settings it owns (headers,
 // timeout, compression, certificates); the endpoint, sampler and resource come from the
-// configuration (src/config/tracing-config.ts). Every span's times are given, all from
-// performance.now(): the SDK's default clock (Date.now() anchored to it) can differ from it by
-// a fraction of a millisecond, which would put a child span before its parent.
+// configuration (src/config/tracing-config.ts). Every span's times are given, from
+// performance.now() on one wall-clock anchor per request: the SDK anchors each span to
+// Date.now() on its own (millisecond steps), which can put a child span before its parent.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, defaultTextMapGetter, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, defaultTextMapGetter, type Context, type HrTime, type Span, type Tracer } from '@opentelemetry/api';
+import { millisToHrTime, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -53,7 +53,15 @@ function sampler(name: SamplerName, ratio: number): Sampler {
 
 const NO_REVIEW: ReviewSpan = { evaluation: (run) => run(), end: () => undefined };
 
-function requestTrace(tracer: Tracer, server: Span): RequestTrace {
+/** A request's clock: performance.now() readings (default: now) as wall-clock times, on one anchor. */
+type Clock = (at?: number) => HrTime;
+
+function clock(): Clock {
+  const anchor = Date.now() - performance.now();
+  return (at = performance.now()) => millisToHrTime(anchor + at);
+}
+
+function requestTrace(tracer: Tracer, server: Span, time: Clock): RequestTrace {
   const recording = server.isRecording();
   const parent: Context = trace.setSpan(ROOT_CONTEXT, server);
   let reviewContext: Context = parent;
@@ -67,7 +75,7 @@ function requestTrace(tracer: Tracer, server: Span): RequestTrace {
     },
     review() {
       if (!recording) return NO_REVIEW;
-      const span = tracer.startSpan('review', { kind: SpanKind.INTERNAL, startTime: performance.now() }, parent);
+      const span = tracer.startSpan('review', { kind: SpanKind.INTERNAL, startTime: time() }, parent);
       reviewContext = trace.setSpan(parent, span);
       let window: { start: number; end: number } | undefined;
       return {
@@ -84,38 +92,38 @@ function requestTrace(tracer: Tracer, server: Span): RequestTrace {
           if (window) {
             const cached = decision.cached === true;
             for (const o of decision.outcomes) {
-              const policy = tracer.startSpan(`policy ${o.policy}`.slice(0, MAX_ATTRIBUTE_LENGTH), { kind: SpanKind.INTERNAL, startTime: window.start, attributes: outcomeAttributes(o, cached) }, reviewContext);
+              const policy = tracer.startSpan(`policy ${o.policy}`.slice(0, MAX_ATTRIBUTE_LENGTH), { kind: SpanKind.INTERNAL, startTime: time(window.start), attributes: outcomeAttributes(o, cached) }, reviewContext);
               if (o.action === 'error') policy.setStatus({ code: SpanStatusCode.ERROR, message: o.error?.code ?? 'error' });
-              policy.end(window.end);
+              policy.end(time(window.end));
             }
           } else {
             // Cached, or nothing evaluated: the outcomes are the review's, at its end.
-            const at = performance.now();
+            const at = time();
             for (const o of decision.outcomes) {
               tracer.startSpan(`policy ${o.policy}`.slice(0, MAX_ATTRIBUTE_LENGTH), { kind: SpanKind.INTERNAL, startTime: at, attributes: outcomeAttributes(o, decision.cached === true) }, reviewContext).end(at);
             }
           }
-          span.end(performance.now());
+          span.end(time());
         },
       };
     },
     async client(name, attributes, call) {
       if (!recording) return call();
-      const span = tracer.startSpan(name.slice(0, MAX_ATTRIBUTE_LENGTH), { kind: SpanKind.CLIENT, attributes, startTime: performance.now() }, reviewContext);
+      const span = tracer.startSpan(name.slice(0, MAX_ATTRIBUTE_LENGTH), { kind: SpanKind.CLIENT, attributes, startTime: time() }, reviewContext);
       try {
         return await call();
       } catch (err) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message.slice(0, MAX_ATTRIBUTE_LENGTH) : 'failed' });
         throw err;
       } finally {
-        span.end(performance.now());
+        span.end(time());
       }
     },
     end(statusCode) {
       if (!recording) return;
       server.setAttribute('http.response.status_code', statusCode);
       if (statusCode >= 500) server.setStatus({ code: SpanStatusCode.ERROR });
-      server.end(performance.now());
+      server.end(time());
     },
   };
 }
@@ -143,12 +151,13 @@ export function createOtelTracing(options: OtelTracingOptions): Tracing {
       if (traceparent !== undefined) carrier.traceparent = traceparent;
       if (tracestate !== undefined) carrier.tracestate = tracestate;
       const parent = traceparent === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+      const time = clock();
       const server = tracer.startSpan(
         `${method} ${path}`.slice(0, MAX_ATTRIBUTE_LENGTH),
-        { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path.slice(0, MAX_ATTRIBUTE_LENGTH) }, startTime: performance.now() },
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path.slice(0, MAX_ATTRIBUTE_LENGTH) }, startTime: time() },
         parent,
       );
-      return requestTrace(tracer, server);
+      return requestTrace(tracer, server, time);
     },
     run: (request, fn) => current.run(request, fn),
     current: () => current.getStore(),
