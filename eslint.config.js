@@ -35,6 +35,11 @@ const owners = {
   pino: ['telemetry'],
 };
 
+/** package scope -> the only folders allowed to import any package in it. */
+const scopeOwners = {
+  '@opentelemetry': ['telemetry'],
+};
+
 const NO_STRINGIFIED_ERRORS = {
   selector: "CallExpression[callee.object.name='JSON'][callee.property.name='stringify'] > Identifier[name=/^err(or)?$/]",
   message: 'Log errors as { err }; JSON.stringify loses them.',
@@ -57,6 +62,12 @@ function dynamicImportRestrictions(folder) {
       selector: `ImportExpression > Literal[value=/^${escape(name)}(\\/|$)/]`,
       message: `Only src/${allowed.join(', src/')} may import ${name}, dynamically either.`,
     })),
+    ...Object.entries(scopeOwners)
+      .filter(([, allowed]) => !allowed.includes(folder))
+      .map(([scope, allowed]) => ({
+        selector: `ImportExpression > Literal[value=/^${escape(scope)}\\//]`,
+        message: `Only src/${allowed.join(', src/')} may import ${scope}/*, dynamically either.`,
+      })),
     { selector: 'ImportExpression > :not(Literal)', message: 'import() takes a literal path, so the layer rules can check it.' },
   ];
 }
@@ -72,6 +83,9 @@ function restrictions(folder) {
           message: `src/${folder} must not import src/${f} (see the layer table in eslint.config.js).`,
         })),
         { group: ['../main', '../main.js'], message: 'Only bin/ starts main.' },
+        ...Object.entries(scopeOwners)
+          .filter(([, allowed]) => !allowed.includes(folder))
+          .map(([scope, allowed]) => ({ group: [`${scope}/*`], message: `Only src/${allowed.join(', src/')} may import ${scope}/*.` })),
       ],
       paths: Object.entries(owners)
         .filter(([, allowed]) => !allowed.includes(folder))

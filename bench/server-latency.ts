@@ -11,8 +11,9 @@ export type BucketSnapshot = ReadonlyMap<number, number>;
 export function parseBuckets(metricsText: string, name: string, endpoint: string): BucketSnapshot {
   const buckets = new Map<number, number>();
   const line = new RegExp(`^${name}_bucket\\{(.*)\\} (\\S+)$`);
-  for (const text of metricsText.split('\n')) {
-    const match = line.exec(text);
+  for (const raw of metricsText.split('\n')) {
+    // An OpenMetrics exemplar (tracing on) follows the value: ` # {trace_id="..."} 0.0012 1700000000.1`.
+    const match = line.exec(raw.split(' # ', 1)[0] as string);
     if (!match) continue;
     const labels = match[1] as string;
     if (!labels.includes(`endpoint="${endpoint}"`)) continue;

@@ -35,6 +35,7 @@ import { createDecisionLog } from './telemetry/decision-log.js';
 import { createDecisionShipper } from './telemetry/decision-shipper.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
+import type { Tracing } from './telemetry/tracing.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 type Load = (name: string, bytes: Uint8Array) => Promise<LoadedBundle>;
@@ -194,7 +195,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     process.stderr.write(`bouncer serve: ${(err as Error).message}\n`);
     return 2;
   }
-  const metrics = createMetrics();
+  const metrics = createMetrics({ exemplars: config.tracing !== undefined });
   const logger = createLogger({ level: config.logLevel, onDropped: (lines) => metrics.logLinesDropped(lines) });
   const resources = createResources({ onCloseError: (name, err) => logger.warn({ err, resource: name }, 'closing failed') });
   const signal = stopSignal();
@@ -202,6 +203,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   let stopping = false;
   try {
     const registry = createPolicyRegistry();
+    // The OpenTelemetry SDK is loaded only when tracing is configured: off, it costs nothing.
+    const tracing: Tracing | undefined = config.tracing ? (await import('./telemetry/otel-tracing.js')).createOtelTracing({ config: config.tracing }) : undefined;
+    if (tracing) resources.add('tracing', () => tracing.shutdown());
     const backend = evaluationBackend(config, metrics, logger);
     resources.add('evaluation backend', () => backend.close());
     // The Kubernetes client (~64 MB of memory once imported) is loaded only when it is used:
@@ -278,6 +282,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         ...(recording ? { clockNs: recording.clockNs } : {}),
         rollout: registry.snapshot,
         ...(rollout.shadow ? { shadow: rollout.shadow } : {}),
+        ...(tracing ? { tracing } : {}),
       })),
       metrics,
       logger,
@@ -292,6 +297,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       headersTimeoutMs: config.headersTimeoutMs,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
       gate,
+      ...(tracing ? { tracing } : {}),
     });
     certificate.onChange((material) => reloadTls(webhook.server, material));
     if (namespaces) {

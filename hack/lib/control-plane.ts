@@ -42,6 +42,8 @@ export interface StartOptions {
   /** How long to wait for each component to become healthy (2-core machines are slow). */
   readonly startTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** More kube-apiserver flags, after the standard ones (e.g. --tracing-config-file). */
+  readonly apiserverArgs?: readonly string[];
 }
 
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
@@ -254,6 +256,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       '--audit-log-mode=blocking',
       '--profiling=false',
       '--v=1',
+      ...(options.apiserverArgs ?? []),
   ];
   const apiserverPid = launch(apiserverCommand[0] as string, apiserverCommand.slice(1), file('apiserver.log'));
   const state: ControlPlaneState = { ...partial, pids: { etcd: etcdPid, apiserver: apiserverPid }, apiserverCommand };

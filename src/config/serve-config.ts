@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { BouncerError } from '../errors/errors.js';
 import { readSettings, usageText } from './settings.js';
 import { SERVE_SETTINGS } from './serve-settings.js';
+import { tracingConfig, type TracingConfig } from './tracing-config.js';
 
 /** Largest review body accepted (the API server's own request limit is 3 MiB; objects grow with managedFields). */
 const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -98,6 +99,8 @@ export interface ServeConfig {
   };
   /** Shadow evaluation's budget, and the interval of rollout reports and promotion checks. */
   readonly rollout: { readonly shadowMaxConcurrency: number; readonly shadowTimeoutMs: number; readonly intervalMs: number };
+  /** OpenTelemetry traces (tracing-config.ts); absent when off. */
+  readonly tracing?: TracingConfig;
 }
 
 const HEADER = `usage: bouncer serve (--watch-namespace NS | --bundle [NAME=]FILE ... | --policies DIR) (--tls-cert FILE --tls-key FILE | --manage-certs) [options]
@@ -146,6 +149,12 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
   }
   if (!v.recordDir && (given.has('recordMaxMb') || given.has('recordMaxAgeMs') || given.has('recordSample') || given.has('recordMask'))) {
     throw invalid('the --record-* settings need --record-dir');
+  }
+  let tracing: ReturnType<typeof tracingConfig>;
+  try {
+    tracing = tracingConfig(v);
+  } catch (err) {
+    throw invalid((err as Error).message);
   }
   let managedCerts: ServeConfig['managedCerts'];
   if (manageCerts) {
@@ -230,6 +239,7 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
     replica: v.replica,
     rollout: Object.freeze({ shadowMaxConcurrency: v.shadowMaxConcurrency, shadowTimeoutMs: v.shadowTimeoutMs, intervalMs: v.rolloutIntervalMs }),
     requiredBundles: Object.freeze([...v.requiredBundles]),
+    ...tracing,
     ...(v.verificationKey ? { verification: Object.freeze({ keyFile: v.verificationKey, algorithm: v.verificationAlg, ...(v.verificationKeyId ? { keyId: v.verificationKeyId } : {}) }) } : {}),
   });
 }

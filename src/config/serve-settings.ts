@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { cpuBudget } from './cpu-budget.js';
 import { anyText, commaList, integer, matching, multiple, oneOf, parseDuration, portNumber, toggle, value } from './settings.js';
+import { fraction } from './tracing-config.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -14,9 +15,10 @@ const SERVING = 'Serving';
 const EVALUATION = 'Evaluation';
 const DECISIONS = 'Decision log';
 const CLUSTER_DATA = 'Cluster data and audit';
+const TRACING = 'Tracing (OpenTelemetry)';
 
-/** A sampling rate: more than 0, at most 1. */
-function fraction(text: string): number {
+/** A sampling rate of recording: more than 0 (0 would be recording off, which is --record-dir unset), at most 1. */
+function sampleRate(text: string): number {
   const n = Number(text);
   if (text.trim() === '' || !(n > 0 && n <= 1)) throw new Error(`must be a number more than 0 and at most 1, got ${JSON.stringify(text)}`);
   return n;
@@ -451,7 +453,7 @@ export const SERVE_SETTINGS = {
     default: 24 * 3_600_000,
     defaultText: '24h',
   }),
-  recordSample: value(DECISIONS, fraction)({
+  recordSample: value(DECISIONS, sampleRate)({
     flag: 'record-sample',
     env: 'BOUNCER_RECORD_SAMPLE',
     metavar: 'F',
@@ -464,6 +466,50 @@ export const SERVE_SETTINGS = {
     metavar: 'PTR',
     help: 'another JSON pointer to mask in recorded objects, e.g. /spec/token',
     default: [] as string[],
+  }),
+  otlpEndpoint: value(TRACING, matching(/^https?:\/\/\S+$/, 'an http(s) URL'))({
+    flag: 'otlp-endpoint',
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    metavar: 'URL',
+    help: 'export traces over OTLP/HTTP to URL/v1/traces; tracing is off unless this or --otlp-traces-endpoint is set',
+  }),
+  otlpTracesEndpoint: value(TRACING, matching(/^https?:\/\/\S+$/, 'an http(s) URL'))({
+    flag: 'otlp-traces-endpoint',
+    env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    metavar: 'URL',
+    help: 'export traces over OTLP/HTTP to exactly this URL (wins over --otlp-endpoint)',
+  }),
+  traceSampler: value(TRACING, oneOf(['parentbased_traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'traceidratio', 'always_on', 'always_off'] as const))({
+    flag: 'trace-sampler',
+    env: 'OTEL_TRACES_SAMPLER',
+    metavar: 'NAME',
+    help: "which requests are traced; parentbased_*: follow the API server's sampling decision (traceparent), the rest for requests without one",
+    default: 'parentbased_traceidratio',
+  }),
+  traceSamplerArg: value(TRACING, fraction)({
+    flag: 'trace-sampler-arg',
+    env: 'OTEL_TRACES_SAMPLER_ARG',
+    metavar: 'RATIO',
+    help: 'the traceidratio samplers\' ratio, 0 to 1',
+    default: 1,
+  }),
+  otelServiceName: value(TRACING, anyText)({
+    flag: 'otel-service-name',
+    env: 'OTEL_SERVICE_NAME',
+    metavar: 'NAME',
+    help: 'service.name of the exported spans',
+    default: 'bouncer',
+  }),
+  otelResourceAttributes: value(TRACING, anyText)({
+    flag: 'otel-resource-attributes',
+    env: 'OTEL_RESOURCE_ATTRIBUTES',
+    metavar: 'K=V,...',
+    help: 'more resource attributes of the exported spans (W3C baggage format, values percent-encoded)',
+  }),
+  otelSdkDisabled: toggle(TRACING)({
+    flag: 'otel-sdk-disabled',
+    env: 'OTEL_SDK_DISABLED',
+    help: 'no tracing even with an endpoint set',
   }),
 } as const;
 

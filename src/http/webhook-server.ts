@@ -15,6 +15,7 @@ import type { Decision } from '../review/decision.js';
 import type { Reviewer } from '../review/reviewer.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { RequestTrace, Tracing } from '../telemetry/tracing.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeoutOptions, type ConnectionLimits } from './connection-limits.js';
 import type { ConnectionGate } from './connection-gate.js';
 import { fromFastifyError, statusBody } from './status.js';
@@ -42,6 +43,8 @@ export interface WebhookServerOptions {
   readonly maxConnections?: number;
   /** Edge admission control (connection-gate.ts); without it connections and requests are not limited. */
   readonly gate?: ConnectionGate;
+  /** OpenTelemetry spans of each request, joined to the caller's trace (traceparent); none without it. */
+  readonly tracing?: Tracing;
 }
 
 /** The webhook server: a fastify instance plus the first step of shutdown. */
@@ -107,6 +110,21 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     done();
   });
 
+  // --- tracing: the server span runs from the request's arrival to its answer ---
+  const tracing = options.tracing;
+  const traces = new WeakMap<FastifyRequest, RequestTrace>();
+  if (tracing) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      const { traceparent, tracestate } = request.headers;
+      traces.set(request, tracing.startRequest({ method: request.method, path: request.url.split('?', 1)[0] ?? '', traceparent: single(traceparent), tracestate: single(tracestate) }));
+      done();
+    });
+    app.addHook('onResponse', (request, reply, done) => {
+      traces.get(request)?.end(reply.statusCode);
+      done();
+    });
+  }
+
   // --- edge admission control (admission-gate.ts): before any TLS or body work ---
   const gate = options.gate;
   const shed = new WeakSet<FastifyRequest>();
@@ -157,13 +175,21 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       const parsedBody = parseBody(body);
       parsed = parsedBody.value;
       const review = checkReview(parsed, parsedBody);
+      // Only a sampled request's review is run in its trace: an unsampled one records nothing.
+      const trace = tracing ? traces.get(request) : undefined;
+      trace?.admission(review.request);
       // The budget runs from the request's arrival (fastify's clock starts at onRequest).
-      const decision = shed.has(request) ? reviewer.shed(endpoint, review) : await reviewer.review(endpoint, review, body, Date.now() - reply.elapsedTime);
+      const receivedAt = Date.now() - reply.elapsedTime;
+      const decision = shed.has(request)
+        ? reviewer.shed(endpoint, review)
+        : await (tracing && trace?.sampledTraceId ? tracing.run(trace, () => reviewer.review(endpoint, review, body, receivedAt)) : reviewer.review(endpoint, review, body, receivedAt));
+      trace?.response(review.request.uid, decision);
       metrics.decision({
         endpoint,
         allowed: decision.allowed,
         seconds: decision.durationMs / 1000,
         outcomes: decision.outcomes,
+        ...(trace?.sampledTraceId ? { traceId: trace.sampledTraceId } : {}),
       });
       onDecision(decision, review.request);
       return reply.send(toReview(review.request.uid, endpoint, review.request.operation, decision));
@@ -176,8 +202,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     }
   };
   const timed = (endpoint: Endpoint) => ({
-    onResponse: (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      metrics.requestDuration(endpoint, reply.elapsedTime / 1000);
+    onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      metrics.requestDuration(endpoint, reply.elapsedTime / 1000, tracing ? traces.get(request)?.sampledTraceId : undefined);
       done();
     },
   });
@@ -190,6 +216,11 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     },
     stopAccepting: (graceMs: number) => acceptance.stopAccepting(graceMs),
   });
+}
+
+/** A header sent once (a repeated trace context header is ignored, as W3C Trace Context says for traceparent). */
+function single(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' ? header : undefined;
 }
 
 /** The parsed body when it is JSON, to find the uid in; undefined otherwise. */

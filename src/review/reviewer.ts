@@ -17,6 +17,7 @@ import { exemptions } from './exemptions.js';
 import type { RolloutSnapshot } from '../bundles/rollout-snapshot.js';
 import { chooseRollout } from './rollout-select.js';
 import type { ShadowRunner } from './shadow-runner.js';
+import type { Tracing } from '../telemetry/tracing.js';
 
 export interface Reviewer {
   /**
@@ -86,6 +87,8 @@ export interface ReviewerDeps {
   readonly rollout?: () => RolloutSnapshot;
   /** Evaluates shadow candidates after the answer is computed, never awaited by it (shadow-runner.ts). */
   readonly shadow?: ShadowRunner;
+  /** The traced request a review runs for (its spans: review, policies, Kubernetes reads); none without it. */
+  readonly tracing?: Pick<Tracing, 'current'>;
 }
 
 /** Whether any bundle of a set declares replicated kinds, computed once per set. */
@@ -147,13 +150,16 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
   };
   /** The cache, with the API server's answer for the one name it missed. */
   const withRead = async (name: string): Promise<NamespaceLookup> => {
-    const read = await deps.readNamespace?.(name).catch(() => undefined);
+    const trace = deps.tracing?.current();
+    const get = () => deps.readNamespace?.(name).catch(() => undefined) ?? Promise.resolve(undefined);
+    const read = await (trace ? trace.client('GET namespaces', { 'k8s.namespace.name': name.slice(0, 253), 'http.request.method': 'GET' }, get) : get());
     return read ? (n) => (n === name ? read : namespaces(n)) : namespaces;
   };
   return {
     async review(endpoint, review, raw, receivedAt = Date.now()) {
       const started = now();
       const nowNs = deps.clockNs?.();
+      const span = deps.tracing?.current()?.review();
       const request = review.request;
       const snapshot = deps.rollout?.();
       const choice = snapshot && snapshot.candidates.length > 0 ? chooseRollout(snapshot, request, namespaces) : undefined;
@@ -163,7 +169,8 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
       const generation = deps.inventory && set && deps.cache && setReadsInventory(set) ? `\u0000${deps.inventory.generation()}` : '';
       const key = deps.cache && set && review.contentDigest ? `${endpoint}\u0000${set.digest}${generation}\u0000${review.contentDigest()}${plannedKey(constraints)}` : undefined;
       const cached = key === undefined ? undefined : deps.cache?.get(key);
-      let outcomes = cached ? [...cached] : set ? await evaluatePolicies(set, endpoint, request, raw, backend, receivedAt + budget, constraints, deps.inventory, nowNs) : [];
+      const evaluate = () => evaluatePolicies(set as PolicySet, endpoint, request, raw, backend, receivedAt + budget, constraints, deps.inventory, nowNs);
+      let outcomes = cached ? [...cached] : set ? await (span ? span.evaluation(evaluate) : evaluate()) : [];
       if (key !== undefined && !cached) deps.cache?.set(key, outcomes);
       // After the cache, which holds outcomes as evaluated: exceptions apply at this review's
       // time, the one its policies saw when it is pinned (so a replayed review is exempted as it was).
@@ -189,6 +196,7 @@ export function createReviewer(deps: ReviewerDeps): Reviewer {
         ...(canarying ? { rollout: { role: choice.role, canaries: choice.canaries.map((c) => ({ bundle: c.bundle.name, sequence: c.sequence })) } } : {}),
       });
       const pinned = nowNs === undefined ? decision : { ...decision, nowNs };
+      span?.end(pinned);
       if (choice && choice.shadows.length > 0 && deps.shadow) deps.shadow.submit({ decision: pinned, shadows: choice.shadows, endpoint, request, raw });
       return pinned;
     },

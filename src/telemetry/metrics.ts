@@ -2,6 +2,7 @@
 // methods so label names and values are decided here and nowhere else. Labels are
 // bounded: endpoints, decisions, policy ids, error codes — never uids or object names.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { observeWithExemplar } from './exemplars.js';
 import { clusterDataMetrics, type AuditMetrics, type InventoryMetrics } from './cluster-data-metrics.js';
 import { recordingMetrics, type RecordingMetrics } from './recording-metrics.js';
 
@@ -26,6 +27,8 @@ export interface DecisionSample {
     /** The policy exception that overrode the outcome (action exempt). */
     readonly exemption?: { readonly exception: string };
   }[];
+  /** The trace of a sampled request: an exemplar of the latency histogram (with `exemplars`). */
+  readonly traceId?: string;
 }
 
 /** Connections and requests at the edge, before any evaluation (admission-gate.ts). */
@@ -45,7 +48,7 @@ export interface Metrics {
   malformed(endpoint: string, code: string): void;
   requestSize(endpoint: string, bytes: number): void;
   /** Server-side time of one webhook request, from its headers read to its answer written. */
-  requestDuration(endpoint: string, seconds: number): void;
+  requestDuration(endpoint: string, seconds: number, traceId?: string): void;
   inFlight(endpoint: string, delta: 1 | -1): void;
   policySet(revisions: readonly { bundle: string; revision: string }[]): void;
   bundleActivated(bundle: string, propagationSeconds: number | undefined): void;
@@ -87,16 +90,24 @@ export interface NamespaceCacheMetrics {
   read(result: 'found' | 'missing' | 'error' | 'refused'): void;
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+/**
+ * `exemplars`: the registry speaks OpenMetrics (the only text format with exemplars) and the
+ * latency histograms keep, per bucket, the trace id of the last sampled request (see
+ * exemplars.ts); used when tracing is on.
+ */
+export function createMetrics(options: { defaultMetrics?: boolean; exemplars?: boolean } = {}): Metrics {
   const registry = new Registry();
+  if (options.exemplars) registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'bouncer_' });
   const registers = [registry];
+  const enableExemplars = options.exemplars === true;
   const latency = new Histogram({
     name: 'bouncer_decision_duration_seconds',
     help: 'Time from a decoded review to its decision, by endpoint and decision.',
     labelNames: ['endpoint', 'decision'],
     buckets: LATENCY_BUCKETS,
     registers,
+    enableExemplars,
   });
   const decisions = new Counter({
     name: 'bouncer_decisions_total',
@@ -141,6 +152,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     labelNames: ['endpoint'],
     buckets: LATENCY_BUCKETS,
     registers,
+    enableExemplars,
   });
   const inflight = new Gauge({ name: 'bouncer_requests_in_flight', help: 'Reviews being handled.', labelNames: ['endpoint'], registers });
   let infoSeries: { bundle: string; revision: string }[] = [];
@@ -303,7 +315,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     watchRelisted: () => watchRelists.inc(),
     decision(sample) {
       const decision = sample.allowed ? 'allowed' : 'denied';
-      latency.observe({ endpoint: sample.endpoint, decision }, sample.seconds);
+      if (enableExemplars) observeWithExemplar(latency, { endpoint: sample.endpoint, decision }, sample.seconds, sample.traceId);
+      else latency.observe({ endpoint: sample.endpoint, decision }, sample.seconds);
       decisions.inc({ endpoint: sample.endpoint, decision });
       for (const o of sample.outcomes) {
         policyDecisions.inc({ policy: o.policy, enforcement: o.enforcement, outcome: o.action });
@@ -313,7 +326,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     malformed: (endpoint, code) => malformed.inc({ endpoint, code }),
     requestSize: (endpoint, bytes) => sizes.observe({ endpoint }, bytes),
-    requestDuration: (endpoint, seconds) => requestDurations.observe({ endpoint }, seconds),
+    requestDuration: (endpoint, seconds, traceId) =>
+      enableExemplars ? observeWithExemplar(requestDurations, { endpoint }, seconds, traceId) : requestDurations.observe({ endpoint }, seconds),
     inFlight: (endpoint, delta) => inflight.inc({ endpoint }, delta),
     policySet(revisions) {
       // Set the new series before removing the old ones, so no scrape sees a bundle without a revision.
