@@ -213,7 +213,10 @@ describe('manifests/ on a real API server', () => {
       expect(of('ClusterRole').map((d) => d.metadata.name).sort()).toEqual(clusterRoles);
       expect(of('ClusterRoleBinding').map((d) => d.metadata.name).sort()).toEqual(clusterRoles);
       const resources = of('Role').flatMap((r) => (r.rules as { resources: string[] }[]).flatMap((rule) => rule.resources));
-      expect(resources.sort()).toEqual(['configmaps', 'events', 'events', 'leases', 'leases']);
+      // The Leases left are the audit's and the rollout controller's, not the certificates'.
+      expect(resources.sort()).toEqual(['configmaps', 'events', 'events', 'leases', 'leases', 'leases', 'leases']);
+      const leaseNames = of('Role').flatMap((r) => (r.rules as { resources: string[]; resourceNames?: string[] }[]).filter((rule) => rule.resources.includes('leases')).flatMap((rule) => rule.resourceNames ?? []));
+      expect(leaseNames.sort()).toEqual(['bouncer-audit', 'bouncer-rollout']);
     });
   });
 
