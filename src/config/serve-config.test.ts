@@ -8,6 +8,16 @@ const base = ['--bundle', 'b=/tmp/b.tar.gz', '--tls-cert', '/tmp/c', '--tls-key'
 const load = (args: string[] = [], cpus = 3, env: Record<string, string> = {}) => loadServeConfig([...base, ...args], env, () => cpus);
 const managed = ['--watch-namespace', 'bouncer-system', '--manage-certs'];
 
+describe('serve configuration: the audit', () => {
+  it('skips the namespaces it is told to besides its defaults, by flag or variable; a bad name is refused', () => {
+    const cluster = ['--watch-namespace', 'bouncer-system'];
+    expect(load(cluster).audit?.excludedNamespaces).toEqual([]);
+    expect(load([...cluster, '--audit-exclude-namespace', 'legacy', '--audit-exclude-namespace', 'istio-system']).audit?.excludedNamespaces).toEqual(['legacy', 'istio-system']);
+    expect(load(cluster, 3, { BOUNCER_AUDIT_EXCLUDE_NAMESPACES: 'legacy,batch' }).audit?.excludedNamespaces).toEqual(['legacy', 'batch']);
+    expect(() => load([...cluster, '--audit-exclude-namespace', 'Not_A_Name'])).toThrow('--audit-exclude-namespace');
+  });
+});
+
 describe('serve configuration: performance settings', () => {
   it('sizes the worker pool from the CPUs this process may use, unless told', () => {
     expect(load([], 3).workers).toBe(3);

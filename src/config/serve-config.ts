@@ -77,6 +77,8 @@ export interface ServeConfig {
     readonly intervalMs: number;
     readonly pageSize: number;
     readonly maxFindings: number;
+    /** Namespaces skipped besides kube-system, kube-node-lease and bouncer's own. */
+    readonly excludedNamespaces: readonly string[];
     /** Absent: no reports are written. */
     readonly reports?: { readonly format: 'openreports' | 'wgpolicyk8s'; readonly maxResultsPerReport: number };
   };
@@ -232,6 +234,7 @@ export function loadServeConfig(argv: readonly string[], env: Readonly<Record<st
             intervalMs: v.auditIntervalMs,
             pageSize: v.auditPageSize,
             maxFindings: v.auditMaxFindings,
+            excludedNamespaces: Object.freeze([...v.auditExcludedNamespaces]),
             ...(v.auditReports === 'off' ? {} : { reports: Object.freeze({ format: v.auditReports, maxResultsPerReport: v.auditMaxReportResults }) }),
           }),
         }

@@ -399,6 +399,13 @@ export const SERVE_SETTINGS = {
     help: 'results one report holds at most (its summary still counts all)',
     default: 1000,
   }),
+  auditExcludedNamespaces: multiple(CLUSTER_DATA, matching(DNS_LABEL, 'a namespace name'))({
+    flag: 'audit-exclude-namespace',
+    env: 'BOUNCER_AUDIT_EXCLUDE_NAMESPACES',
+    metavar: 'NS',
+    help: "a namespace the audit skips besides kube-system, kube-node-lease and bouncer's own: give it the namespaces the webhook configurations exclude, so the audit reports what admission would judge",
+    default: [] as string[],
+  }),
 
   decisionLogUrl: value(DECISIONS, matching(/^https?:\/\/\S+$/, 'an http(s) URL'))({
     flag: 'decision-log-url',

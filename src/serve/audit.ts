@@ -79,6 +79,8 @@ export interface BackgroundAuditOptions {
   readonly intervalMs: number;
   readonly pageSize: number;
   readonly maxFindings: number;
+  /** Skipped besides kube-system, kube-node-lease and `namespace` (the webhooks' own exclusions). */
+  readonly excludedNamespaces?: readonly string[];
   readonly reviewBudgetMs: number;
   readonly reports?: ReportOptions;
   readonly policies: () => PolicySet | undefined;
@@ -115,7 +117,7 @@ export async function createBackgroundAudit(options: BackgroundAuditOptions): Pr
       dataVersion: options.dataVersion,
       logger,
     },
-    { pageSize: options.pageSize, maxFindings: options.maxFindings, excludedNamespaces: ['kube-system', 'kube-node-lease', options.namespace] },
+    { pageSize: options.pageSize, maxFindings: options.maxFindings, excludedNamespaces: ['kube-system', 'kube-node-lease', options.namespace, ...(options.excludedNamespaces ?? [])] },
   );
   const reports = options.reports;
   return createAuditRunner({

@@ -111,6 +111,10 @@ describe('charts/bouncer', () => {
       }
       const rules = (hooks: Record<string, Rendered>[]) => Object.fromEntries(hooks.map((w) => [w.name, w.rules]));
       expect(rules(webhooks(objects))).toEqual(rules(webhooks(base)));
+      // The audit skips what the webhooks exclude (it skips kube-system, kube-node-lease and its own namespace anyway).
+      expect(args(objects).filter((a) => a.startsWith('--audit-exclude-namespace'))).toEqual(['--audit-exclude-namespace=istio-system']);
+      const withSystem = template({ webhooks: { excludedNamespaces: ['kube-system', 'legacy', 'kube-node-lease'] } });
+      expect(args(withSystem).filter((a) => a.startsWith('--audit-exclude-namespace'))).toEqual(['--audit-exclude-namespace=legacy']);
     });
 
     it('cert-manager with an existing issuer: only the serving Certificate, signed by it; no certificate RBAC; the Secret mounted', () => {
