@@ -160,8 +160,9 @@ describe('the background audit on a real API server', () => {
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/audit-deny\s+deny\s+3\s/);
     expect(text.stdout).toContain(`fail ${ns}/ConfigMap/cm-bad: ConfigMap "cm-bad" carries audit-deny`);
-    // Read-only: nothing was written (no Lease, no report objects) — the cluster's ConfigMaps in the namespace are the three created.
-    expect((await kube.core.listNamespacedConfigMap({ namespace: ns })).items).toHaveLength(3);
+    // Read-only: nothing was written (no Lease, no report objects) — the cluster's ConfigMaps in the
+    // namespace are the three created (and, in a real cluster, the controller-manager's kube-root-ca.crt).
+    expect((await kube.core.listNamespacedConfigMap({ namespace: ns })).items.filter((c) => c.metadata?.name !== 'kube-root-ca.crt')).toHaveLength(3);
   });
 
   it('the runner, under its Lease: a deleted object leaves the next run; only the updated object is evaluated again', async () => {
@@ -201,7 +202,9 @@ describe('the background audit on a real API server', () => {
       expect(inNs(after)).toEqual(['Widget/widget-bad:fail', 'ConfigMap/cm-later:fail', 'Secret/secret-bad:fail']);
       // Across the runs since the change, exactly one object was evaluated again: the updated one.
       expect(runs.slice(2, index + 1).reduce((n, r) => n + r.objectsEvaluated, 0)).toBe(1);
-      expect(after.objectsScanned).toBe(first.objectsScanned - 1);
+      // A real cluster's namespace controller meanwhile removes the namespaces earlier suites
+      // deleted (the local plane has none: they stay Terminating), so the whole count moves there.
+      if (!external) expect(after.objectsScanned).toBe(first.objectsScanned - 1);
     } finally {
       await runner.stop();
     }

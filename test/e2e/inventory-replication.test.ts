@@ -29,10 +29,14 @@ function quietLogger() {
 
 const decode = (json: Uint8Array) => JSON.parse(new TextDecoder().decode(json)) as { metadata: { name: string; resourceVersion: string; labels?: Record<string, string> }; data?: Record<string, string> };
 
-/** name → resourceVersion of the kind's objects in one namespace, as the store holds them. */
+/**
+ * name → resourceVersion of the kind's objects in one namespace, as the store holds them; less
+ * the ConfigMap a real cluster's controller-manager puts in every namespace (kube-root-ca.crt),
+ * which the local plane, having no controller-manager, never has.
+ */
 function storedIn(store: InventoryStore, kind: GroupVersionKind, namespace: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const o of store.objects(kind)) if (o.namespace === namespace) out[o.name] = decode(o.json).metadata.resourceVersion;
+  for (const o of store.objects(kind)) if (o.namespace === namespace && o.name !== 'kube-root-ca.crt') out[o.name] = decode(o.json).metadata.resourceVersion;
   return out;
 }
 
