@@ -24,7 +24,7 @@ import {
   type ReplicaStatus,
   type RevisionInfo,
 } from './bundle-objects.js';
-import { candidateOf, rolloutData, withStep, type CanarySlice, type HistoryStep, type PromotionPolicy, type StepAction } from './rollout-objects.js';
+import { candidateOf, rolloutData, withoutCandidates, withStep, type CanarySlice, type HistoryStep, type PromotionPolicy, type StepAction } from './rollout-objects.js';
 
 export interface PushResult {
   readonly pointer: Pointer;
@@ -225,9 +225,8 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
         }
         if (!current) throw conflict(bundle, 'has no active revision', 'push one without --shadow/--canary first');
         const ref = { sequence, revision, digest, startedAt: at };
-        const { shadow: _s, canary: _c, rolloutInvalid: _i, ...active } = current;
         return {
-          ...active,
+          ...withoutCandidates(current),
           ...(candidate.mode === 'shadow' ? { shadow: ref } : { canary: { ...ref, slice: candidate.slice, policy: candidate.policy } }),
           history: withStep(current.history, { at, action: candidate.mode, sequence, revision, by }),
         };
@@ -257,9 +256,8 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
         const running = candidateOf(active);
         if (running) {
           if (toSequence !== undefined) throw conflict(bundle, inProgress(active) ?? '', 'roll the candidate back first (bouncer rollback without --to)');
-          const { shadow: _s, canary: _c, rolloutInvalid: _i, ...rest } = active;
           const reason = options.reason ?? `${running.mode} rolled back by hand`;
-          return { ...rest, action: 'rollback', history: withStep(active.history, { at, action: 'rollback', sequence: running.candidate.sequence, revision: running.candidate.revision, by, reason }) };
+          return { ...withoutCandidates(active), action: 'rollback', history: withStep(active.history, { at, action: 'rollback', sequence: running.candidate.sequence, revision: running.candidate.revision, by, reason }) };
         }
         const target = toSequence ?? Math.max(0, ...infos.filter((r) => r.sequence < active.sequence).map((r) => r.sequence));
         const info = infos.find((r) => r.sequence === target);
@@ -287,10 +285,9 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
         if (!active || !running) throw conflict(bundle, 'has no shadow or canary candidate in progress', 'push one with --shadow or --canary');
         guard(bundle, active, options.expect);
         const at = now();
-        const { shadow: _s, canary: _c, rolloutInvalid: _i, ...rest } = active;
         const c = running.candidate;
         return {
-          ...rest,
+          ...withoutCandidates(active),
           sequence: c.sequence,
           revision: c.revision,
           digest: c.digest,

@@ -1,7 +1,7 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { pointerData, readPointer } from './bundle-objects.js';
-import { DEFAULT_PROMOTION_POLICY, HISTORY_LIMIT, readRolloutFields, rolloutData, withStep } from './rollout-objects.js';
+import { DEFAULT_PROMOTION_POLICY, HISTORY_LIMIT, readRolloutFields, rolloutData, withoutCandidates, withStep } from './rollout-objects.js';
 
 const SHA = 'a'.repeat(64);
 const pointerCm = (data: Record<string, string>): V1ConfigMap => ({
@@ -56,5 +56,12 @@ describe('pointer rollout fields', () => {
     expect(h).toHaveLength(HISTORY_LIMIT);
     expect(h[0]?.sequence).toBe(6);
     expect(readRolloutFields({ history: JSON.stringify(h) }).history).toEqual(h);
+  });
+
+  it('a pointer without its candidates keeps the active revision and the history, and drops an unreadable rollout note', () => {
+    const shadow = { sequence: 3, revision: 'v3', digest: 'd3', startedAt: 1 };
+    const pointer = { bundle: 'b', sequence: 2, revision: 'v2', history: [], shadow, rolloutInvalid: 'canary: not JSON' };
+    expect(withoutCandidates(pointer)).toEqual({ bundle: 'b', sequence: 2, revision: 'v2', history: [] });
+    expect(pointer.shadow).toBe(shadow);
   });
 });

@@ -181,6 +181,12 @@ export function candidateOf(f: RolloutFields): { mode: 'shadow'; candidate: Shad
   return undefined;
 }
 
+/** The pointer with no candidate in progress (nor a note of an unreadable one): what a promotion, a rollback or a new candidate starts from. */
+export function withoutCandidates<P extends RolloutFields>(pointer: P): Omit<P, 'shadow' | 'canary' | 'rolloutInvalid'> {
+  const { shadow: _s, canary: _c, rolloutInvalid: _i, ...rest } = pointer;
+  return rest;
+}
+
 export function withStep(history: readonly HistoryStep[] | undefined, step: HistoryStep): HistoryStep[] {
   return [...(history ?? []), step].slice(-HISTORY_LIMIT);
 }
