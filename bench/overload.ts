@@ -22,7 +22,7 @@ import { ensureTools, requireTool } from '../hack/lib/tools.js';
 import { parseDuration } from '../src/config/settings.js';
 import { generateCorpus } from './corpus.js';
 import { buildPolicySet } from './policy-sets.js';
-import { findChild, loadAverage, memoryOf, pin, planPinning } from './proc.js';
+import { findChild, limitCpu, loadAverage, memoryOf, pin, planPinning, treeCpuMs } from './proc.js';
 import { attack, ensureVegeta, type AttackResult } from './vegeta.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -34,6 +34,8 @@ interface StormResult {
   readonly goodput: number;
   readonly goodputOfCapacity: number;
   readonly peakRssMb: number;
+  /** bouncer's CPU time (all threads) from the storm's start to SIGTERM, per second of the storm. */
+  readonly serverCpuPerSecondMs: number;
   readonly shutdownMs: number;
   readonly shutdownBoundMs: number;
   readonly exitCode: number | null;
@@ -69,6 +71,7 @@ async function main(argv: string[]): Promise<void> {
       multipliers: { type: 'string', default: '2,4' },
       capacity: { type: 'string' },
       label: { type: 'string', default: '' },
+      'server-cpu': { type: 'string' },
       'bouncer-arg': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', default: false },
     },
@@ -84,6 +87,11 @@ async function main(argv: string[]): Promise<void> {
   log(`review: ${body.byteLength} bytes; policy: disallow-privileged (fail-closed); load average ${loadAverage()}`);
   const pinning = planPinning();
   if (pinning) pin(process.pid, pinning.client);
+  // A CPU quota for bouncer (a pod's limits.cpu): a one-core generator cannot offer 4x what a
+  // whole core of bouncer answers, and a generator at its own limit measures itself.
+  const serverCpu = values['server-cpu'] === undefined ? undefined : Number(values['server-cpu']);
+  if (serverCpu !== undefined && !(serverCpu > 0 && serverCpu <= 1)) throw new Error('--server-cpu must be a fraction of one CPU, in (0, 1]');
+  const cleanups: (() => void)[] = [];
   const shutdownDelayMs = 5000;
   const reviewTimeoutMs = 3000;
 
@@ -96,6 +104,8 @@ async function main(argv: string[]): Promise<void> {
     const pid = findChild(['serve', '--port', String(port)]);
     if (pid === undefined) throw new Error('cannot find the bouncer process');
     if (pinning) pin(pid, pinning.server);
+    const unlimit = serverCpu === undefined ? () => undefined : limitCpu(pid, serverCpu);
+    cleanups.push(unlimit);
     const target = { method: 'POST', url: `${proc.url}/validate`, header: { 'Content-Type': ['application/json'] }, body: body.toString('base64') };
     return { proc, pid, target };
   };
@@ -110,7 +120,7 @@ async function main(argv: string[]): Promise<void> {
     capacityRun = await attack({ vegeta, target, rate: 0, workers: 64, maxConnections: 64, durationMs, timeoutMs: 15_000, ...(pinning ? { cpus: pinning.client } : {}) }, correct);
     capacity = Math.round((capacityRun.correct / durationMs) * 1000);
     await proc.stop();
-    log(`capacity (64 connections, closed loop): ${capacity}/s`);
+    log(`capacity (64 connections, closed loop): ${capacity}/s, vegeta CPU ${Math.round((capacityRun.clientCpuMs / durationMs) * 100)} %`);
   }
 
   const storms: StormResult[] = [];
@@ -129,10 +139,13 @@ async function main(argv: string[]): Promise<void> {
     }, 200);
     let metricsText = '';
     let signalledAt = 0;
+    const cpuAtStart = treeCpuMs(pid);
+    let cpuAtSignal = cpuAtStart;
     // SIGTERM as the last request of the run is sent, while the storm's answers are still owed.
     const stopper = (async () => {
       await sleep(durationMs - 250);
       metricsText = await proc.metrics().catch(() => '');
+      cpuAtSignal = treeCpuMs(pid);
       signalledAt = performance.now();
       return proc.stop('SIGTERM');
     })();
@@ -148,16 +161,18 @@ async function main(argv: string[]): Promise<void> {
       goodput,
       goodputOfCapacity: goodput / capacity,
       peakRssMb: Math.round(peakKb / 1024),
+      serverCpuPerSecondMs: Math.round(((cpuAtSignal - cpuAtStart) / (durationMs - 250)) * 1000),
       shutdownMs,
       shutdownBoundMs: shutdownDelayMs + reviewTimeoutMs,
       exitCode,
       metrics: counters(metricsText),
     };
     storms.push(storm);
-    log(`${multiplier}x (${rate}/s): goodput ${goodput}/s (${Math.round(storm.goodputOfCapacity * 100)} %), peak RSS ${storm.peakRssMb} MB, shutdown ${shutdownMs} ms, codes ${JSON.stringify(result.codes)}, errors ${JSON.stringify(result.errors)}, metrics ${JSON.stringify(storm.metrics)}`);
+    log(`${multiplier}x (${rate}/s): goodput ${goodput}/s (${Math.round(storm.goodputOfCapacity * 100)} %), peak RSS ${storm.peakRssMb} MB, server CPU ${storm.serverCpuPerSecondMs} ms/s, vegeta CPU ${Math.round((result.clientCpuMs / durationMs) * 100)} %, shutdown ${shutdownMs} ms, codes ${JSON.stringify(result.codes)}, errors ${JSON.stringify(result.errors)}, metrics ${JSON.stringify(storm.metrics)}`);
   }
+  for (const cleanup of cleanups) cleanup();
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  const results = { label: values.label, at: new Date().toISOString(), commit, loadAverage: loadAverage(), durationMs, bodyBytes: body.byteLength, capacity, capacityRun, storms, bouncerArgs: values['bouncer-arg'] };
+  const results = { label: values.label, at: new Date().toISOString(), commit, serverCpu, loadAverage: loadAverage(), durationMs, bodyBytes: body.byteLength, capacity, capacityRun, storms, bouncerArgs: values['bouncer-arg'] };
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `overload-${results.at.replace(/[:.]/g, '-')}.json`);

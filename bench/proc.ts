@@ -2,7 +2,7 @@
 // utime + stime) and resident memory (/proc/<pid>/status VmRSS, VmHWM), plus CPU pinning
 // with taskset(1) and the machine description for the report.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 let clockTicks: number | undefined;
@@ -160,4 +160,30 @@ export function loadAverage(): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * Puts a process (all its threads) under a CFS CPU quota of `cpus` CPUs, as a pod's
+ * `limits.cpu` does, in a cgroup of its own (v2: cpu.max; v1: cpu.cfs_quota_us). Needs a
+ * writable cgroup hierarchy (root on the development VM). Returns the cleanup, which moves
+ * nothing back: call it after the process has exited.
+ */
+export function limitCpu(pid: number, cpus: number, periodUs = 100_000): () => void {
+  const quota = Math.round(cpus * periodUs);
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const dir = v2 ? `/sys/fs/cgroup/bouncer-bench-${pid}` : `/sys/fs/cgroup/cpu/bouncer-bench-${pid}`;
+  mkdirSync(dir, { recursive: true });
+  if (v2) writeFileSync(`${dir}/cpu.max`, `${quota} ${periodUs}`);
+  else {
+    writeFileSync(`${dir}/cpu.cfs_period_us`, String(periodUs));
+    writeFileSync(`${dir}/cpu.cfs_quota_us`, String(quota));
+  }
+  writeFileSync(`${dir}/cgroup.procs`, String(pid));
+  return () => {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still has a process: left for the next boot
+    }
+  };
 }

@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { treeCpuMs } from './proc.js';
 
 export const VEGETA_VERSION = 'v12.12.0';
 
@@ -51,6 +52,8 @@ export interface AttackResult {
   /** Latency of the correct answers, ms. */
   readonly correctP50Ms: number;
   readonly correctP99Ms: number;
+  /** vegeta's own CPU time (user + system) during the attack, ms: a saturated generator measures itself. */
+  readonly clientCpuMs: number;
 }
 
 interface Line {
@@ -84,7 +87,13 @@ export async function attack(options: AttackOptions, check: (body: Buffer) => bo
   attacker.stdin?.end(`${JSON.stringify(options.target)}\n`);
   let stderr = '';
   attacker.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  // taskset execs vegeta in the same process: its /proc entry is vegeta's until it exits.
+  let clientCpuMs = 0;
+  const sampler = setInterval(() => {
+    if (attacker.pid !== undefined) clientCpuMs = Math.max(clientCpuMs, treeCpuMs(attacker.pid));
+  }, 100);
   const exit = await new Promise<number | null>((resolve) => attacker.on('exit', resolve));
+  clearInterval(sampler);
   closeSync(out);
   if (exit !== 0) throw new Error(`vegeta attack failed (${exit}): ${stderr.slice(-500)}`);
   const encoder = spawn(options.vegeta, ['encode', '--to', 'json', resultsFile], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -117,5 +126,5 @@ export async function attack(options: AttackOptions, check: (body: Buffer) => bo
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(q * latencies.length) - 1))] ?? NaN;
   const topErrors = Object.fromEntries(Object.entries(errors).sort((a, b) => b[1] - a[1]).slice(0, 4));
-  return { requests, correct, codes, errors: topErrors, spanMs: last - first, correctP50Ms: at(0.5), correctP99Ms: at(0.99) };
+  return { requests, correct, codes, errors: topErrors, spanMs: last - first, correctP50Ms: at(0.5), correctP99Ms: at(0.99), clientCpuMs };
 }

@@ -157,12 +157,17 @@ function decisionCache(config: ServeConfig, metrics: Metrics): { cache?: Decisio
 }
 
 /** The edge admission gate: the configured limits, the rest derived from the CPU budget. */
-function connectionGate(config: ServeConfig, metrics: Metrics): ConnectionGate {
+function connectionGate(config: ServeConfig, metrics: Metrics, logger: Logger): ConnectionGate {
   const limits = { ...defaultAdmissionLimits(cpuBudget()), ...config.admission };
   return createConnectionGate(createAdmissionGate(limits), {
     onRefused: (reason) => metrics.edge.connectionRefused(reason),
     onHandshake: () => metrics.edge.handshake(),
     onOpen: (open) => metrics.edge.connectionsOpen(open),
+    onPaused: (paused) => metrics.edge.listeningPaused(paused),
+    onListenError: (err) => {
+      metrics.edge.listenFailed();
+      logger.error({ err }, 'cannot bind the webhook port again after a pause; retrying');
+    },
   });
 }
 
@@ -261,7 +266,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     const certificate = await certificateSource(config, kc, logger);
     const tls = await certificate.start();
     resources.add('serving certificate', () => certificate.stop());
-    const gate = connectionGate(config, metrics);
+    const gate = connectionGate(config, metrics, logger);
     const record = decisionRecorder({
       log: decisionLog,
       ...(config.decisionLog?.includeInput ? { input: { maskPointers: config.decisionLog.maskPointers } } : {}),

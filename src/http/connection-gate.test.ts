@@ -1,6 +1,7 @@
-// The connection gate on a real TLS server on 127.0.0.1: refused connections never get a
-// handshake, limits are counted as connections come and go, and shutdown ends connections
-// that a plain close() would wait for.
+// The connection gate on a real TLS server on 127.0.0.1: with no room the port stops
+// accepting (the kernel refuses connects, nothing reaches the server), it accepts again once a
+// slot frees, limits are counted as connections come and go, and shutdown ends connections that
+// a plain close() would wait for.
 import { createServer, type Server } from 'node:https';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -26,24 +27,36 @@ afterEach(async () => {
 
 const LIMITS: AdmissionLimits = { maxConnections: 3, maxHandshakes: 100, handshakesPerSecond: 1e6, maxInFlight: 100, maxBufferedBytes: 1 << 20 };
 
-async function gatedServer(limits: AdmissionLimits): Promise<{ port: number; gate: ConnectionGate; refused: string[]; handshakes: () => number; server: Server }> {
+async function gatedServer(limits: AdmissionLimits): Promise<{ port: number; gate: ConnectionGate; refused: string[]; pauses: boolean[]; handshakes: () => number; server: Server }> {
   const refused: string[] = [];
+  const pauses: boolean[] = [];
   let handshakes = 0;
-  const gate = createConnectionGate(createAdmissionGate(limits), { onRefused: (r) => refused.push(r), onHandshake: () => handshakes++ });
+  const gate = createConnectionGate(createAdmissionGate(limits), { onRefused: (r) => refused.push(r), onHandshake: () => handshakes++, onPaused: (p) => pauses.push(p) });
   const server = createServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => res.end('ok'));
   gate.attach(server);
   servers.push({ server, gate });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as { port: number }).port, gate, refused, handshakes: () => handshakes, server };
+  return { port: (server.address() as { port: number }).port, gate, refused, pauses, handshakes: () => handshakes, server };
 }
 
-/** A TLS client: 'secure' once the handshake finished, 'closed' when the server ended the connection without one. */
-function tlsClient(port: number): Promise<{ outcome: 'secure' | 'closed'; socket: Socket }> {
+/**
+ * A TLS client: 'secure' once the handshake finished, 'refused' when the connect itself was
+ * refused (nothing listening), 'closed' when the server ended the connection without a handshake.
+ */
+function tlsClient(port: number): Promise<{ outcome: 'secure' | 'closed' | 'refused'; socket: Socket }> {
   return new Promise((resolve) => {
     const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
     socket.once('secureConnect', () => resolve({ outcome: 'secure', socket }));
-    socket.once('error', () => resolve({ outcome: 'closed', socket }));
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve({ outcome: err.code === 'ECONNREFUSED' ? 'refused' : 'closed', socket }));
     socket.once('close', () => resolve({ outcome: 'closed', socket }));
+  });
+}
+
+/** An HTTPS request on an open TLS connection: the status line's code. */
+function requestOn(socket: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    socket.once('data', (chunk: Buffer) => resolve(chunk.toString().split(' ')[1] ?? ''));
+    socket.write('GET / HTTP/1.1\r\nHost: gate\r\n\r\n');
   });
 }
 
@@ -59,44 +72,77 @@ function stalledClient(port: number): Promise<Socket> {
 const closedByServer = (socket: Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
 
 describe('connection gate', () => {
-  it('refuses connections beyond the cap right after accept, without a TLS handshake, and admits again once one closes', async () => {
-    const { port, gate, refused, handshakes } = await gatedServer(LIMITS);
+  it('stops accepting when every slot is taken: connects beyond the cap are refused by the kernel, the open ones keep serving, and it accepts again once one closes', async () => {
+    const { port, gate, refused, pauses, handshakes, server } = await gatedServer(LIMITS);
     const held = await Promise.all(Array.from({ length: 3 }, () => tlsClient(port)));
     expect(held.map((c) => c.outcome)).toEqual(['secure', 'secure', 'secure']);
+    await vi.waitFor(() => expect(server.listening).toBe(false));
     const extra = await Promise.all(Array.from({ length: 20 }, () => tlsClient(port)));
-    expect(extra.every((c) => c.outcome === 'closed')).toBe(true);
-    expect(refused).toEqual(Array.from({ length: 20 }, () => 'connections'));
+    expect(extra.map((c) => c.outcome)).toEqual(Array.from({ length: 20 }, () => 'refused'));
+    // Nothing of them reached the server: no accept, nothing to refuse.
+    expect(refused).toEqual([]);
+    expect(pauses).toEqual([true]);
     await vi.waitFor(() => expect(handshakes()).toBe(3));
     expect(gate.open()).toBe(3);
+    // The connections it has are untouched by the pause.
+    expect(await Promise.all(held.map((c) => requestOn(c.socket)))).toEqual(['200', '200', '200']);
     held[0]?.socket.destroy();
-    await vi.waitFor(() => expect(gate.open()).toBe(2));
+    await vi.waitFor(() => expect(server.listening).toBe(true));
+    expect(pauses).toEqual([true, false]);
     const again = await tlsClient(port);
     expect(again.outcome).toBe('secure');
     // The server finishes its side of the handshake just after the client.
     await vi.waitFor(() => expect(gate.gate.counts()).toMatchObject({ connections: 3, handshakes: 0 }));
+    await vi.waitFor(() => expect(server.listening).toBe(false));
     for (const c of [...held, again]) c.socket.destroy();
   });
 
-  it('limits connections in their TLS handshake: stalled handshakes hold their slots, the next connection is refused', async () => {
-    const { port, gate, refused } = await gatedServer({ ...LIMITS, maxConnections: 100, maxHandshakes: 2 });
+  it('limits connections in their TLS handshake: stalled handshakes hold their slots, the next connect is refused', async () => {
+    const { port, gate, server } = await gatedServer({ ...LIMITS, maxConnections: 100, maxHandshakes: 2 });
     const stalled = await Promise.all([stalledClient(port), stalledClient(port)]);
-    const next = await tlsClient(port);
-    expect(next.outcome).toBe('closed');
-    expect(refused).toEqual(['handshakes']);
+    await vi.waitFor(() => expect(server.listening).toBe(false));
+    expect((await tlsClient(port)).outcome).toBe('refused');
     expect(gate.gate.counts()).toMatchObject({ connections: 2, handshakes: 2 });
     stalled[0]?.destroy();
     await vi.waitFor(() => expect(gate.gate.counts()).toMatchObject({ connections: 1, handshakes: 1 }));
+    await vi.waitFor(() => expect(server.listening).toBe(true));
     expect((await tlsClient(port)).outcome).toBe('secure');
     for (const s of stalled) s.destroy();
   });
 
   it('limits the rate of new TLS handshakes', async () => {
-    const { port, refused } = await gatedServer({ ...LIMITS, maxConnections: 100, maxHandshakes: 2, handshakesPerSecond: 0.001 });
+    const { port, server } = await gatedServer({ ...LIMITS, maxConnections: 100, maxHandshakes: 2, handshakesPerSecond: 0.001 });
     const first = await Promise.all([tlsClient(port), tlsClient(port)]);
     expect(first.map((c) => c.outcome)).toEqual(['secure', 'secure']);
-    expect((await tlsClient(port)).outcome).toBe('closed');
-    expect(refused).toEqual(['handshake-rate']);
+    await vi.waitFor(() => expect(server.listening).toBe(false));
+    expect((await tlsClient(port)).outcome).toBe('refused');
     for (const c of first) c.socket.destroy();
+  });
+
+  it('serves one of a burst of connects with one slot; the rest are reset in the backlog or refused, none served', async () => {
+    const { port, gate, refused, server } = await gatedServer({ ...LIMITS, maxConnections: 1 });
+    // Connects issued together complete in the kernel's backlog: the first accepted takes the
+    // slot, the listening socket closes, and the kernel resets the rest (or Node drops any
+    // accepted in the same batch, counted as refused).
+    const all = await Promise.all(Array.from({ length: 8 }, () => tlsClient(port)));
+    const outcomes = all.map((c) => c.outcome);
+    expect(outcomes.filter((o) => o === 'secure')).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== 'secure')).toHaveLength(7);
+    expect(refused.every((r) => r === 'connections')).toBe(true);
+    expect(gate.open()).toBe(1);
+    expect(server.listening).toBe(false);
+    for (const c of all) c.socket.destroy();
+  });
+
+  it('never resumes accepting once stopped for shutdown', async () => {
+    const { port, gate, server } = await gatedServer({ ...LIMITS, maxConnections: 1 });
+    const only = await tlsClient(port);
+    await vi.waitFor(() => expect(server.listening).toBe(false));
+    gate.stop();
+    only.socket.destroy();
+    await vi.waitFor(() => expect(gate.open()).toBe(0));
+    expect(server.listening).toBe(false);
+    expect((await tlsClient(port)).outcome).toBe('refused');
   });
 
   it('shutdown ends connections a plain close would wait for (stalled handshakes, idle TLS) once the bound has passed', async () => {

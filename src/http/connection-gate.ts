@@ -7,6 +7,7 @@
 // handshake or with a request in progress, which after a storm took minutes.
 import type { Server, Socket } from 'node:net';
 import type { AdmissionGate, ConnectionVerdict } from './admission-gate.js';
+import { pausableListening } from './pausable-listening.js';
 
 export interface ConnectionGateEvents {
   /** A connection was refused, and why. */
@@ -15,6 +16,10 @@ export interface ConnectionGateEvents {
   readonly onHandshake?: () => void;
   /** The number of open connections changed. */
   readonly onOpen?: (open: number) => void;
+  /** Accepting stopped (no room: the kernel refuses new connections) or started again. */
+  readonly onPaused?: (paused: boolean) => void;
+  /** Binding the listening socket again failed (it is retried). */
+  readonly onListenError?: (err: Error) => void;
 }
 
 export interface ConnectionGate {
@@ -23,6 +28,8 @@ export interface ConnectionGate {
   attach(server: Server): void;
   /** Open connections right now. */
   open(): number;
+  /** Shutdown: accepting is never resumed from now on. */
+  stop(): void;
   /** Destroys every open connection (shutdown, after the bound). Returns how many. */
   destroyAll(): number;
 }
@@ -36,31 +43,53 @@ interface Tracked {
 export function createConnectionGate(gate: AdmissionGate, events: ConnectionGateEvents = {}, now: () => number = () => performance.now()): ConnectionGate {
   const open = new Map<Socket, Tracked>();
   let tls = false;
+  let stopped = false;
+  let stopTimers: () => void = () => undefined;
   return {
     gate,
     attach(server) {
-      // Connections beyond the headroom are dropped by Node itself at accept (maxConnections:
-      // the socket is closed before a net.Socket exists; 'drop' tells us). The JavaScript
-      // check in 'connection' below stays as the exact one: maxConnections 0 means no limit,
-      // and the rate bucket refills between updates.
+      // With no room the listening socket is closed (pausable-listening.ts): the kernel
+      // refuses new connections until a slot frees. Connections accepted before that takes
+      // effect (a batch accepted at once) are dropped by Node at accept (maxConnections: closed
+      // before a net.Socket exists; 'drop' tells us), and the JavaScript check in 'connection'
+      // below stays as the exact one: maxConnections 0 means no limit, and the rate bucket
+      // refills between updates.
       let refillTimer: NodeJS.Timeout | undefined;
+      let retryTimer: NodeJS.Timeout | undefined;
+      const wake = (wait: number) => {
+        const timer = setTimeout(() => {
+          if (refillTimer === timer) refillTimer = undefined;
+          if (retryTimer === timer) retryTimer = undefined;
+          update();
+        }, wait);
+        timer.unref();
+        return timer;
+      };
+      const listening = pausableListening(
+        server,
+        (paused) => events.onPaused?.(paused),
+        (err) => {
+          events.onListenError?.(err);
+          retryTimer ??= wake(100);
+        },
+      );
       const update = () => {
         const at = now();
         const room = gate.headroom(at).connections;
         server.maxConnections = Math.max(1, open.size + room);
+        if (stopped) return;
         if (room === 0 && !refillTimer) {
           const wait = gate.untilToken(at);
-          if (wait > 0) {
-            refillTimer = setTimeout(() => {
-              refillTimer = undefined;
-              update();
-            }, wait);
-            refillTimer.unref();
-          }
+          if (wait > 0) refillTimer = wake(wait);
         }
+        if (room === 0) listening.pause();
+        else listening.resume();
+      };
+      stopTimers = () => {
+        clearTimeout(refillTimer);
+        clearTimeout(retryTimer);
       };
       server.on('drop', () => events.onRefused?.(gate.headroom(now()).reason));
-      server.once('close', () => clearTimeout(refillTimer));
       // The TLS server turns a raw connection into a TLSSocket in its own 'connection'
       // listener; running ours first, and only then theirs, keeps refused connections
       // from ever starting a handshake.
@@ -104,6 +133,10 @@ export function createConnectionGate(gate: AdmissionGate, events: ConnectionGate
       }
     },
     open: () => open.size,
+    stop() {
+      stopped = true;
+      stopTimers();
+    },
     destroyAll() {
       const n = open.size;
       for (const [raw, tracked] of open) {
@@ -124,6 +157,8 @@ export function createConnectionGate(gate: AdmissionGate, events: ConnectionGate
  */
 export async function closeWebhookWithin(close: () => Promise<void>, gate: ConnectionGate | undefined, boundMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  // A paused listener must not open again while the server closes.
+  gate?.stop();
   const closed = close();
   const bound = new Promise<'bound'>((resolve) => (timer = setTimeout(() => resolve('bound'), boundMs)));
   const first = await Promise.race([closed.then(() => 'closed' as const), bound]);

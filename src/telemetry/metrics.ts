@@ -38,6 +38,10 @@ export interface EdgeMetrics {
   connectionRefused(reason: string): void;
   /** A TLS handshake finished. */
   handshake(): void;
+  /** Accepting stopped (no room at the edge: the kernel refuses new connections) or resumed. */
+  listeningPaused(paused: boolean): void;
+  /** Binding the webhook's listening socket again failed (retried). */
+  listenFailed(): void;
   /** A request answered without evaluation: reason in-flight (by failure mode) or memory (503). */
   requestShed(endpoint: string, reason: string): void;
 }
@@ -229,6 +233,19 @@ export function createMetrics(options: { defaultMetrics?: boolean; exemplars?: b
     labelNames: ['reason'],
     registers,
   });
+  const paused = new Gauge({
+    name: 'bouncer_listening_paused',
+    help: '1 while the webhook port does not accept: every connection slot is taken (or the handshake limits are reached), so the kernel refuses new connections at once.',
+    registers,
+  });
+  const pauses = new Counter({ name: 'bouncer_listening_pauses_total', help: 'Times the webhook port stopped accepting because the edge limits left no room for a connection.', registers });
+  const pausedSeconds = new Counter({
+    name: 'bouncer_listening_paused_seconds_total',
+    help: 'Time the webhook port spent not accepting, seconds (its rate() is the fraction of time new connections were refused).',
+    registers,
+  });
+  const listenFailures = new Counter({ name: 'bouncer_listen_failures_total', help: 'Failures to bind the webhook port again after a pause (retried every 100 ms).', registers });
+  let pausedSince: number | undefined;
   const handshakes = new Counter({ name: 'bouncer_tls_handshakes_total', help: 'TLS handshakes completed on the webhook port (the handshake rate is its rate()).', registers });
   const shed = new Counter({
     name: 'bouncer_requests_shed_total',
@@ -276,6 +293,18 @@ export function createMetrics(options: { defaultMetrics?: boolean; exemplars?: b
       connectionsOpen: (open) => connectionsOpen.set(open),
       connectionRefused: (reason) => connectionsRefused.inc({ reason }),
       handshake: () => handshakes.inc(),
+      listeningPaused(isPaused) {
+        paused.set(isPaused ? 1 : 0);
+        const at = performance.now();
+        if (isPaused && pausedSince === undefined) {
+          pauses.inc();
+          pausedSince = at;
+        } else if (!isPaused && pausedSince !== undefined) {
+          pausedSeconds.inc((at - pausedSince) / 1000);
+          pausedSince = undefined;
+        }
+      },
+      listenFailed: () => listenFailures.inc(),
       requestShed: (endpoint, reason) => shed.inc({ endpoint, reason }),
     },
     namespaceCache: {
