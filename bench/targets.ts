@@ -41,6 +41,8 @@ export interface Target {
   measuring(): void;
   /** The server's last log lines (decision lines left out), for diagnosing failed requests. */
   logTail(lines: number): string[];
+  /** bouncer only: the text of its /metrics. */
+  metricsText?(): Promise<string>;
   /** bouncer only: its own request-duration histogram, for server-side latency. */
   serverBuckets?(): Promise<BucketSnapshot>;
   close(): Promise<void>;
@@ -153,7 +155,7 @@ export async function startBouncerTarget(bundleFile: string, options: BouncerOpt
     },
     logTail: (lines) => proc.logs().split('\n').filter((l) => l.trim() !== '' && !l.includes('"msg":"decision"')).slice(-lines),
     // A cluster's /metrics is whichever process answers: no server-side figures for it.
-    ...(options.processes ? {} : { serverBuckets: async () => parseBuckets(await proc.metrics(), 'bouncer_request_duration_seconds', 'validate') }),
+    ...(options.processes ? {} : { serverBuckets: async () => parseBuckets(await proc.metrics(), 'bouncer_request_duration_seconds', 'validate'), metricsText: () => proc.metrics() }),
     async close() {
       agent.destroy();
       await proc.stop();

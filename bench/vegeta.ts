@@ -25,8 +25,8 @@ export function ensureVegeta(log: (line: string) => void = () => undefined): str
 
 export interface AttackOptions {
   readonly vegeta: string;
-  /** A vegeta JSON target (one line): method, url, header, body (base64). */
-  readonly target: object;
+  /** A vegeta JSON target (one line): method, url, header, body (base64); or several, sent in turn. */
+  readonly target: object | readonly object[];
   /** Requests per second; 0 with `workers` is a closed loop of that many workers. */
   readonly rate: number;
   readonly durationMs: number;
@@ -52,6 +52,7 @@ export interface AttackResult {
   /** Latency of the correct answers, ms. */
   readonly correctP50Ms: number;
   readonly correctP99Ms: number;
+  readonly correctMaxMs: number;
   /** vegeta's own CPU time (user + system) during the attack, ms: a saturated generator measures itself. */
   readonly clientCpuMs: number;
 }
@@ -84,7 +85,8 @@ export async function attack(options: AttackOptions, check: (body: Buffer) => bo
   const resultsFile = join(dir, 'results.bin');
   const out = openSync(resultsFile, 'w');
   const attacker = spawn(command, attackArgs, { stdio: ['pipe', out, 'pipe'] });
-  attacker.stdin?.end(`${JSON.stringify(options.target)}\n`);
+  const targets = Array.isArray(options.target) ? (options.target as readonly object[]) : [options.target];
+  attacker.stdin?.end(targets.map((t) => `${JSON.stringify(t)}\n`).join(''));
   let stderr = '';
   attacker.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   // taskset execs vegeta in the same process: its /proc entry is vegeta's until it exits.
@@ -126,5 +128,5 @@ export async function attack(options: AttackOptions, check: (body: Buffer) => bo
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(q * latencies.length) - 1))] ?? NaN;
   const topErrors = Object.fromEntries(Object.entries(errors).sort((a, b) => b[1] - a[1]).slice(0, 4));
-  return { requests, correct, codes, errors: topErrors, spanMs: last - first, correctP50Ms: at(0.5), correctP99Ms: at(0.99), clientCpuMs };
+  return { requests, correct, codes, errors: topErrors, spanMs: last - first, correctP50Ms: at(0.5), correctP99Ms: at(0.99), correctMaxMs: latencies[latencies.length - 1] ?? NaN, clientCpuMs };
 }

@@ -217,7 +217,7 @@ export const SERVE_SETTINGS = {
     flag: 'max-connections',
     env: 'BOUNCER_MAX_CONNECTIONS',
     metavar: 'N',
-    help: 'webhook connections open at once; beyond it a new connection is closed right after accept, before TLS (an idle TLS connection costs ~45 KiB)',
+    help: 'webhook connections open at once; at it the port stops accepting until one closes, and the kernel refuses new connects (an idle TLS connection costs ~45 KiB)',
     defaultText: '128 per CPU of the CPU budget, at most 1024',
   }),
   maxInFlight: value(SERVING, integer(1, 1_000_000))({
@@ -231,14 +231,14 @@ export const SERVE_SETTINGS = {
     flag: 'max-handshakes',
     env: 'BOUNCER_MAX_HANDSHAKES',
     metavar: 'N',
-    help: 'TLS handshakes in progress at once (and the burst of --handshake-rate); beyond it new connections are closed before TLS',
+    help: 'TLS handshakes in progress at once (and the burst of --handshake-rate); at it the port stops accepting until one finishes',
     defaultText: '32 per CPU of the CPU budget',
   }),
   handshakeRate: value(SERVING, integer(1, 1_000_000))({
     flag: 'handshake-rate',
     env: 'BOUNCER_HANDSHAKE_RATE',
     metavar: 'N',
-    help: 'new TLS handshakes per second; beyond it new connections are closed before TLS',
+    help: 'new TLS handshakes per second; beyond it the port stops accepting until the rate allows one more',
     defaultText: '200 per CPU of the CPU budget',
   }),
   maxBufferedMb: value(SERVING, integer(9, 4096))({
