@@ -45,6 +45,10 @@ export function createConnectionGate(gate: AdmissionGate, events: ConnectionGate
   let tls = false;
   let stopped = false;
   let stopTimers: () => void = () => undefined;
+  const stop = () => {
+    stopped = true;
+    stopTimers();
+  };
   return {
     gate,
     attach(server) {
@@ -88,6 +92,13 @@ export function createConnectionGate(gate: AdmissionGate, events: ConnectionGate
       stopTimers = () => {
         clearTimeout(refillTimer);
         clearTimeout(retryTimer);
+      };
+      // Whoever closes the server (fastify's close, a test) closes it for good: a pause must not
+      // bind the port again after that.
+      const close = server.close.bind(server);
+      server.close = (callback?: (err?: Error) => void) => {
+        stop();
+        return close(callback);
       };
       server.on('drop', () => events.onRefused?.(gate.headroom(now()).reason));
       // The TLS server turns a raw connection into a TLSSocket in its own 'connection'
@@ -133,10 +144,7 @@ export function createConnectionGate(gate: AdmissionGate, events: ConnectionGate
       }
     },
     open: () => open.size,
-    stop() {
-      stopped = true;
-      stopTimers();
-    },
+    stop,
     destroyAll() {
       const n = open.size;
       for (const [raw, tracked] of open) {
