@@ -5,7 +5,8 @@
 // One core for bouncer (taskset), the other for vegeta; one 4 KB compliant Pod review; the
 // starter disallow-privileged policy alone. Steps:
 //   1. capacity: vegeta closed-loop with at most 64 connections; correct answers per second.
-//   2. each storm (2x, 4x capacity by default): a fresh bouncer, vegeta open-loop at that rate
+//   2. each storm (2x, 4x capacity by default): a fresh bouncer warmed like the capacity run's
+//      (2 s of closed loop, its connections then closed), vegeta open-loop at that rate
 //      for the duration WITHOUT -max-connections; goodput = correct answers (HTTP 200 and
 //      allowed: true) per second of the run, peak RSS (VmHWM), then SIGTERM sent as the run's
 //      last request leaves, and the time until the process is gone.
@@ -57,7 +58,7 @@ function podReview(): Buffer {
 function counters(text: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    const m = /^(bouncer_(?:connections_refused_total|requests_shed_total|overloaded_total|tls_handshakes_total|decisions_total))(?:\{[^}]*\})? ([0-9.e+]+)$/.exec(line);
+    const m = /^(bouncer_(?:connections_refused_total|requests_shed_total|overloaded_total|tls_handshakes_total|decisions_total|listening_pauses_total|listening_paused_seconds_total|connections_closed_total))(?:\{[^}]*\})? ([0-9.e+]+)$/.exec(line);
     if (m) out[m[1] as string] = (out[m[1] as string] ?? 0) + Number(m[2]);
   }
   return out;
@@ -126,6 +127,10 @@ async function main(argv: string[]): Promise<void> {
   const storms: StormResult[] = [];
   for (const multiplier of multipliers) {
     const { proc, pid, target } = await serve();
+    // Warm, as the capacity run is (JIT, the worker's first evaluations); the warm-up's
+    // connections close with its vegeta, so the storm still starts from none.
+    await attack({ vegeta, target, rate: 0, workers: 64, maxConnections: 64, durationMs: 2000, timeoutMs: 15_000, ...(pinning ? { cpus: pinning.client } : {}) }, correct);
+    await sleep(500);
     const rate = Math.round(capacity * multiplier);
     let peakKb = 0;
     const sampler = setInterval(() => {

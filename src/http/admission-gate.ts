@@ -7,8 +7,10 @@
 // client does not cap them) used to make bouncer accept thousands, starve all of them and
 // grow past the pod's memory limit. With the gate, work beyond the limits is refused at the
 // cheapest point:
-//   - a connection beyond `maxConnections`, beyond `maxHandshakes` handshakes in progress or
-//     beyond the handshake rate is closed right after accept, before any TLS work;
+//   - with `maxConnections` open, `maxHandshakes` handshakes in progress or the handshake rate
+//     spent, the port stops accepting until there is room again, so the kernel refuses new
+//     connects (connection-gate.ts); one accepted in the same batch is closed right after
+//     accept, before any TLS work;
 //   - a request beyond `maxInFlight` is answered at once by each policy's failure mode
 //     (as the worker pool's overload answer), without evaluation;
 //   - a request whose body would take the buffered bytes past `maxBufferedBytes` is answered
