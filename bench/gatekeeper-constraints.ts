@@ -88,7 +88,7 @@ spec:
   parameters:
     labels:
       - key: app
-        allowedRegex: "^[a-z][a-z0-9-]{0,${40 + j}}$"
+        allowedRegex: "^([a-z]+-[a-z]+|legacy-${j})$"
 ${j % 10 === 0 ? '      - key: owner\n' : ''}`;
 }
 
