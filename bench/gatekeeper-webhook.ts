@@ -3,6 +3,7 @@
 // AdmissionReviews, over HTTPS, driven by vegeta (open loop). Not part of `npm run bench`.
 //   npm run -s build && npx tsx bench/gatekeeper-webhook.ts [--duration 5s] [--reps 3]
 //       [--variants 1x1,1x10,1x100,10x10] [--corpus pod,mix] [--rates 25,50,100,250,500,1000]
+//       [--without-regex]   (the constraints give no allowedRegex: regex.match's share of the cost)
 //
 // Per variant (templates × constraints per template), with a fresh local control plane:
 //   1. Gatekeeper: its CRDs from the module cache, the manager started on CPU 1
@@ -44,7 +45,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** `bouncer build`, from the built dist/ as the CLI runs it. */
 const { buildBundle } = (await import(new URL('../dist/authoring/build.js', import.meta.url).href)) as typeof import('../src/authoring/build.js');
 
-const USAGE = 'usage: npm run -s build && npx tsx bench/gatekeeper-webhook.ts [--duration 5s] [--reps 3] [--variants 1x1,1x10,1x100,10x10] [--corpus pod,mix] [--rates 25,50,100,250,500,1000] [--max-rates 4] [--sustain-fraction 0.6] [--connections 64] [--mix-count 100]';
+const USAGE = 'usage: npm run -s build && npx tsx bench/gatekeeper-webhook.ts [--duration 5s] [--reps 3] [--variants 1x1,1x10,1x100,10x10] [--corpus pod,mix] [--rates 25,50,100,250,500,1000] [--max-rates 4] [--sustain-fraction 0.6] [--connections 64] [--mix-count 100] [--without-regex]';
 
 type ServerName = 'gatekeeper' | 'bouncer';
 
@@ -390,6 +391,7 @@ async function main(argv: string[]): Promise<void> {
       'sustain-fraction': { type: 'string', default: '0.6' },
       connections: { type: 'string', default: '64' },
       'mix-count': { type: 'string', default: '100' },
+      'without-regex': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -400,7 +402,7 @@ async function main(argv: string[]): Promise<void> {
   const shapes = values.variants.split(',').map((v) => {
     const [t, c] = v.split('x').map(Number);
     if (!t || !c) throw new Error(`--variants: ${v} is not TEMPLATESxCONSTRAINTS`);
-    return { templates: t, constraintsPerTemplate: c };
+    return { templates: t, constraintsPerTemplate: c, allowedRegex: !values['without-regex'] };
   });
   const tools = ensureTools('opa');
   const opa = requireTool(tools, 'OPA');
@@ -447,7 +449,7 @@ async function main(argv: string[]): Promise<void> {
         await waitIngested(servers[0] as Server, set, namespaces[0] as string, 180_000);
         const gatekeeperIngestMs = Date.now() - ingestStarted;
         // bouncer serves its bundle once ready (startBouncer waits for /readyz); its denial of
-        // the probe (110 messages at 100 constraints) is also cut at its 4 KiB message bound.
+        // the probe (100 lines at 100 constraints) would also be cut at its 4 KiB message bound.
         log(`  Gatekeeper has all ${set.constraintNames.length} constraints ${gatekeeperIngestMs} ms after the templates were applied`);
         const expected = await compareDecisions(servers, corpora.flatMap((c) => c.items));
         log(`  decisions agree on all ${expected.size} reviews (${[...expected.values()].filter((a) => !a).length} denied)`);
