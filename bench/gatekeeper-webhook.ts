@@ -25,7 +25,6 @@
 // Results go to bench/results/gatekeeper-webhook-<time>.json, Markdown tables to stdout.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,10 +35,12 @@ import { startControlPlane, stopControlPlane, type ControlPlaneState } from '../
 import { ensureTools, requireTool } from '../hack/lib/tools.js';
 import { parseDuration } from '../src/config/settings.js';
 import { generateCorpus, type CorpusItem } from './corpus.js';
-import { constraintSet, probeReview, writePoliciesDir, type ConstraintSet } from './gatekeeper-constraints.js';
+import { constraintSet, writePoliciesDir, type ConstraintSet } from './gatekeeper-constraints.js';
+import { markdown, median, type CorpusResult, type Measurement, type VariantResult } from './gatekeeper-webhook-report.js';
 import { GATEKEEPER_NAMESPACE, gatekeeperCrds, pinnedGatekeeperVersion, startGatekeeper, type GatekeeperProcess } from './gatekeeper-manager.js';
 import { describeMachine, loadAverage, pin, planPinning, treeCpuMs, type Pinning } from './proc.js';
 import { attack, ensureVegeta, type AttackResult } from './vegeta.js';
+import { compareDecisions, uidOf, waitIngested, type Server } from './webhook-decisions.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** `bouncer build`, from the built dist/ as the CLI runs it. */
@@ -47,52 +48,9 @@ const { buildBundle } = (await import(new URL('../dist/authoring/build.js', impo
 
 const USAGE = 'usage: npm run -s build && npx tsx bench/gatekeeper-webhook.ts [--duration 5s] [--reps 3] [--variants 1x1,1x10,1x100,10x10] [--corpus pod,mix] [--rates 25,50,100,250,500,1000] [--max-rates 4] [--sustain-fraction 0.6] [--connections 64] [--mix-count 100] [--without-regex]';
 
-type ServerName = 'gatekeeper' | 'bouncer';
-
-interface Server {
-  readonly name: ServerName;
-  readonly pid: number;
-  readonly url: string;
-  readonly caPem: string;
-}
-
 interface Corpus {
   readonly name: 'pod' | 'mix';
   readonly items: readonly CorpusItem[];
-}
-
-interface Measurement {
-  readonly server: ServerName;
-  readonly rep: number;
-  /** 0: closed loop (saturation). */
-  readonly rate: number;
-  readonly durationMs: number;
-  readonly requests: number;
-  readonly correct: number;
-  readonly throughput: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly cpuUsPerReview: number;
-  readonly codes: Record<string, number>;
-  readonly errors: Record<string, number>;
-  readonly loadAverage: number;
-}
-
-interface CorpusResult {
-  readonly corpus: string;
-  readonly reviews: number;
-  readonly bytes: { readonly min: number; readonly max: number; readonly mean: number };
-  readonly denied: number;
-  readonly rates: readonly number[];
-  readonly measurements: readonly Measurement[];
-}
-
-interface VariantResult {
-  readonly label: string;
-  readonly templates: number;
-  readonly constraintsPerTemplate: number;
-  readonly gatekeeperIngestMs: number;
-  readonly corpora: readonly CorpusResult[];
 }
 
 // --- corpora ----------------------------------------------------------------------------
@@ -116,83 +74,6 @@ function mixCorpus(count: number): Corpus {
   return { name: 'mix', items: [...items, { ...large, index: items.length }] };
 }
 
-const uidOf = (body: Buffer): string => (JSON.parse(body.toString('utf8')) as { request: { uid: string } }).request.uid;
-
-// --- HTTPS ------------------------------------------------------------------------------
-
-interface Answer {
-  readonly status: number;
-  readonly allowed?: boolean;
-  readonly uid?: string;
-  /** Violation messages, sorted: the denial message's lines. */
-  readonly messages: readonly string[];
-  readonly raw: string;
-}
-
-function post(url: string, caPem: string, body: Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', ca: caPem, headers: { 'Content-Type': 'application/json', 'Content-Length': body.byteLength }, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        try {
-          const review = JSON.parse(raw) as { response?: { uid?: string; allowed?: boolean; status?: { message?: string } } };
-          const message = review.response?.status?.message ?? '';
-          resolve({
-            status: res.statusCode ?? 0,
-            ...(review.response?.allowed === undefined ? {} : { allowed: review.response.allowed }),
-            ...(review.response?.uid === undefined ? {} : { uid: review.response.uid }),
-            messages: review.response?.allowed === false ? message.split('\n').filter((l) => l !== '').sort() : [],
-            raw,
-          });
-        } catch {
-          resolve({ status: res.statusCode ?? 0, messages: [], raw });
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout from ${url}`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Polls `server` with the probe until its denial names every constraint of the set (the set is ingested). */
-async function waitIngested(server: Server, set: ConstraintSet, namespace: string, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  const probe = probeReview(namespace);
-  let last = '';
-  while (Date.now() - started < timeoutMs) {
-    const answer = await post(server.url, server.caPem, probe).catch((err: unknown) => ({ status: 0, messages: [], raw: String(err) }) as Answer);
-    const named = new Set(answer.messages.map((m) => /^\[([^\]]+)\]/.exec(m)?.[1]));
-    if (answer.status === 200 && set.constraintNames.every((n) => named.has(n)) && named.size === set.constraintNames.length) return Date.now() - started;
-    last = answer.raw.slice(0, 300);
-    await sleep(500);
-  }
-  throw new Error(`${server.name} did not name all ${set.constraintNames.length} constraints within ${timeoutMs} ms; last answer: ${last}`);
-}
-
-/** Sends every review to both servers; any difference in `allowed` or the violation messages fails the run. Returns uid → allowed. */
-async function compareDecisions(servers: readonly Server[], items: readonly CorpusItem[]): Promise<Map<string, boolean>> {
-  const expected = new Map<string, boolean>();
-  for (const item of items) {
-    const answers = await Promise.all(servers.map((s) => post(s.url, s.caPem, item.body)));
-    const [first, ...rest] = answers as [Answer, ...Answer[]];
-    for (const [i, a] of answers.entries()) {
-      if (a.status !== 200 || a.allowed === undefined) throw new Error(`${servers[i]?.name} answered review #${item.index} (${item.kind} ${item.operation}) with HTTP ${a.status}: ${a.raw.slice(0, 500)}`);
-    }
-    for (const [i, a] of rest.entries()) {
-      if (a.allowed !== first.allowed || JSON.stringify(a.messages) !== JSON.stringify(first.messages)) {
-        throw new Error(
-          `decisions differ on review #${item.index} (${item.kind} ${item.operation}, ${item.body.byteLength} bytes):\n` +
-            `  ${servers[0]?.name}: allowed=${String(first.allowed)} ${JSON.stringify(first.messages)}\n  ${servers[i + 1]?.name}: allowed=${String(a.allowed)} ${JSON.stringify(a.messages)}`,
-        );
-      }
-    }
-    expected.set(uidOf(item.body), first.allowed as boolean);
-  }
-  return expected;
-}
 
 // --- the control plane and the two servers -----------------------------------------------
 
@@ -242,12 +123,6 @@ async function startPinnedBouncer(bundleFile: string, pinning: Pinning | undefin
 }
 
 // --- measuring ---------------------------------------------------------------------------
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0 ? NaN : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 async function measureCorpus(
   corpus: Corpus,
@@ -329,51 +204,6 @@ async function measureCorpus(
     rates,
     measurements,
   };
-}
-
-// --- report ------------------------------------------------------------------------------
-
-const spread = (xs: readonly number[], digits: number): string => {
-  const f = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  return xs.length === 0 ? '–' : `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
-};
-
-function markdown(variants: readonly VariantResult[]): string {
-  const pick = (c: CorpusResult, server: ServerName, rate: number, f: (m: Measurement) => number) => c.measurements.filter((m) => m.server === server && m.rate === rate).map(f);
-  let out = '### Saturation (closed loop; correct answers/s: median (min–max) of the repetitions)\n\n';
-  out += '| variant | corpus | Gatekeeper /s | bouncer /s | ratio (goal ≥ 3) | Gatekeeper CPU µs/review | bouncer CPU µs/review |\n|---|---|---:|---:|---:|---:|---:|\n';
-  for (const v of variants) {
-    for (const c of v.corpora) {
-      const gk = pick(c, 'gatekeeper', 0, (m) => m.throughput);
-      const b = pick(c, 'bouncer', 0, (m) => m.throughput);
-      out += `| ${v.label} | ${c.corpus} | ${spread(gk, 0)} | ${spread(b, 0)} | ${(median(b) / median(gk)).toFixed(1)}× | ${spread(pick(c, 'gatekeeper', 0, (m) => m.cpuUsPerReview), 0)} | ${spread(pick(c, 'bouncer', 0, (m) => m.cpuUsPerReview), 0)} |\n`;
-    }
-  }
-  out += '\n### Open loop (ms: median (min–max) of the repetitions)\n\n';
-  out += '| variant | corpus | rate /s | Gatekeeper p50 | Gatekeeper p99 | bouncer p50 | bouncer p99 | p99 ratio (goal ≥ 3) |\n|---|---|---:|---:|---:|---:|---:|---:|\n';
-  for (const v of variants) {
-    for (const c of v.corpora) {
-      for (const rate of c.rates) {
-        const gk99 = pick(c, 'gatekeeper', rate, (m) => m.p99Ms);
-        const b99 = pick(c, 'bouncer', rate, (m) => m.p99Ms);
-        out += `| ${v.label} | ${c.corpus} | ${rate} | ${spread(pick(c, 'gatekeeper', rate, (m) => m.p50Ms), 2)} | ${spread(gk99, 2)} | ${spread(pick(c, 'bouncer', rate, (m) => m.p50Ms), 2)} | ${spread(b99, 2)} | ${(median(gk99) / median(b99)).toFixed(1)}× |\n`;
-      }
-    }
-  }
-  const one = variants.find((v) => v.templates === 1 && v.constraintsPerTemplate === 1);
-  const hundred = variants.find((v) => v.templates === 1 && v.constraintsPerTemplate === 100);
-  if (one && hundred) {
-    out += '\n### bouncer: cost at 100 constraints of one template against 1 (goal ≤ 2×)\n\n| corpus | CPU µs/review at saturation, 1 | at 100 | ratio | saturation 1 / 100 |\n|---|---:|---:|---:|---:|\n';
-    for (const c1 of one.corpora) {
-      const c100 = hundred.corpora.find((c) => c.corpus === c1.corpus);
-      if (!c100) continue;
-      const cost1 = median(pick(c1, 'bouncer', 0, (m) => m.cpuUsPerReview));
-      const cost100 = median(pick(c100, 'bouncer', 0, (m) => m.cpuUsPerReview));
-      const sat = median(pick(c1, 'bouncer', 0, (m) => m.throughput)) / median(pick(c100, 'bouncer', 0, (m) => m.throughput));
-      out += `| ${c1.corpus} | ${cost1.toFixed(0)} | ${cost100.toFixed(0)} | ${(cost100 / cost1).toFixed(2)}× | ${sat.toFixed(2)}× |\n`;
-    }
-  }
-  return out;
 }
 
 // --- main --------------------------------------------------------------------------------
