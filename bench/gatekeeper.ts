@@ -1,8 +1,9 @@
 // The cost of Gatekeeper constraints in bouncer's engine, in-process (no HTTP): the same
 // check ("these labels are required") written as a native policy and as a ConstraintTemplate
 // with one Constraint, then one template with 1, 10 and 100 matched constraints (different
-// parameters each), and 10 templates (copies under their own names) × 10 constraints. Every variant is built by `bouncer build` and reviewed through the same
-// reviewer the webhook uses (in-process backend: one thread, no worker hop), on a 4 KB Pod.
+// parameters each), and 10 templates (copies under their own names) × 10 constraints. Every
+// variant is built by `bouncer build` and reviewed through the same reviewer the webhook uses
+// (in-process backend: one thread, no worker hop), on a 4 KB Pod.
 // It imports the built dist/ (as bouncer serve runs it): tsx would add a name-keeping helper to
 // every closure of the TypeScript sources, which costs more than some of the code measured.
 //   npm run -s build && npx tsx bench/gatekeeper.ts [--seconds 3] [--gator PATH]
