@@ -16,10 +16,11 @@
 //      on CPU 0: warm-up; saturation = correct answers/s of a closed loop of --connections
 //      workers and connections; then open-loop p50/p99 at each rate of --rates that both
 //      sustain (≤ --sustain-fraction, 60 %, of the lower median saturation; at most --max-rates,
-//      the highest; each run at least 500 requests long). Each
-//      measurement --reps times, the servers' order alternating between repetitions. An answer
-//      counts only if it is HTTP 200 with the `allowed` the comparison established for its uid.
-//      CPU per review is the server's CPU time (/proc, all threads) over the correct answers.
+//      the highest; each run at least 500 requests long). Each measurement --reps times, the
+//      servers' order alternating between repetitions. An answer counts only if it is HTTP 200
+//      with the `allowed` the comparison established for its uid. CPU per review is the
+//      server's CPU time (/proc, all threads) over the correct answers.
+// This process, and the control plane it starts, stay on CPU 0 with vegeta.
 // vegeta negotiates HTTP/2 where the server offers it (Gatekeeper, via controller-runtime) and
 // HTTP/1.1 otherwise (bouncer), as the API server's webhook client does.
 // Results go to bench/results/gatekeeper-webhook-<time>.json, Markdown tables to stdout.
