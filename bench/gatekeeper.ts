@@ -1,8 +1,9 @@
 // The cost of Gatekeeper constraints in bouncer's engine, in-process (no HTTP): the same
 // check ("these labels are required") written as a native policy and as a ConstraintTemplate
 // with one Constraint, then one template with 1, 10 and 100 matched constraints (different
-// parameters each). Every variant is built by `bouncer build` and reviewed through the same
-// reviewer the webhook uses (in-process backend: one thread, no worker hop), on a 4 KB Pod.
+// parameters each), and 10 templates (copies under their own names) × 10 constraints. Every
+// variant is built by `bouncer build` and reviewed through the same reviewer the webhook uses
+// (in-process backend: one thread, no worker hop), on a 4 KB Pod.
 // It imports the built dist/ (as bouncer serve runs it): tsx would add a name-keeping helper to
 // every closure of the TypeScript sources, which costs more than some of the code measured.
 //   npm run -s build && npx tsx bench/gatekeeper.ts [--seconds 3] [--gator PATH]
@@ -44,15 +45,16 @@ deny contains sprintf("you must provide labels: %v", [missing]) if {
 }
 `;
 
-const TEMPLATE = `apiVersion: templates.gatekeeper.sh/v1
+/** The template; with a suffix, a copy under its own name, kind and package. */
+const template = (suffix = '') => `apiVersion: templates.gatekeeper.sh/v1
 kind: ConstraintTemplate
 metadata:
-  name: benchrequiredlabels
+  name: benchrequiredlabels${suffix}
 spec:
   crd:
     spec:
       names:
-        kind: BenchRequiredLabels
+        kind: BenchRequiredLabels${suffix}
       validation:
         openAPIV3Schema:
           type: object
@@ -64,7 +66,7 @@ spec:
   targets:
     - target: admission.k8s.gatekeeper.sh
       rego: |
-        package benchrequiredlabels
+        package benchrequiredlabels${suffix}
 
         violation[{"msg": msg}] {
           provided := {l | input.review.object.metadata.labels[l]}
@@ -75,11 +77,11 @@ spec:
         }
 `;
 
-function constraint(i: number): string {
+function constraint(i: number, suffix = ''): string {
   return `apiVersion: constraints.gatekeeper.sh/v1beta1
-kind: BenchRequiredLabels
+kind: BenchRequiredLabels${suffix}
 metadata:
-  name: required-${i}
+  name: required-${suffix ? `${suffix}-` : ''}${i}
 spec:
   match:
     kinds:
@@ -99,7 +101,8 @@ async function bundleOf(name: string, write: (dir: string) => void) {
   return loadBundle(name, readFileSync(output));
 }
 
-const variants: { label: string; bundle: Awaited<ReturnType<typeof bundleOf>>; dir?: string }[] = [];
+/** `gator bench` reads the template and constraint files listed in `gator`. */
+const variants: { label: string; bundle: Awaited<ReturnType<typeof bundleOf>>; gator?: string[] }[] = [];
 variants.push({
   label: 'native policy (1 check)',
   bundle: await bundleOf('native', (dir) => {
@@ -111,14 +114,26 @@ variants.push({
 for (const n of [1, 10, 100]) {
   variants.push({
     label: `template + ${n} constraint${n > 1 ? 's' : ''}`,
-    dir: join(work, `gk-${n}`, 'gatekeeper', 'benchrequiredlabels'),
+    gator: [join(work, `gk-${n}`, 'gatekeeper', 'benchrequiredlabels', 'template.yaml'), join(work, `gk-${n}`, 'gatekeeper', 'benchrequiredlabels', 'constraints')],
     bundle: await bundleOf(`gk-${n}`, (dir) => {
       mkdirSync(join(dir, 'gatekeeper', 'benchrequiredlabels', 'constraints'), { recursive: true });
-      writeFileSync(join(dir, 'gatekeeper', 'benchrequiredlabels', 'template.yaml'), TEMPLATE);
+      writeFileSync(join(dir, 'gatekeeper', 'benchrequiredlabels', 'template.yaml'), template());
       writeFileSync(join(dir, 'gatekeeper', 'benchrequiredlabels', 'constraints', 'all.yaml'), Array.from({ length: n }, (_, i) => constraint(i)).join('---\n'));
     }),
   });
 }
+const copies = Array.from({ length: 10 }, (_, t) => `t${t}`);
+variants.push({
+  label: '10 templates × 10 constraints',
+  gator: copies.flatMap((c) => [join(work, 'gk-10x10', 'gatekeeper', `benchrequiredlabels${c}`, 'template.yaml'), join(work, 'gk-10x10', 'gatekeeper', `benchrequiredlabels${c}`, 'constraints')]),
+  bundle: await bundleOf('gk-10x10', (dir) => {
+    for (const c of copies) {
+      mkdirSync(join(dir, 'gatekeeper', `benchrequiredlabels${c}`, 'constraints'), { recursive: true });
+      writeFileSync(join(dir, 'gatekeeper', `benchrequiredlabels${c}`, 'template.yaml'), template(c));
+      writeFileSync(join(dir, 'gatekeeper', `benchrequiredlabels${c}`, 'constraints', 'all.yaml'), Array.from({ length: 10 }, (_, i) => constraint(i, c)).join('---\n'));
+    }
+  }),
+});
 
 const containers = Array.from({ length: 8 }, (_, i) => ({ name: `c${i}`, image: `registry.example.com/team/app-${i}:1.2.${i}`, env: Array.from({ length: 6 }, (_, j) => ({ name: `VAR_${j}`, value: 'x'.repeat(40) })) }));
 const pod = { metadata: { name: 'p', namespace: 'team', labels: { app: 'bench' } }, spec: { containers } };
@@ -126,13 +141,13 @@ const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', req
 const raw = new TextEncoder().encode(JSON.stringify(review));
 const checked = checkReview(review);
 
-/** Mean µs per review of `gator bench` on the variant's template and constraints and the same Pod. */
-function gatorMean(dir: string | undefined): string {
-  if (!values.gator || !dir) return '';
+/** Mean µs per review of `gator bench` on the variant's templates and constraints and the same Pod. */
+function gatorMean(files: readonly string[] | undefined): string {
+  if (!values.gator || !files) return '';
   const podFile = join(work, 'pod.yaml');
   writeFileSync(podFile, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...pod }));
   const iterations = String(Math.max(200, seconds * 500));
-  const out = execFileSync(values.gator, ['bench', `--filename=${join(dir, 'template.yaml')}`, `--filename=${join(dir, 'constraints')}`, `--filename=${podFile}`, '--engine=rego', `--iterations=${iterations}`, '--output=json'], { encoding: 'utf8' });
+  const out = execFileSync(values.gator, ['bench', ...files.map((f) => `--filename=${f}`), `--filename=${podFile}`, '--engine=rego', `--iterations=${iterations}`, '--output=json'], { encoding: 'utf8' });
   const [result] = JSON.parse(out) as { latencies: { mean: string } }[];
   const mean = result?.latencies.mean ?? '';
   const value = Number.parseFloat(mean);
@@ -157,6 +172,6 @@ for (const v of variants) {
     count++;
   }
   const elapsed = (performance.now() - started) / 1000;
-  process.stdout.write(`| ${v.label} | ${(count / elapsed).toFixed(0)} | ${((elapsed * 1e6) / count).toFixed(0)} | ${violations} |${values.gator ? gatorMean(v.dir) || ' – |' : ''}\n`);
+  process.stdout.write(`| ${v.label} | ${(count / elapsed).toFixed(0)} | ${((elapsed * 1e6) / count).toFixed(0)} | ${violations} |${values.gator ? gatorMean(v.gator) || ' – |' : ''}\n`);
 }
 rmSync(work, { recursive: true, force: true });

@@ -37,6 +37,8 @@ interface Repetition {
   /** Event-loop delay over the repetition (max and p99 of the main thread's delay), ms. */
   readonly loopMaxMs: number;
   readonly loopP99Ms: number;
+  /** With --trace-gc: the main thread's GC pauses of 2 ms or more during the repetition. */
+  readonly gc?: { readonly count: number; readonly majors: number; readonly maxMs: number; readonly totalMs: number };
 }
 
 const median = (xs: readonly number[]) => {
@@ -49,6 +51,18 @@ function gauge(text: string, name: string): number {
   return line ? Number(line.slice(name.length + 1)) : NaN;
 }
 
+/** GC lines (bench/gc-trace-hook.mjs) in the server's log since the last call. */
+function gcSince(logs: () => string[]): () => Repetition['gc'] {
+  let seen = 0;
+  return () => {
+    const lines = logs().filter((l) => l.includes('[gc] '));
+    const fresh = lines.slice(seen);
+    seen = lines.length;
+    const pauses = fresh.map((l) => ({ major: / major /.test(l), ms: Number(/ ([0-9.]+) ms/.exec(l)?.[1]) }));
+    return { count: pauses.length, majors: pauses.filter((p) => p.major).length, maxMs: Math.max(0, ...pauses.map((p) => p.ms)), totalMs: pauses.reduce((n, p) => n + p.ms, 0) };
+  };
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -57,6 +71,7 @@ async function main(argv: string[]): Promise<void> {
       reps: { type: 'string', default: '10' },
       duration: { type: 'string', default: '10s' },
       label: { type: 'string', default: '' },
+      'trace-gc': { type: 'boolean', default: false },
       'bouncer-arg': { type: 'string', multiple: true, default: [] },
     },
   });
@@ -74,6 +89,7 @@ async function main(argv: string[]): Promise<void> {
     logLevel: 'warn',
     maxSockets: 64,
     extraArgs: values['bouncer-arg'],
+    traceGc: values['trace-gc'],
     ...(pinning ? { cpus: pinning.server, clientCpus: pinning.client } : {}),
   });
   const vegetaTargets = bodies.map((b) => ({ method: 'POST', url: `https://127.0.0.1:${targetPort(target)}/validate`, header: { 'Content-Type': ['application/json'] }, body: b.toString('base64') }));
@@ -85,11 +101,13 @@ async function main(argv: string[]): Promise<void> {
     log(`decisions: ${corpus.length} items as intended; load average ${loadAverage()}`);
     await openLoop(target.send, bodies, { rate: 500, durationMs: 3000, maxOutstanding: 64 });
     const scrape = async () => (target.metricsText ? await target.metricsText() : '');
+    const gc = values['trace-gc'] ? gcSince(() => target.logTail(1_000_000)) : () => undefined;
     const results: Record<string, Repetition[]> = {};
     for (const rate of rates) {
       const runs: Repetition[] = [];
       for (let rep = 0; rep < reps; rep++) {
         await scrape();
+        gc();
         const own = await openLoop(target.send, bodies, { rate, durationMs, maxOutstanding: 64, deadlineMs: durationMs * 1.2 + 500 });
         const afterOwn = await scrape();
         runs.push({
@@ -101,8 +119,9 @@ async function main(argv: string[]): Promise<void> {
           errors: own.errors + own.unsent,
           loopMaxMs: gauge(afterOwn, 'bouncer_nodejs_eventloop_lag_max_seconds') * 1000,
           loopP99Ms: gauge(afterOwn, 'bouncer_nodejs_eventloop_lag_p99_seconds') * 1000,
+          ...(values['trace-gc'] ? { gc: gc() } : {}),
         });
-        const ext = await attack({ vegeta, target: vegetaTargets, rate, durationMs, maxConnections: 64, timeoutMs: 10_000, ...(pinning ? { cpus: pinning.client } : {}) }, (b) => b.includes('"allowed":'));
+        const ext = await attack({ vegeta, targets: vegetaTargets, rate, durationMs, maxConnections: 64, timeoutMs: 10_000, ...(pinning ? { cpus: pinning.client } : {}) }, (b) => b.includes('"allowed":'));
         const afterExt = await scrape();
         runs.push({
           client: 'vegeta',
@@ -113,9 +132,10 @@ async function main(argv: string[]): Promise<void> {
           errors: ext.requests - ext.correct,
           loopMaxMs: gauge(afterExt, 'bouncer_nodejs_eventloop_lag_max_seconds') * 1000,
           loopP99Ms: gauge(afterExt, 'bouncer_nodejs_eventloop_lag_p99_seconds') * 1000,
+          ...(values['trace-gc'] ? { gc: gc() } : {}),
         });
         const [a, b] = runs.slice(-2) as [Repetition, Repetition];
-        log(`${rate}/s rep ${rep + 1}: harness p99 ${a.p99Ms.toFixed(2)} ms max ${a.maxMs.toFixed(1)} ms; vegeta p99 ${b.p99Ms.toFixed(2)} ms max ${b.maxMs.toFixed(1)} ms; loop max ${a.loopMaxMs.toFixed(1)}/${b.loopMaxMs.toFixed(1)} ms; errors ${a.errors}/${b.errors}`);
+        log(`${rate}/s rep ${rep + 1}: harness p99 ${a.p99Ms.toFixed(2)} ms max ${a.maxMs.toFixed(1)} ms; vegeta p99 ${b.p99Ms.toFixed(2)} ms max ${b.maxMs.toFixed(1)} ms; loop max ${a.loopMaxMs.toFixed(1)}/${b.loopMaxMs.toFixed(1)} ms; errors ${a.errors}/${b.errors}${a.gc && b.gc ? `; GC >=2 ms ${a.gc.count}/${b.gc.count} (major ${a.gc.majors}/${b.gc.majors}, max ${a.gc.maxMs.toFixed(1)}/${b.gc.maxMs.toFixed(1)} ms)` : ''}`);
       }
       results[rate] = runs;
     }

@@ -109,15 +109,18 @@ export interface BouncerOptions extends ServerOptions {
   readonly cpuProfDir?: string;
   /** Run as a node:cluster of this many processes (bench/cluster-serve.mjs). */
   readonly processes?: number;
+  /** Log the main thread's garbage collections of 2 ms or more to stderr (bench/gc-trace-hook.mjs). */
+  readonly traceGc?: boolean;
 }
 
 export async function startBouncerTarget(bundleFile: string, options: BouncerOptions): Promise<Target> {
   const port = await freePort();
   const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, BOUNCER_BENCH_CPU_PROF: process.env.BOUNCER_BENCH_CPU_PROF, BOUNCER_BENCH_PROCESSES: process.env.BOUNCER_BENCH_PROCESSES };
   if (options.processes) process.env.BOUNCER_BENCH_PROCESSES = String(options.processes);
+  if (options.traceGc) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${new URL('./gc-trace-hook.mjs', import.meta.url).href}`.trim();
   if (options.cpuProfDir) {
     mkdirSync(options.cpuProfDir, { recursive: true });
-    process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --import ${new URL('./cpu-profile-hook.mjs', import.meta.url).href}`.trim();
+    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${new URL('./cpu-profile-hook.mjs', import.meta.url).href}`.trim();
     process.env.BOUNCER_BENCH_CPU_PROF = resolve(options.cpuProfDir);
   }
   // startBouncer spawns from this process, and a child inherits its CPU affinity: start it

@@ -25,8 +25,10 @@ export function ensureVegeta(log: (line: string) => void = () => undefined): str
 
 export interface AttackOptions {
   readonly vegeta: string;
-  /** A vegeta JSON target (one line): method, url, header, body (base64); or several, sent in turn. */
-  readonly target: object | readonly object[];
+  /** A vegeta JSON target (one line): method, url, header, body (base64). */
+  readonly target?: object;
+  /** Several targets instead of `target`: vegeta sends them round-robin. */
+  readonly targets?: readonly object[];
   /** Requests per second; 0 with `workers` is a closed loop of that many workers. */
   readonly rate: number;
   readonly durationMs: number;
@@ -67,6 +69,8 @@ interface Line {
 
 /** Runs one attack; `check` decides whether an answer (status 200, its body) is correct. */
 export async function attack(options: AttackOptions, check: (body: Buffer) => boolean): Promise<AttackResult> {
+  const targets = options.targets ?? (options.target ? [options.target] : []);
+  if (targets.length === 0) throw new Error('attack: no target');
   const args = [
     'attack',
     '-format=json',
@@ -85,7 +89,6 @@ export async function attack(options: AttackOptions, check: (body: Buffer) => bo
   const resultsFile = join(dir, 'results.bin');
   const out = openSync(resultsFile, 'w');
   const attacker = spawn(command, attackArgs, { stdio: ['pipe', out, 'pipe'] });
-  const targets = Array.isArray(options.target) ? (options.target as readonly object[]) : [options.target];
   attacker.stdin?.end(targets.map((t) => `${JSON.stringify(t)}\n`).join(''));
   let stderr = '';
   attacker.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the pinned toolchain available and prints where it is, one NAME=PATH per line:
-#   OPA, ETCD, KUBE_APISERVER, KUBECTL, GATOR, HELM, and with `test-tools` or `all` SHELLCHECK and PROMTOOL
+#   OPA, ETCD, KUBE_APISERVER, KUBECTL, GATOR, HELM, with `gatekeeper` GATEKEEPER, and with `test-tools` or `all` SHELLCHECK and PROMTOOL
 #   (when they can be had: see ensure_test_tools); with `kind` the kind node image's parts (ensure_kind)
 #
 # Versions are pinned by the wrapper modules under hack/tools/ (their go.mod is the single
@@ -12,7 +12,7 @@
 #   HELM_BIN                a Helm of the pinned version (else `helm` on PATH if it is the pinned version)
 #   BOUNCER_CACHE           cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/bouncer)
 #
-# Usage: hack/ensure-tools.sh [opa|control-plane|kubectl|gator|helm|test-tools|kind|kind-cli|all]   (default all; `npm start` asks for
+# Usage: hack/ensure-tools.sh [opa|control-plane|kubectl|gator|gatekeeper|helm|test-tools|kind|kind-cli|all]   (default all; `npm start` asks for
 # opa and control-plane only, `npm test` for all)
 # Progress goes to stderr, and only when something has to be built.
 set -euo pipefail
@@ -107,6 +107,18 @@ ensure_gator() {
     build gator "$version" "$hack/tools/gator" github.com/open-policy-agent/gatekeeper/v3/cmd/gator "$out"
   fi
   echo "GATOR=$out"
+}
+
+# Gatekeeper's manager (its webhook), for bench/gatekeeper-webhook.ts only (not part of `all`):
+# the same wrapper module and version as gator, so one go.sum verifies both.
+ensure_gatekeeper() {
+  local version; version=$(pinned github.com/open-policy-agent/gatekeeper/v3 "$hack/tools/gator/go.mod")
+  local out="$cache/tools/gatekeeper-$version/manager"
+  if [ ! -x "$out" ]; then
+    say "building Gatekeeper's manager $version from the Go module proxy (first run only, about 5 minutes)"
+    build gatekeeper "$version" "$hack/tools/gator" github.com/open-policy-agent/gatekeeper/v3 "$out"
+  fi
+  echo "GATEKEEPER=$out"
 }
 
 # Helm, for the chart's tests (test/unit/helm-*.test.ts, test/e2e/helm.test.ts): a Go build into
@@ -219,11 +231,12 @@ case "$what" in
   opa) ensure_opa ;;
   control-plane) ensure_control_plane ;;
   gator) ensure_gator ;;
+  gatekeeper) ensure_gatekeeper ;;
   helm) ensure_helm ;;
   kubectl) ensure_kubectl ;;
   test-tools) ensure_test_tools ;;
   kind) ensure_kind ;;
   kind-cli) ensure_kind_cli ;;
   all) ensure_opa; ensure_control_plane; ensure_gator; ensure_helm; ensure_test_tools ;;
-  *) say "usage: $0 [opa|control-plane|kubectl|gator|helm|test-tools|kind|kind-cli|all]"; exit 2 ;;
+  *) say "usage: $0 [opa|control-plane|kubectl|gator|gatekeeper|helm|test-tools|kind|kind-cli|all]"; exit 2 ;;
 esac

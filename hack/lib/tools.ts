@@ -8,6 +8,8 @@ export interface Toolchain {
   readonly KUBE_APISERVER?: string;
   readonly KUBECTL?: string;
   readonly GATOR?: string;
+  /** Gatekeeper's manager binary (its webhook); only with `gatekeeper`. */
+  readonly GATEKEEPER?: string;
   readonly HELM?: string;
   readonly SHELLCHECK?: string;
   readonly PROMTOOL?: string;
@@ -16,7 +18,7 @@ export interface Toolchain {
 const script = fileURLToPath(new URL('../ensure-tools.sh', import.meta.url));
 
 /** Runs ensure-tools.sh for `what` and returns the NAME=PATH lines it printed. */
-export function ensureTools(what: 'opa' | 'control-plane' | 'kubectl' | 'gator' | 'helm' | 'test-tools' | 'all'): Toolchain {
+export function ensureTools(what: 'opa' | 'control-plane' | 'kubectl' | 'gator' | 'gatekeeper' | 'helm' | 'test-tools' | 'all'): Toolchain {
   const out = execFileSync('bash', [script, what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const tools: Record<string, string> = {};
   for (const line of out.split('\n')) {
