@@ -218,7 +218,7 @@ export const SERVE_SETTINGS = {
     env: 'BOUNCER_MAX_CONNECTIONS',
     metavar: 'N',
     help: 'webhook connections open at once; at it the port stops accepting until one closes, and the kernel refuses new connects (an idle TLS connection costs ~45 KiB)',
-    defaultText: '128 per CPU of the CPU budget, at most 1024',
+    defaultText: '64 per CPU of the CPU budget, at most 1024',
   }),
   maxInFlight: value(SERVING, integer(1, 1_000_000))({
     flag: 'max-in-flight',

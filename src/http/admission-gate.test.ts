@@ -83,8 +83,8 @@ describe('admission gate: requests', () => {
 
 describe('default limits', () => {
   it.each([
-    [1, { maxConnections: 128, maxHandshakes: 32, handshakesPerSecond: 200, maxInFlight: 128 }],
-    [2, { maxConnections: 256, maxHandshakes: 64, handshakesPerSecond: 400, maxInFlight: 256 }],
+    [1, { maxConnections: 64, maxHandshakes: 32, handshakesPerSecond: 200, maxInFlight: 128 }],
+    [2, { maxConnections: 128, maxHandshakes: 64, handshakesPerSecond: 400, maxInFlight: 256 }],
     [16, { maxConnections: 1024, maxHandshakes: 512, handshakesPerSecond: 3200, maxInFlight: 2048 }],
   ])('follow the CPU budget (%i CPUs); connections stay capped for memory', (cpus, expected) => {
     expect(defaultAdmissionLimits(cpus)).toMatchObject(expected);

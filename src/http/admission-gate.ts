@@ -47,20 +47,21 @@ export const DEFAULT_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 /**
  * Defaults from the CPU budget (cpu-budget.ts). One core answers about 4,000 small reviews/s
- * (docs/performance.md) and already does so with 64 client connections; 128 connections per
- * core keep it busy with room for idle keep-alive connections, and at that rate a full set
- * of them waits ~30 ms, far under the review budget. Requests in flight get the same bound:
- * over HTTP/1.1 a connection carries one request at a time, so shedding by failure mode
- * (which still costs the TLS and HTTP work of the answer) only starts when the connection
- * cap is raised above it; the connection cap is what refuses a storm cheaply. A full TLS
- * handshake costs the main thread about a millisecond: 200/s per core bounds handshakes to a
- * fifth of it under a storm of new connections, and 32 at once per core bounds the memory
- * of half-open handshakes. Buffered bodies are memory, not CPU: one bound for the process.
+ * (docs/performance.md) and already does so with 64 client connections; more connections add
+ * no throughput, only work in flight: under a storm from a client that opens connections
+ * freely, 128 connections per core held 60-72 % of the capacity and 64 held 92-98 %
+ * (docs/performance.md, "Overload"). Requests in flight get twice that bound: over HTTP/1.1 a
+ * connection carries one request at a time, so shedding by failure mode (which still costs
+ * the TLS and HTTP work of the answer) only starts when the connection cap is raised above
+ * it; the connection cap is what refuses a storm cheaply. A full TLS handshake costs the main
+ * thread about a millisecond: 200/s per core bounds handshakes to a fifth of it under a storm
+ * of new connections, and 32 at once per core bounds the memory of half-open handshakes.
+ * Buffered bodies are memory, not CPU: one bound for the process.
  */
 export function defaultAdmissionLimits(cpus: number): AdmissionLimits {
   const n = Math.max(1, Math.floor(cpus));
   return Object.freeze({
-    maxConnections: Math.min(128 * n, 1024),
+    maxConnections: Math.min(64 * n, 1024),
     maxHandshakes: 32 * n,
     handshakesPerSecond: 200 * n,
     maxInFlight: 128 * n,
