@@ -49,8 +49,11 @@ export const DEFAULT_BUFFERED_BYTES = 64 * 1024 * 1024;
  * Defaults from the CPU budget (cpu-budget.ts). One core answers about 4,000 small reviews/s
  * (docs/performance.md) and already does so with 64 client connections; more connections add
  * no throughput, only work in flight: under a storm from a client that opens connections
- * freely, 128 connections per core held 60-72 % of the capacity and 64 held 92-98 %
- * (docs/performance.md, "Overload"). Requests in flight get twice that bound: over HTTP/1.1 a
+ * freely, 128 connections per core held 60-92 % of the capacity and 64 held 92-99 %
+ * (docs/performance.md, "Overload"). Idle kept-alive connections count too: an API server's
+ * client keeps up to 25 idle per webhook host (client-go's transport default), so a
+ * single-CPU replica serving more than two API servers alone wants --max-connections raised.
+ * Requests in flight get twice that bound: over HTTP/1.1 a
  * connection carries one request at a time, so shedding by failure mode (which still costs
  * the TLS and HTTP work of the answer) only starts when the connection cap is raised above
  * it; the connection cap is what refuses a storm cheaply. A full TLS handshake costs the main
