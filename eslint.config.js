@@ -6,24 +6,25 @@ import tseslint from 'typescript-eslint';
 /** folder -> src folders it may import (besides itself). */
 const layers = {
   errors: [],
-  config: ['errors'],
-  certs: ['errors'],
-  admission: ['errors'],
-  engine: ['errors'],
-  gatekeeper: ['errors', 'admission'],
-  inventory: ['errors', 'engine'],
-  telemetry: ['errors', 'config'],
-  bundles: ['errors', 'engine', 'admission', 'gatekeeper', 'inventory'],
-  authoring: ['errors', 'admission', 'bundles', 'engine', 'review', 'gatekeeper', 'inventory'],
-  review: ['errors', 'admission', 'bundles', 'engine', 'telemetry', 'gatekeeper', 'inventory'],
-  audit: ['errors', 'admission', 'bundles', 'engine', 'review', 'telemetry', 'gatekeeper', 'inventory'],
-  replay: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'gatekeeper', 'inventory', 'audit'],
-  cluster: ['errors', 'certs', 'inventory'],
-  lifecycle: ['errors'],
-  sources: ['errors', 'bundles', 'telemetry', 'cluster'],
-  http: ['errors', 'admission', 'review', 'telemetry', 'certs', 'config'],
-  serve: ['errors', 'admission', 'bundles', 'engine', 'review', 'telemetry', 'gatekeeper', 'inventory', 'audit', 'cluster', 'config', 'sources', 'http', 'lifecycle', 'certs'],
-  cli: ['errors', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster', 'gatekeeper', 'inventory', 'audit', 'serve', 'telemetry', 'replay'],
+  json: [],
+  config: ['errors', 'json'],
+  certs: ['errors', 'json'],
+  admission: ['errors', 'json'],
+  engine: ['errors', 'json'],
+  gatekeeper: ['errors', 'json', 'admission'],
+  inventory: ['errors', 'json', 'engine'],
+  telemetry: ['errors', 'json', 'config'],
+  bundles: ['errors', 'json', 'engine', 'admission', 'gatekeeper', 'inventory'],
+  authoring: ['errors', 'json', 'admission', 'bundles', 'engine', 'review', 'gatekeeper', 'inventory'],
+  review: ['errors', 'json', 'admission', 'bundles', 'engine', 'telemetry', 'gatekeeper', 'inventory'],
+  audit: ['errors', 'json', 'admission', 'bundles', 'engine', 'review', 'telemetry', 'gatekeeper', 'inventory'],
+  replay: ['errors', 'json', 'admission', 'authoring', 'bundles', 'engine', 'review', 'gatekeeper', 'inventory', 'audit'],
+  cluster: ['errors', 'json', 'certs', 'inventory'],
+  lifecycle: ['errors', 'json'],
+  sources: ['errors', 'json', 'bundles', 'telemetry', 'cluster'],
+  http: ['errors', 'json', 'admission', 'review', 'telemetry', 'certs', 'config'],
+  serve: ['errors', 'json', 'admission', 'bundles', 'engine', 'review', 'telemetry', 'gatekeeper', 'inventory', 'audit', 'cluster', 'config', 'sources', 'http', 'lifecycle', 'certs'],
+  cli: ['errors', 'json', 'admission', 'authoring', 'bundles', 'engine', 'review', 'config', 'cluster', 'gatekeeper', 'inventory', 'audit', 'serve', 'telemetry', 'replay'],
 };
 
 /** library -> the only folders allowed to import it. */
@@ -45,15 +46,21 @@ const NO_STRINGIFIED_ERRORS = {
   message: 'Log errors as { err }; JSON.stringify loses them.',
 };
 
+const NO_RAW_JSON_PARSE = {
+  selector: "CallExpression[callee.object.name='JSON'][callee.property.name='parse']",
+  message: 'Read JSON with parseJson (src/json/parse-json.ts): JSON.parse misreads escaped keys on Node 24 and 26.',
+};
+
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/@-]/g, '\\$&');
 
 /** The same layer rules for dynamic import(): no-restricted-imports sees static imports only. */
-function dynamicImportRestrictions(folder) {
+function dynamicImportRestrictions(folder, { tests = false } = {}) {
   const forbiddenFolders = Object.keys(layers).filter((f) => f !== folder && !layers[folder].includes(f));
   const libraries = Object.entries(owners).filter(([, allowed]) => !allowed.includes(folder));
   return [
     'error',
     NO_STRINGIFIED_ERRORS,
+    ...(folder === 'json' || tests ? [] : [NO_RAW_JSON_PARSE]),
     ...forbiddenFolders.map((f) => ({
       selector: `ImportExpression > Literal[value=/^\\.\\.\\/${escape(f)}(\\/|$)/]`,
       message: `src/${folder} must not import src/${f}, dynamically either (see the layer table in eslint.config.js).`,
@@ -109,10 +116,14 @@ export default tseslint.config(
     files: ['**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
-  ...Object.keys(layers).map((folder) => ({
-    files: [`src/${folder}/**/*.ts`],
-    rules: { 'no-restricted-imports': restrictions(folder), 'no-restricted-syntax': dynamicImportRestrictions(folder) },
-  })),
+  ...Object.keys(layers).flatMap((folder) => [
+    {
+      files: [`src/${folder}/**/*.ts`],
+      rules: { 'no-restricted-imports': restrictions(folder), 'no-restricted-syntax': dynamicImportRestrictions(folder) },
+    },
+    // Tests read their own fixtures and the answers they check with JSON.parse.
+    { files: [`src/${folder}/**/*.test.ts`], rules: { 'no-restricted-syntax': dynamicImportRestrictions(folder, { tests: true }) } },
+  ]),
   {
     files: ['src/**/*.ts'],
     ignores: ['src/config/**', 'src/main.ts', 'src/cli/main.ts', 'src/**/*.test.ts'],

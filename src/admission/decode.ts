@@ -17,6 +17,7 @@ import {
   type Operation,
   type UserInfo,
 } from './types.js';
+import { parseJson } from '../json/parse-json.js';
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -87,7 +88,7 @@ export interface ParsedBody {
 
 function parsedSplit(body: Uint8Array, split: SplitReview): ParsedBody {
   const { object, oldObject, uid } = split;
-  return { value: JSON.parse(split.envelope), bytes: body, ...(object ? { object } : {}), ...(oldObject ? { oldObject } : {}), ...(uid ? { uid } : {}) };
+  return { value: parseJson(split.envelope), bytes: body, ...(object ? { object } : {}), ...(oldObject ? { oldObject } : {}), ...(uid ? { uid } : {}) };
 }
 
 /**
@@ -142,7 +143,7 @@ function lazyObjectField(body: ParsedBody, field: ObjectField, uid: string): () 
   return () => {
     if (value === undefined) {
       try {
-        value = JSON.parse(utf8.decode(bytes));
+        value = parseJson(utf8.decode(bytes));
       } catch (cause) {
         throw notJson(`request.${field}: ${(cause as Error).message}`, cause, uid);
       }
@@ -217,7 +218,7 @@ function lazyMetadata(body: ParsedBody, field: 'object' | 'oldObject', uid: stri
     if (!read && at && body.bytes[at[0]] === OPEN_OBJECT) {
       try {
         const span = memberSpan(body.bytes, at, 'metadata');
-        value = span ? metadataOf({ metadata: JSON.parse(utf8.decode(body.bytes.subarray(span[0], span[1]))) }) : undefined;
+        value = span ? metadataOf({ metadata: parseJson(utf8.decode(body.bytes.subarray(span[0], span[1]))) }) : undefined;
       } catch (cause) {
         throw notJson(`request.${field}.metadata: ${(cause as Error).message}`, cause, uid);
       }

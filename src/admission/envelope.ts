@@ -10,6 +10,7 @@
 // a body that failed that check, so that even its rejection is answered by uid.
 import { checkJson, MalformedJson, type Span } from './strict-json.js';
 import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE, utf8 } from './json-bytes.js';
+import { parseJson } from '../json/parse-json.js';
 
 export { MalformedJson, type Span } from './strict-json.js';
 
@@ -89,7 +90,7 @@ function keyText(body: Uint8Array, start: number, end: number): string {
   const inner = body.subarray(start + 1, end - 1);
   if (!inner.includes(BACKSLASH)) return utf8.decode(inner);
   try {
-    return JSON.parse(utf8.decode(body.subarray(start, end))) as string;
+    return parseJson(utf8.decode(body.subarray(start, end))) as string;
   } catch (cause) {
     throw new MalformedJson(`bad key: ${(cause as Error).message}`);
   }

@@ -25,6 +25,7 @@
 // members of the top-level object and of the objects directly inside it, so the envelope
 // can be split in the same pass.
 import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE, utf8 } from './json-bytes.js';
+import { parseJson } from '../json/parse-json.js';
 
 /** [start, end) byte offsets of a JSON value in the body. */
 export type Span = readonly [number, number];
@@ -175,7 +176,7 @@ class Cursor {
 /** A key's text: the bytes between its quotes, unescaped. */
 function keyText(body: Uint8Array, start: number, end: number): string {
   const inner = body.subarray(start + 1, end - 1);
-  return inner.includes(BACKSLASH) ? (JSON.parse(utf8.decode(body.subarray(start, end))) as string) : utf8.decode(inner);
+  return inner.includes(BACKSLASH) ? (parseJson(utf8.decode(body.subarray(start, end))) as string) : utf8.decode(inner);
 }
 
 const enum Next {

@@ -21,6 +21,7 @@ import { parseRego, ruleNamesOf } from './parse-rego.js';
 import { regoReads, type ParsedModule } from './rego-reads.js';
 import { resolveScope } from './resolve-scope.js';
 import { stagePolicies, type Stage, type StagedPolicy } from './stage.js';
+import { parseJson } from '../json/parse-json.js';
 
 export interface BuildOptions {
   readonly policiesDir: string;
@@ -152,7 +153,7 @@ export function defaultRevision(digest: string, now = new Date()): string {
 /** Generates the native policies' entrypoints into a staged tree; returns their metadata and what each reads. */
 export async function prepareStage(stage: Stage, opa: string): Promise<{ policies: PolicyMetadata[]; readers: NativeReader[] }> {
   const { stdout } = await runOpa(opa, ['inspect', '-a', '--format', 'json', '.'], stage.dir);
-  const inspection = JSON.parse(stdout) as Inspection;
+  const inspection = parseJson(stdout) as Inspection;
   const policies: PolicyMetadata[] = [];
   const readers: NativeReader[] = [];
   const libs = await parseLibs(opa, stage);
@@ -200,7 +201,7 @@ function markTemplates(manifest: StagedGatekeeper['manifest'], readers: readonly
  */
 async function writeCapabilities(opa: string, file: string): Promise<void> {
   const { stdout } = await runOpa(opa, ['capabilities', '--current']);
-  const current = JSON.parse(stdout) as { builtins: { name: string }[] };
+  const current = parseJson(stdout) as { builtins: { name: string }[] };
   const supported = supportedBuiltins();
   current.builtins = current.builtins.filter((b) => supported.has(b.name));
   writeFileSync(file, JSON.stringify(current));

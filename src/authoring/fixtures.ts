@@ -9,6 +9,7 @@ import type { AdmissionResponse, JsonPatchOperation } from '../admission/types.j
 import { BouncerError } from '../errors/errors.js';
 import { BUILTIN_RESOURCES } from './builtin-resources.js';
 import { lookupKind, type ResourceTable } from './resource-table.js';
+import { parseJson } from '../json/parse-json.js';
 
 export interface FixtureExpectation {
   readonly allowed?: boolean;
@@ -151,7 +152,7 @@ export function checkExpectation(expect: FixtureExpectation, response: Admission
   if (expect.warnings?.length === 0 && warnings.length > 0) problems.push(`expected no warnings, got ${JSON.stringify(warnings)}`);
   for (const w of expect.warnings ?? []) if (!warnings.some((x) => x.includes(w))) problems.push(`no warning contains ${JSON.stringify(w)}: ${JSON.stringify(warnings)}`);
   if (expect.patch !== undefined) {
-    const actual = (response.patch ? JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) : []) as unknown[];
+    const actual = (response.patch ? parseJson(Buffer.from(response.patch, 'base64').toString('utf8')) : []) as unknown[];
     if (!samePatch(actual, expect.patch)) problems.push(`patch differs: expected ${JSON.stringify(expect.patch)}, got ${JSON.stringify(actual)}`);
   }
   for (const [key, want] of Object.entries(expect.annotations ?? {})) {

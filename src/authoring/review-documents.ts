@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { BouncerError } from '../errors/errors.js';
+import { parseJson } from '../json/parse-json.js';
 
 export interface ReviewDocument {
   readonly source: string;
@@ -17,7 +18,7 @@ export function parseDocuments(text: string, source: string): ReviewDocument[] {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      const value: unknown = JSON.parse(text);
+      const value: unknown = parseJson(text);
       const values = Array.isArray(value) ? value : [value];
       return values.map((v, i) => ({ source: values.length > 1 ? `${source}#${i + 1}` : source, value: v, raw: encoder.encode(JSON.stringify(v)) }));
     } catch {

@@ -8,6 +8,7 @@ import { sortedJson } from '../gatekeeper/case-review.js';
 import { contextText, withGatekeeperContext } from './gatekeeper-input.js';
 import type { PolicyMetadata } from './policy-metadata.js';
 import { readMutateResult, readValidateResult } from './policy-result.js';
+import { parseJson } from '../json/parse-json.js';
 
 export interface LoadedPolicy {
   readonly meta: PolicyMetadata;
@@ -55,7 +56,7 @@ const PROBE = new TextEncoder().encode(
 export function checkData(bytes: Uint8Array, roots: readonly string[]): void {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    value = parseJson(decoder.decode(bytes));
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('data.json must be a JSON object');
   } catch (cause) {
     throw new BouncerError('BUNDLE_DATA_INVALID', `data.json is not a JSON object: ${describeThrown(cause)}`, { cause });

@@ -4,6 +4,7 @@
 // escaping off. Signatures made by `opa build --signing-key` verify only if this matches
 // byte for byte. https://github.com/open-policy-agent/opa/blob/main/v1/bundle/hash.go
 import { BouncerError } from '../errors/errors.js';
+import { parseJson } from '../json/parse-json.js';
 
 function fail(message: string): never {
   throw new BouncerError('BUNDLE_SIGNATURE_INVALID', `a signed JSON file does not parse: ${message}`);
@@ -28,7 +29,7 @@ export function canonicalJson(text: string): string {
     while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
     if (i >= text.length) fail('unterminated string');
     i++;
-    return JSON.parse(text.slice(start, i)) as string;
+    return parseJson(text.slice(start, i)) as string;
   };
   const value = (): string => {
     ws();

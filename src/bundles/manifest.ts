@@ -6,6 +6,7 @@ import { parseGatekeeperManifest, type GatekeeperManifest } from './gatekeeper-m
 import { parseInventoryManifest } from './inventory-manifest.js';
 import { parseExceptionList, type PolicyException } from './policy-exception.js';
 import { METADATA_SCHEMA, parsePolicyMetadata, type PolicyMetadata } from './policy-metadata.js';
+import { parseJson } from '../json/parse-json.js';
 
 export interface BundleManifest {
   readonly revision: string;
@@ -27,7 +28,7 @@ function invalid(message: string): BouncerError {
 export function parseManifest(text: string): BundleManifest {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJson(text);
   } catch (cause) {
     throw new BouncerError('BUNDLE_MANIFEST_INVALID', '.manifest is not JSON', { cause });
   }

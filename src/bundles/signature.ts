@@ -8,6 +8,7 @@ import { compactVerify, errors as joseErrors } from 'jose';
 import { BouncerError } from '../errors/errors.js';
 import type { BundleFiles } from './archive.js';
 import { canonicalJson } from './canonical-json.js';
+import { parseJson } from '../json/parse-json.js';
 
 export interface VerificationKey {
   /** PEM public key (RSA, ECDSA or Ed25519). */
@@ -67,7 +68,7 @@ interface SignedFile {
 function payloadFiles(payload: Uint8Array): SignedFile[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(payload));
+    parsed = parseJson(decoder.decode(payload));
   } catch (cause) {
     throw invalid('the signature payload is not JSON', cause);
   }
@@ -90,7 +91,7 @@ export function createBundleVerifier(key: VerificationKey): (files: BundleFiles)
     if (!signatures) throw invalid('the bundle is not signed (no .signatures.json) and a verification key is configured');
     let tokens: unknown;
     try {
-      tokens = (JSON.parse(decoder.decode(signatures)) as { signatures?: unknown }).signatures;
+      tokens = (parseJson(decoder.decode(signatures)) as { signatures?: unknown }).signatures;
     } catch (cause) {
       throw invalid('.signatures.json is not JSON', cause);
     }

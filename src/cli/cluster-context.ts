@@ -6,6 +6,7 @@ import { createBundleStore, type BundleStore } from '../cluster/bundle-store.js'
 import { loadKubeConfig } from '../cluster/kubeconfig.js';
 import { BouncerError } from '../errors/errors.js';
 import type { CliContext } from './context.js';
+import { parseJson } from '../json/parse-json.js';
 
 export const DEFAULT_NAMESPACE = 'bouncer-system';
 
@@ -73,7 +74,7 @@ export function discoveryGetter(kc: KubeConfigLike, timeoutMs = 15_000): (path: 
           const text = Buffer.concat(chunks).toString('utf8');
           if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) return failed(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
           try {
-            resolve(JSON.parse(text));
+            resolve(parseJson(text));
           } catch (cause) {
             failed('the answer is not JSON', cause);
           }

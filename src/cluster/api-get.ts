@@ -7,6 +7,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { BouncerError } from '../errors/errors.js';
+import { parseJson } from '../json/parse-json.js';
 
 export type ApiGet = (path: string, signal?: AbortSignal) => Promise<unknown>;
 
@@ -39,7 +40,7 @@ export function apiGetter(kc: KubeConfig, options: ApiGetOptions = {}): ApiGet {
           const status = res.statusCode ?? 0;
           if (status < 200 || status >= 300) return failed(`HTTP ${status}: ${statusMessage(text)}`, status);
           try {
-            resolve(JSON.parse(text));
+            resolve(parseJson(text));
           } catch (cause) {
             failed('the answer is not JSON', undefined, cause);
           }
@@ -56,7 +57,7 @@ export function apiGetter(kc: KubeConfig, options: ApiGetOptions = {}): ApiGet {
 /** The message of a metav1.Status body, else the body's start. */
 function statusMessage(text: string): string {
   try {
-    const body = JSON.parse(text) as { message?: unknown };
+    const body = parseJson(text) as { message?: unknown };
     if (typeof body.message === 'string') return body.message;
   } catch {
     // not a Status

@@ -25,6 +25,7 @@ import {
   type RevisionInfo,
 } from './bundle-objects.js';
 import { candidateOf, rolloutData, withoutCandidates, withStep, type CanarySlice, type HistoryStep, type PromotionPolicy, type StepAction } from './rollout-objects.js';
+import { parseJson } from '../json/parse-json.js';
 
 export interface PushResult {
   readonly pointer: Pointer;
@@ -74,7 +75,7 @@ export function clusterError(err: unknown, what: string): BouncerError {
     const hint = err.code === 401 ? ' (not authenticated: check the kubeconfig)' : err.code === 403 ? ' (forbidden: the current user lacks RBAC permission)' : '';
     let message = '';
     try {
-      message = (JSON.parse(String(err.body)) as { message?: string }).message ?? '';
+      message = (parseJson(String(err.body)) as { message?: string }).message ?? '';
     } catch {
       message = String(err.body);
     }
@@ -336,7 +337,7 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
         for (const [key, value] of Object.entries(cm.metadata?.annotations ?? {})) {
           if (key.startsWith(ROLLOUT_PREFIX)) {
             try {
-              rollout[key.slice(ROLLOUT_PREFIX.length)] = JSON.parse(value) as unknown;
+              rollout[key.slice(ROLLOUT_PREFIX.length)] = parseJson(value) as unknown;
             } catch {
               // Unreadable reports are skipped, as statuses are.
             }
@@ -344,7 +345,7 @@ export function createBundleStore(kc: KubeConfig, namespace: string): BundleStor
           }
           if (!key.startsWith(STATUS_PREFIX)) continue;
           try {
-            replicas[key.slice(STATUS_PREFIX.length)] = JSON.parse(value) as ReplicaStatus;
+            replicas[key.slice(STATUS_PREFIX.length)] = parseJson(value) as ReplicaStatus;
           } catch {
             // A status this version cannot read is skipped, not fatal.
           }

@@ -6,6 +6,7 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { parseJson } from '../json/parse-json.js';
 
 /** One resource of a discovery document (APIResourceList.resources[]). */
 export interface ApiResource {
@@ -83,7 +84,7 @@ export function kubeInventoryTransport(kc: KubeConfig): InventoryTransport {
   const failure = async (res: IncomingMessage): Promise<KubeApiError> => {
     const text = (await readBody(res).catch(() => Buffer.alloc(0))).toString('utf8').slice(0, 4096);
     try {
-      const status = JSON.parse(text) as { reason?: string; message?: string };
+      const status = parseJson(text) as { reason?: string; message?: string };
       return new KubeApiError(res.statusCode ?? 0, status.reason, status.message ?? `HTTP ${res.statusCode}`);
     } catch {
       return new KubeApiError(res.statusCode ?? 0, undefined, text || `HTTP ${res.statusCode}`);
@@ -93,7 +94,7 @@ export function kubeInventoryTransport(kc: KubeConfig): InventoryTransport {
   const getJson = async (path: string, query: Record<string, string>, signal?: AbortSignal): Promise<unknown> => {
     const res = await open(path, query, signal);
     if (res.statusCode !== 200) throw await failure(res);
-    return JSON.parse((await readBody(res)).toString('utf8')) as unknown;
+    return parseJson((await readBody(res)).toString('utf8')) as unknown;
   };
 
   return {
@@ -162,7 +163,7 @@ export function kubeInventoryTransport(kc: KubeConfig): InventoryTransport {
 function dispatch(line: string, handlers: WatchHandlers): void {
   let event: unknown;
   try {
-    event = JSON.parse(line);
+    event = parseJson(line);
   } catch {
     handlers.onInvalid(line);
     return;

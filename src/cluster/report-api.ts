@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, type CustomObjectsApi, setHeaderOptions } from '@kubernetes/client-node';
 import { BouncerError, describeThrown } from '../errors/errors.js';
 import { clusterError } from './bundle-store.js';
+import { parseJson } from '../json/parse-json.js';
 
 /** The report kinds of one format. */
 export interface ReportKinds {
@@ -42,7 +43,7 @@ export const statusOf = (err: unknown): number | undefined => (err instanceof Ap
 export function bodyMessage(err: unknown): string {
   if (!(err instanceof ApiException)) return describeThrown(err);
   try {
-    return (JSON.parse(String(err.body)) as { message?: string }).message ?? String(err.body);
+    return (parseJson(String(err.body)) as { message?: string }).message ?? String(err.body);
   } catch {
     return String(err.body);
   }

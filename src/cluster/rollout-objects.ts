@@ -9,6 +9,7 @@
 //   data.shadow   {"sequence","revision","sha256","startedAt"}
 //   data.canary   {"sequence","revision","sha256","startedAt","slice":{"namespaces","percent"},"policy":{...}}
 //   data.history  [{"at","action","sequence","revision","by","reason"}, ...] (newest last, at most HISTORY_LIMIT)
+import { parseJson } from '../json/parse-json.js';
 
 /** When to promote a canary, and what breaches roll it back (see bundles/promotion-decision.ts). */
 export interface PromotionPolicy {
@@ -138,7 +139,7 @@ export function readRolloutFields(data: Readonly<Record<string, string>>): Rollo
     const text = data[key];
     if (text === undefined || text === '') return undefined;
     try {
-      return read(JSON.parse(text));
+      return read(parseJson(text));
     } catch (err) {
       problems.push(`${key}: ${(err as Error).message}`);
       return undefined;

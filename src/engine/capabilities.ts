@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { hostBuiltins } from './host-builtins.js';
+import { parseJson } from '../json/parse-json.js';
 
 /** Path of the SDK's capabilities.json. */
 export function sdkCapabilitiesFile(): string {
@@ -23,6 +24,6 @@ const NATIVE_NOT_IN_SDK_LIST = ['array.flatten', 'array.reverse', 'internal.temp
 
 /** Names of every builtin a bouncer policy may call. */
 export function supportedBuiltins(): ReadonlySet<string> {
-  const caps = JSON.parse(readFileSync(sdkCapabilitiesFile(), 'utf8')) as { builtins: { name: string }[] };
+  const caps = parseJson(readFileSync(sdkCapabilitiesFile(), 'utf8')) as { builtins: { name: string }[] };
   return new Set([...caps.builtins.map((b) => b.name), ...NATIVE_NOT_IN_SDK_LIST, ...Object.keys(hostBuiltins())]);
 }

@@ -5,6 +5,7 @@
 // Layout (little endian): u32 count, then per change: u8 op (1 put, 2 remove), u32 length
 // and the path as JSON text, and for a put u32 length and the value's JSON text.
 import type { DataChange } from './data-change.js';
+import { parseJson } from '../json/parse-json.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -48,7 +49,7 @@ export function decodeChanges(bytes: Uint8Array): DataChange[] {
   const changes: DataChange[] = [];
   for (let i = 0; i < count; i++) {
     const op = view.getUint8(at++);
-    const path = JSON.parse(decoder.decode(chunk())) as string[];
+    const path = parseJson(decoder.decode(chunk())) as string[];
     if (op === PUT) changes.push({ op: 'put', path, value: chunk() });
     else if (op === REMOVE) changes.push({ op: 'remove', path });
     else throw new Error(`unknown data change op ${op}`);

@@ -3,6 +3,7 @@
 import { loadPolicySync, type LoadedPolicy } from './sdk.js';
 import type { EvaluatorLimits } from './evaluator.js';
 import type { WasmModule } from './wasm-module.js';
+import { parseJson } from '../json/parse-json.js';
 
 interface AbiExports {
   opa_heap_ptr_get(): number;
@@ -60,7 +61,7 @@ export class PolicyInstance {
     abi.opa_eval_ctx_set_entrypoint(ctx, entrypoint);
     abi.eval(ctx);
     const text = this.dumpText(abi.opa_json_dump(abi.opa_eval_ctx_get_result(ctx)));
-    return JSON.parse(text) as unknown;
+    return parseJson(text) as unknown;
   }
 
   private dumpText(addr: number): string {

@@ -6,6 +6,7 @@
 // values the way Go OPA prints terms (`ast.Value.String()`), orders them as `ast.Compare`
 // does, and writes results back as text `opa_value_parse` reads.
 // https://github.com/open-policy-agent/opa/blob/v1.22.4/wasm/src/json.c (opa_value_dump)
+import { parseJson } from '../json/parse-json.js';
 
 export type RegoValue =
   | { readonly type: 'null' }
@@ -49,7 +50,7 @@ export function parseRegoValue(text: string): RegoValue {
         at++;
       } else if (c === 0x22) break;
     }
-    return str(escaped ? (JSON.parse(text.slice(start, at)) as string) : text.slice(start + 1, at - 1));
+    return str(escaped ? (parseJson(text.slice(start, at)) as string) : text.slice(start + 1, at - 1));
   };
   const number = (): RegoValue => {
     const start = at;

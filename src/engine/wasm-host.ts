@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { BuiltinError, hostBuiltins, type BuiltinContext, type HostBuiltin } from './host-builtins.js';
 import { parseRegoValue, wasmText } from './rego-value.js';
 import type { DataChange } from './data-change.js';
+import { parseJson } from '../json/parse-json.js';
 
 interface HostExports {
   opa_malloc(size: number): number;
@@ -92,7 +93,7 @@ export class LoadedPolicy {
     this.dataAddr = this.load(encoder.encode('{}'), 'json');
     this.baseHeapPtr = exports.opa_heap_ptr_get();
     this.dataHeapPtr = this.baseHeapPtr;
-    this.entrypoints = JSON.parse(readText(mem, exports.opa_json_dump(exports.entrypoints()))) as Record<string, number>;
+    this.entrypoints = parseJson(readText(mem, exports.opa_json_dump(exports.entrypoints()))) as Record<string, number>;
   }
 
   /**
@@ -271,7 +272,7 @@ export function loadPolicySync(module: WebAssembly.Module, memoryDescriptor: Par
     }
     const fallback = Object.hasOwn(sdk, name) ? sdk[name] : undefined;
     if (fallback) {
-      const args = addrs.map((a) => JSON.parse(readText(mem, abi.opa_json_dump(a))) as unknown);
+      const args = addrs.map((a) => parseJson(readText(mem, abi.opa_json_dump(a))) as unknown);
       const result = fallback(...args);
       return result === undefined ? 0 : loadText(abi, mem, encoder.encode(JSON.stringify(result)), 'json');
     }
@@ -308,7 +309,7 @@ export function loadPolicySync(module: WebAssembly.Module, memoryDescriptor: Par
     },
   };
   bound.exports = facade;
-  const declared = JSON.parse(readText(mem, real.opa_json_dump(real.builtins()))) as Record<string, number>;
+  const declared = parseJson(readText(mem, real.opa_json_dump(real.builtins()))) as Record<string, number>;
   bound.names = Object.fromEntries(Object.entries(declared).map(([name, id]) => [id, name]));
   return new LoadedPolicy({ exports: facade } as unknown as WebAssembly.Instance, facade, mem, memoryDescriptor.maximum, clock.pin);
 }

@@ -4,6 +4,7 @@ import { loadPolicySync } from './sdk.js';
 import { BouncerError, describeThrown } from '../errors/errors.js';
 import { supportedBuiltins } from './capabilities.js';
 import type { EvaluatorLimits } from './evaluator.js';
+import { parseJson } from '../json/parse-json.js';
 
 export interface WasmModule {
   readonly module: WebAssembly.Module;
@@ -52,7 +53,7 @@ export async function compileWasm(bytes: Uint8Array, limits?: EvaluatorLimits): 
     const bytes = new Uint8Array(loaded.mem.buffer);
     let end = raw;
     while (bytes[end] !== 0) end++;
-    return JSON.parse(new TextDecoder().decode(bytes.subarray(raw, end)));
+    return parseJson(new TextDecoder().decode(bytes.subarray(raw, end)));
   };
   const hostBuiltins = Object.keys(dump(exports.builtins()) as Record<string, number>).sort();
   const supported = supportedBuiltins();

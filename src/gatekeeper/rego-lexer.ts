@@ -3,6 +3,7 @@
 // the rewritten modules are compiled, and its errors then point at the template's own lines
 // because the rewrite never adds or removes a line.
 // Lexical grammar: https://www.openpolicyagent.org/docs/policy-reference/#grammar
+import { parseJson } from '../json/parse-json.js';
 
 export type RegoTokenKind = 'ident' | 'string' | 'rawString' | 'number' | 'punct';
 
@@ -131,5 +132,5 @@ export function lexRego(source: string): RegoToken[] {
 
 /** The value of a string or raw-string token (Rego string escapes are JSON's). */
 export function stringTokenValue(token: RegoToken): string {
-  return token.kind === 'rawString' ? token.text.slice(1, -1) : (JSON.parse(token.text) as string);
+  return token.kind === 'rawString' ? token.text.slice(1, -1) : (parseJson(token.text) as string);
 }

@@ -10,6 +10,7 @@
 import { isPlainObject } from './parameters-schema.js';
 import { sourceInvalid } from './source-invalid.js';
 import type { Gvk } from './types.js';
+import { parseJson } from '../json/parse-json.js';
 
 export const SYNC_ANNOTATION = 'metadata.gatekeeper.sh/requires-sync-data';
 
@@ -36,7 +37,7 @@ export function readSyncRequirements(annotations: unknown, at: string): SyncRequ
   const text = raw.replace(/^[\n"]+|[\n"]+$/g, '');
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (cause) {
     throw sourceInvalid(where, `is not JSON: ${(cause as Error).message}`);
   }

@@ -15,6 +15,7 @@
 // input.review is the request (bouncer builds it from input.request).
 // A path covers a masked pointer when one is a prefix of the other, null matching any part.
 import { runOpa } from '../authoring/opa-cli.js';
+import { parseJson } from '../json/parse-json.js';
 
 /** An input path: ['input', 'request', 'object', 'spec', 'containers', null, 'image']. */
 export type InputPath = readonly (string | null)[];
@@ -392,7 +393,7 @@ export async function parseModules(opa: string, dir: string, files: readonly str
     files.map(async (file) => {
       const parse = (v0: boolean) => runOpa(opa, ['parse', '--format', 'json', ...(v0 ? ['--v0-compatible'] : []), file], dir);
       const { stdout } = await parse(false).catch(() => parse(true));
-      return JSON.parse(stdout) as unknown;
+      return parseJson(stdout) as unknown;
     }),
   );
 }

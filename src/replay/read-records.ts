@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Endpoint } from '../admission/respond.js';
 import type { RecordedResult } from '../review/review-record.js';
+import { parseJson } from '../json/parse-json.js';
 
 export interface ReadRecord {
   readonly source: string;
@@ -91,7 +92,7 @@ export function readRecordFile(file: string): { records: ReadRecord[]; unreadabl
   if (text.trimStart().startsWith('[')) {
     // OPA's upload format: one array; a time.now_ns beyond 2^53 is read as JSON.parse rounds it.
     try {
-      const all = JSON.parse(text) as unknown;
+      const all = parseJson(text) as unknown;
       if (!Array.isArray(all)) throw new Error('not an array');
       all.forEach((v, i) => take(toRecord(v, undefined, file, i + 1)));
     } catch (err) {
@@ -105,7 +106,7 @@ export function readRecordFile(file: string): { records: ReadRecord[]; unreadabl
     if (raw.trim() === '') return;
     let value: unknown;
     try {
-      value = JSON.parse(raw);
+      value = parseJson(raw);
     } catch (err) {
       const last = i === lines.length - 1 && !endsClean;
       unreadable.push({ source: file, line: i + 1, reason: last ? 'truncated' : 'corrupt', detail: (err as Error).message });

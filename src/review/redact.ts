@@ -17,6 +17,7 @@
 // (see KUBERNETES_MAX_JSON_DEPTH) are masked like any other.
 import fastJsonPatch from 'fast-json-patch';
 import { cloneJson, setOwn } from './json-value.js';
+import { parseJson } from '../json/parse-json.js';
 
 const { escapePathComponent, unescapePathComponent, getValueByPointer } = fastJsonPatch;
 
@@ -180,7 +181,7 @@ function parseEmbedded(value: string): object | undefined {
   const start = value.trimStart()[0];
   if (start !== '{' && start !== '[') return undefined;
   try {
-    const parsed: unknown = JSON.parse(value);
+    const parsed: unknown = parseJson(value);
     return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
   } catch {
     return undefined;

@@ -12,6 +12,7 @@
 import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BouncerError } from '../errors/errors.js';
+import { parseJson } from '../json/parse-json.js';
 
 export interface Spool {
   /** Appends events; returns how many were refused because the spool is full. */
@@ -58,7 +59,7 @@ export function openSpool(dir: string, maxBytes: number): Spool {
   // Files left by an earlier run (or an earlier version) are made private too.
   for (const name of [...segmentNames(), ...(existsSync(offsetPath) ? [OFFSET_FILE] : [])]) restrict(join(dir, name), FILE_MODE);
   // Acknowledged lines of the oldest segment (older segments are deleted when fully acknowledged).
-  let acked = existsSync(offsetPath) ? (JSON.parse(readFileSync(offsetPath, 'utf8')) as { segment: string; lines: number }) : undefined;
+  let acked = existsSync(offsetPath) ? (parseJson(readFileSync(offsetPath, 'utf8')) as { segment: string; lines: number }) : undefined;
   const segments: Segment[] = segmentNames().map((name) => ({
     name,
     lines: readFileSync(join(dir, name), 'utf8').split('\n').filter((l) => l.length > 0),
