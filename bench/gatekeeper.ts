@@ -3,7 +3,8 @@
 // with one Constraint, then one template with 1, 10 and 100 matched constraints (different
 // parameters each), and 10 templates (copies under their own names) × 10 constraints. Every
 // variant is built by `bouncer build` and reviewed through the same reviewer the webhook uses
-// (in-process backend: one thread, no worker hop), on a 4 KB Pod.
+// (in-process backend: one thread, no worker hop), on a 4 KB Pod. Also the side-by-side
+// benchmark's allowedRegex template with 1 and 100 constraints (a pattern each).
 // It imports the built dist/ (as bouncer serve runs it): tsx would add a name-keeping helper to
 // every closure of the TypeScript sources, which costs more than some of the code measured.
 //   npm run -s build && npx tsx bench/gatekeeper.ts [--seconds 3] [--gator PATH]
@@ -24,6 +25,7 @@ const { loadBundle } = (await fromDist('bundles/bundle')) as typeof import('../s
 const { createPolicyRegistry } = (await fromDist('bundles/registry')) as typeof import('../src/bundles/registry.js');
 const { createReviewer } = (await fromDist('review/reviewer')) as typeof import('../src/review/reviewer.js');
 import { podRequest } from '../test/support/bundle-files.js';
+import { constraintSet, writePoliciesDir } from './gatekeeper-constraints.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, gator: { type: 'string' } } });
 const seconds = Number(values.seconds ?? 3);
@@ -121,6 +123,12 @@ for (const n of [1, 10, 100]) {
       writeFileSync(join(dir, 'gatekeeper', 'benchrequiredlabels', 'constraints', 'all.yaml'), Array.from({ length: n }, (_, i) => constraint(i)).join('---\n'));
     }),
   });
+}
+// The side-by-side webhook benchmark's template (bench/gatekeeper-constraints.ts): required
+// labels whose values must match the constraint's allowedRegex, a pattern per constraint.
+for (const n of [1, 100]) {
+  const set = constraintSet({ templates: 1, constraintsPerTemplate: n });
+  variants.push({ label: `allowedRegex template + ${n} constraint${n > 1 ? 's' : ''}`, bundle: await bundleOf(`gk-regex-${n}`, (dir) => writePoliciesDir(set, dir)) });
 }
 const copies = Array.from({ length: 10 }, (_, t) => `t${t}`);
 variants.push({

@@ -156,7 +156,7 @@ export function createBundleLoader(options: BundleLoaderOptions = {}): BundleLoa
     const request: LoadRequest = { bytes: Uint8Array.from(bytes), limits: loadLimits, maxJsonBytes, ...(options.verify ? { verification: options.verify } : {}) };
     const loaded = await runInWorker(workers, request, timeoutMs);
     if (options.exceptionMaxDays !== undefined) checkExceptionHorizon(loaded.manifest.exceptions, Date.now(), options.exceptionMaxDays, 'EXCEPTION_INVALID');
-    const wasm = { module: loaded.module, entrypoints: loaded.entrypoints, hostBuiltins: loaded.hostBuiltins };
+    const wasm = { module: loaded.module, entrypoints: loaded.entrypoints, hostBuiltins: loaded.hostBuiltins, routed: loaded.routed };
     const policies = loaded.policies.map((p) => Object.freeze({ ...p }));
     const templates = loaded.templates.map((t) => Object.freeze({ ...t }));
     const bundle = assembleBundle({

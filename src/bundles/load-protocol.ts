@@ -23,6 +23,7 @@ export type LoadReply =
       readonly module: WebAssembly.Module;
       readonly entrypoints: Readonly<Record<string, number>>;
       readonly hostBuiltins: readonly string[];
+      readonly routed: Readonly<Record<number, string>>;
       readonly data: Uint8Array;
       readonly policies: readonly LoadedPolicy[];
       readonly templates: readonly LoadedTemplate[];

@@ -18,7 +18,7 @@ port.on('message', (request: LoadRequest) => {
     const verify = request.verification ? createBundleVerifier(request.verification) : undefined;
     const parts = await readBundle(request.bytes, { maxJsonBytes: request.maxJsonBytes, ...(verify ? { verify } : {}) });
     const { wasm, policies, templates } = await compileBundle(parts, request.limits);
-    return { type: 'loaded', manifest: parts.manifest, module: wasm.module, entrypoints: wasm.entrypoints, hostBuiltins: wasm.hostBuiltins, data: parts.data, policies, templates };
+    return { type: 'loaded', manifest: parts.manifest, module: wasm.module, entrypoints: wasm.entrypoints, hostBuiltins: wasm.hostBuiltins, routed: wasm.routed, data: parts.data, policies, templates };
   };
   run().then(send, (err: unknown) =>
     send(

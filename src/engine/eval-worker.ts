@@ -17,7 +17,7 @@ port.on('message', (message: ToWorker) => {
     case 'prepare':
       try {
         const evaluator = createEvaluator(
-          { module: message.module, entrypoints: message.entrypoints, hostBuiltins: message.hostBuiltins },
+          { module: message.module, entrypoints: message.entrypoints, hostBuiltins: message.hostBuiltins, routed: message.routed },
           message.data,
           message.limits,
         );

@@ -8,6 +8,7 @@ import { parseDurationNs, parseRfc3339Ns, timeNowNs } from './time-builtins.js';
 import { parseBytes, parseUnits } from './units.js';
 import { semverCompare, semverIsValid } from './semver.js';
 import { regexReplace } from './regex-replace.js';
+import { regexMatcher } from './regex-match.js';
 
 export { BuiltinError } from './builtin-error.js';
 
@@ -34,5 +35,7 @@ export function hostBuiltins(): Readonly<Record<string, HostBuiltin>> {
     'semver.compare': semverCompare,
     'semver.is_valid': semverIsValid,
     'regex.replace': regexReplace,
+    // Routed from the module's own implementation (host-routed-builtins.ts).
+    'regex.match': regexMatcher(),
   };
 }

@@ -27,7 +27,7 @@ export class PolicyInstance {
 
   /** `data` null: the data document stays empty (for adoptData). */
   constructor(mod: WasmModule, data: Uint8Array | null, limits: EvaluatorLimits) {
-    this.policy = loadPolicySync(mod.module, { initial: 16, maximum: limits.maxMemoryPages });
+    this.policy = loadPolicySync(mod.module, { initial: 16, maximum: limits.maxMemoryPages }, mod.routed);
     const wasm = this.policy.wasmInstance;
     this.abi = ('instance' in wasm ? wasm.instance : wasm).exports as unknown as AbiExports;
     if (data === null) return;

@@ -241,7 +241,11 @@ function loadText(exports: HostExports, mem: WebAssembly.Memory, bytes: Uint8Arr
  * does for builtin errors unless strict-builtin-errors is set, which Gatekeeper does not
  * set), then the SDK's JS table; any other builtin throws "not implemented" when called.
  */
-export function loadPolicySync(module: WebAssembly.Module, memoryDescriptor: Partial<WebAssembly.MemoryDescriptor> = {}): LoadedPolicy {
+export function loadPolicySync(
+  module: WebAssembly.Module,
+  memoryDescriptor: Partial<WebAssembly.MemoryDescriptor> = {},
+  routed: Readonly<Record<number, string>> = {},
+): LoadedPolicy {
   const mem = new WebAssembly.Memory({ ...memoryDescriptor, initial: memoryDescriptor.initial ?? 5 });
   const own = hostBuiltins();
   const sdk = sdkBuiltins();
@@ -310,6 +314,6 @@ export function loadPolicySync(module: WebAssembly.Module, memoryDescriptor: Par
   };
   bound.exports = facade;
   const declared = parseJson(readText(mem, real.opa_json_dump(real.builtins()))) as Record<string, number>;
-  bound.names = Object.fromEntries(Object.entries(declared).map(([name, id]) => [id, name]));
+  bound.names = { ...Object.fromEntries(Object.entries(declared).map(([name, id]) => [id, name])), ...routed };
   return new LoadedPolicy({ exports: facade } as unknown as WebAssembly.Instance, facade, mem, memoryDescriptor.maximum, clock.pin);
 }

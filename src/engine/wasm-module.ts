@@ -5,6 +5,7 @@ import { BouncerError, describeThrown } from '../errors/errors.js';
 import { supportedBuiltins } from './capabilities.js';
 import type { EvaluatorLimits } from './evaluator.js';
 import { parseJson } from '../json/parse-json.js';
+import { routeBuiltinsToHost } from './host-routed-builtins.js';
 
 export interface WasmModule {
   readonly module: WebAssembly.Module;
@@ -12,6 +13,8 @@ export interface WasmModule {
   readonly entrypoints: Readonly<Record<string, number>>;
   /** Builtins the module calls back into the host for. */
   readonly hostBuiltins: readonly string[];
+  /** Builtins of OPA's library the module was rewritten to call the host for: id → name (host-routed-builtins.ts). */
+  readonly routed: Readonly<Record<number, string>>;
 }
 
 interface WasmExports {
@@ -32,8 +35,11 @@ const moduleImports = (module: WebAssembly.Module): readonly { module: string; n
  */
 export async function compileWasm(bytes: Uint8Array, limits?: EvaluatorLimits): Promise<WasmModule> {
   let module: WebAssembly.Module;
+  let routed: Readonly<Record<number, string>>;
   try {
-    module = await WebAssembly.compile(bytes);
+    const rewritten = routeBuiltinsToHost(bytes);
+    routed = rewritten.routed;
+    module = await WebAssembly.compile(rewritten.bytes);
   } catch (cause) {
     throw new BouncerError('BUNDLE_WASM_INVALID', `policy.wasm does not compile: ${describeThrown(cause)}`, { cause });
   }
@@ -42,7 +48,7 @@ export async function compileWasm(bytes: Uint8Array, limits?: EvaluatorLimits): 
   }
   let loaded;
   try {
-    loaded = loadPolicySync(module, limits ? { initial: 16, maximum: limits.maxMemoryPages } : {});
+    loaded = loadPolicySync(module, limits ? { initial: 16, maximum: limits.maxMemoryPages } : {}, routed);
   } catch (cause) {
     throw new BouncerError('BUNDLE_WASM_INVALID', `policy.wasm does not instantiate as an OPA policy: ${describeThrown(cause)}`, { cause });
   }
@@ -65,5 +71,5 @@ export async function compileWasm(bytes: Uint8Array, limits?: EvaluatorLimits): 
       { details: { builtins: missing } },
     );
   }
-  return { module, entrypoints: loaded.entrypoints as Record<string, number>, hostBuiltins };
+  return { module, entrypoints: loaded.entrypoints as Record<string, number>, hostBuiltins, routed };
 }

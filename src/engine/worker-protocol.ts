@@ -8,6 +8,7 @@ export type ToWorker =
       readonly module: WebAssembly.Module;
       readonly entrypoints: Readonly<Record<string, number>>;
       readonly hostBuiltins: readonly string[];
+      readonly routed: Readonly<Record<number, string>>;
       readonly data: Uint8Array;
       readonly limits: EvaluatorLimits;
       /** Replicated data applied right after the instance is built (data-change-codec.ts). */

@@ -83,6 +83,7 @@ export function startSlot(entry: URL, bundles: Iterable<SeededBundle>, events: S
           module: bundle.wasm.module,
           entrypoints: bundle.wasm.entrypoints,
           hostBuiltins: bundle.wasm.hostBuiltins,
+          routed: bundle.wasm.routed,
           data: bundle.data,
           limits: bundle.limits,
           ...(seed ? { seed } : {}),
