@@ -128,3 +128,16 @@ describe('parseJson', () => {
     expect(value).toEqual({ '\n': 1 });
   });
 });
+
+describe('parseJson errors', () => {
+  it.each(['{"\\u0061":}', '{"\\n":1,}', '{"\\u00zz":1}'])('throws what JSON.parse throws for %s', (text) => {
+    let expected = '';
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      expected = (err as Error).message;
+    }
+    expect(expected).not.toBe('');
+    expect(() => parseJson(text)).toThrow(expected);
+  });
+});

@@ -14,7 +14,14 @@ const COLON = 0x3a;
 
 /** JSON.parse(text), with escaped keys read as their decoded text. Throws what JSON.parse throws. */
 export function parseJson(text: string): unknown {
-  return hasEscapedKey(text) ? parseWithPlaceholders(text) : JSON.parse(text);
+  if (!hasEscapedKey(text)) return JSON.parse(text);
+  try {
+    return parseWithPlaceholders(text);
+  } catch (err) {
+    // A text that is not JSON: JSON.parse's own error, with positions in the text given.
+    JSON.parse(text);
+    throw err;
+  }
 }
 
 /**
