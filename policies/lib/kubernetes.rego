@@ -189,14 +189,21 @@ parse_image(ref) := {
 }
 
 # The tag and the digest of an image reference, as parse_image reports them, without the
-# registry and repository (for a policy that only asks whether an image is pinned: half
-# the work of parse_image). The tag's segment is the last one of the whole name: when the
-# name has a host, the path parse_image reads it from ends with the same segment.
-image_pin(ref) := {"tag": tag, "digest": digest} if {
+# registry and repository (for a policy that only asks whether an image is pinned: a
+# fraction of the work of parse_image).
+image_pin(ref) := {"tag": _tag(name_tag), "digest": digest} if {
 	is_string(ref)
 	[name_tag, digest] := _split_digest(ref)
-	[_, tag] := _split_tag(array.reverse(split(name_tag, "/"))[0])
 }
+
+# The tag of a name without digest: what follows its last ":" when no "/" follows, else "".
+# The same as parse_image's: its tag is what follows the last ":" of the name's last "/"
+# segment (with a host, the path ends with that segment too).
+_tag(name) := tag if {
+	contains(name, ":")
+	tag := strings.reverse(split(strings.reverse(name), ":")[0])
+	not contains(tag, "/")
+} else := ""
 
 _split_digest(ref) := [substring(ref, 0, i), substring(ref, i + 1, -1)] if {
 	i := indexof(ref, "@")
