@@ -34,6 +34,6 @@ deny contains {"msg": msg, "details": details} if {
 
 # The registry host of image; "" when image can not be parsed (not a string), which
 # no allowed list contains.
-_registry(image) := k8s.parse_image(image).registry if {
-	k8s.parse_image(image)
+_registry(image) := registry if {
+	registry := k8s.parse_image(image).registry
 } else := ""

@@ -14,21 +14,16 @@ package policies.disallow_latest_tag
 
 import data.lib.kubernetes as k8s
 
+# One walk over the containers and one image_pin per image (each deny rule would walk
+# them and parse every image again: every policy pays for what it evaluates, on every review).
 deny contains msg if {
 	some ct in k8s.containers
 	image := ct.container.image
-	ref := k8s.parse_image(image)
-	ref.digest == ""
-	ref.tag == "latest"
-	msg := sprintf("%s image \"%s\" uses the \"latest\" tag; pin a version or digest", [k8s.describe(ct), image])
+	pin := k8s.image_pin(image)
+	pin.digest == ""
+	msg := _unpinned(ct, image, pin.tag)
 }
 
-deny contains msg if {
-	some ct in k8s.containers
-	image := ct.container.image
-	image != ""
-	ref := k8s.parse_image(image)
-	ref.digest == ""
-	ref.tag == ""
-	msg := sprintf("%s image \"%s\" has no tag or digest; pin a version or digest", [k8s.describe(ct), image])
-}
+_unpinned(ct, image, "latest") := sprintf("%s image \"%s\" uses the \"latest\" tag; pin a version or digest", [k8s.describe(ct), image])
+
+_unpinned(ct, image, "") := sprintf("%s image \"%s\" has no tag or digest; pin a version or digest", [k8s.describe(ct), image]) if image != ""

@@ -233,6 +233,37 @@ test_parse_image if {
 	}
 }
 
+# Odd references, read as parse_image has always read them (a trailing ":" or "/",
+# several ":", a host alone, non-ASCII text around the separators).
+odd_image_cases := [
+	{"ref": "nginx:", "want": {"registry": "docker.io", "repository": "library/nginx", "tag": "", "digest": ""}},
+	{"ref": "a:b:c", "want": {"registry": "docker.io", "repository": "library/a:b", "tag": "c", "digest": ""}},
+	{"ref": "nginx/", "want": {"registry": "docker.io", "repository": "nginx/", "tag": "", "digest": ""}},
+	{"ref": "localhost:5000", "want": {"registry": "docker.io", "repository": "library/localhost", "tag": "5000", "digest": ""}},
+	{"ref": "h.io/a:1/b:2:3", "want": {"registry": "h.io", "repository": "a:1/b:2", "tag": "3", "digest": ""}},
+	{"ref": "h.io/app:ü:é", "want": {"registry": "h.io", "repository": "app:ü", "tag": "é", "digest": ""}},
+	{"ref": "", "want": {"registry": "docker.io", "repository": "library/", "tag": "", "digest": ""}},
+	{"ref": "app:1@@x", "want": {"registry": "docker.io", "repository": "library/app", "tag": "1", "digest": "@x"}},
+]
+
+test_parse_image_odd_references if {
+	every c in odd_image_cases {
+		t.eq(c.ref, k8s.parse_image(c.ref), c.want)
+	}
+}
+
+test_image_pin_is_parse_image_tag_and_digest if {
+	every c in array.concat(image_cases, odd_image_cases) {
+		t.eq(c.ref, k8s.image_pin(c.ref), {"tag": c.want.tag, "digest": c.want.digest})
+	}
+}
+
+test_image_pin_undefined_for_non_strings if {
+	not k8s.image_pin(null)
+	not k8s.image_pin(42)
+	not k8s.image_pin({"image": "nginx"})
+}
+
 test_parse_image_undefined_for_non_strings if {
 	not k8s.parse_image(null)
 	not k8s.parse_image(42)
