@@ -30,6 +30,7 @@ const layers = {
 /** library -> the only folders allowed to import it. */
 const owners = {
   '@open-policy-agent/opa-wasm': ['engine'],
+  re2js: ['engine'],
   fastify: ['http'],
   '@kubernetes/client-node': ['sources', 'cluster'],
   'prom-client': ['telemetry'],

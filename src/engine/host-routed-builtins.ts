@@ -168,7 +168,7 @@ function takesTwoI32s(bytes: Uint8Array, all: readonly Section[], defined: numbe
 
 /**
  * The module with each routed library function's body replaced by a host call, and the ids
- * it calls with. `usedIds` are the ids of the module's own builtins() table.
+ * it calls with. Throws on bytes that are not a module (compileWasm reports it as invalid).
  */
 export function routeBuiltinsToHost(bytes: Uint8Array): RoutedModule {
   const all = sections(bytes);
