@@ -67,36 +67,37 @@ export function serverTimeoutOptions(limits: ConnectionLimits): {
 export function guardConnections(server: NetServer, limits: ConnectionLimits, onClosed: (reason: ConnectionClosedReason) => void): void {
   server.maxConnections = limits.maxConnections;
   server.on('drop', () => onClosed('limit'));
-  // The raw socket is keyed by its peer address: the TLS socket built on it reports the same one.
-  const handshaking = new Map<string, NodeJS.Timeout>();
-  const key = (s: Socket) => `${s.remoteAddress ?? ''}:${s.remotePort ?? ''}`;
+  // Keyed by the raw socket: Node's TLSSocket keeps the one it wraps as _parent. (Not by the
+  // peer address: https.Server's own tlsClientError listener runs first and destroys the
+  // socket, and on Node 24 a destroyed socket no longer reports its peer.)
+  const handshaking = new Map<Socket, NodeJS.Timeout>();
+  const rawOf = (s: Socket): Socket => (s as unknown as { _parent?: Socket })._parent ?? s;
   server.on('connection', (raw: Socket) => {
-    const id = key(raw);
     const timer = setTimeout(() => {
-      handshaking.delete(id);
+      handshaking.delete(raw);
       onClosed('handshake_timeout');
       raw.destroy();
     }, limits.handshakeTimeoutMs);
     timer.unref();
-    handshaking.set(id, timer);
+    handshaking.set(raw, timer);
     raw.once('close', () => {
-      if (handshaking.get(id) === timer) {
+      if (handshaking.get(raw) === timer) {
         clearTimeout(timer);
-        handshaking.delete(id);
+        handshaking.delete(raw);
       }
     });
   });
   server.on('secureConnection', (socket: TLSSocket) => {
-    const id = key(socket);
-    clearTimeout(handshaking.get(id));
-    handshaking.delete(id);
+    const raw = rawOf(socket);
+    clearTimeout(handshaking.get(raw));
+    handshaking.delete(raw);
   });
   // Node's idle handshake timer (a client that stopped sending) may fire first; counted once.
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    const id = key(socket);
-    if (err.code !== 'ERR_TLS_HANDSHAKE_TIMEOUT' || !handshaking.has(id)) return;
-    clearTimeout(handshaking.get(id));
-    handshaking.delete(id);
+    const raw = rawOf(socket);
+    if (err.code !== 'ERR_TLS_HANDSHAKE_TIMEOUT' || !handshaking.has(raw)) return;
+    clearTimeout(handshaking.get(raw));
+    handshaking.delete(raw);
     onClosed('handshake_timeout');
   });
   server.on('clientError', (err: NodeJS.ErrnoException) => {
