@@ -14,7 +14,7 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { restartApiserver, restartEtcd } from '../../hack/lib/control-plane.js';
+import { readState, restartApiserver, restartEtcd } from '../../hack/lib/control-plane.js';
 import { createAuditRunner } from '../../src/audit/audit-runner.js';
 import { createAuditor, type AuditorDeps } from '../../src/audit/auditor.js';
 import type { ApiResource, ObjectPager } from '../../src/audit/cluster-access.js';
@@ -305,6 +305,15 @@ describe('the background audit on a real API server', () => {
       );
     }, 300_000);
 
+    const isAlive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return pid > 0;
+      } catch {
+        return false;
+      }
+    };
+
     it.skipIf(external)('kube-apiserver restarting mid-list: the list is retried with backoff, resumed, and the run completes', async () => {
       const pages = kubeObjectPages(kube.kc);
       let restart: Promise<unknown> | undefined;
@@ -315,9 +324,11 @@ describe('the background audit on a real API server', () => {
             for await (const page of pages.pages(r, size, options)) {
               yield page;
               if (r.resource === 'configmaps' && !restart && ++n === 3) {
+                const down = readState(state.dir)?.pids.apiserver ?? 0;
                 restart = restartApiserver(state.dir, 1000);
-                // Let it go down before the next page is asked for.
-                await sleep(1500);
+                // Let it go down before the next page is asked for: its graceful stop can take
+                // longer than any fixed wait, and a page it still serves is no failure to retry.
+                for (let i = 0; i < 600 && isAlive(down); i++) await sleep(25);
               }
             }
           },
